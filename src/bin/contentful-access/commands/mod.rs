@@ -1,0 +1,93 @@
+//! One module per subcommand. Each turns its arguments into options and calls one library
+//! operation; printing happens here, never in the library.
+
+pub mod sandbox;
+pub mod schema;
+pub mod validate;
+
+use std::process::ExitCode;
+
+use clap::{Args, ValueEnum};
+
+/// What the process exit code says happened.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Exit {
+    /// Success; no changes (or changes without `--detailed-exitcode`).
+    Ok = 0,
+    /// An error: bad input, a failed request, a failed operation.
+    Error = 1,
+    /// Changes are pending (plan with `--detailed-exitcode`) or drift was found.
+    Changes = 2,
+    /// A guardrail refused the plan.
+    Refused = 3,
+}
+
+impl From<Exit> for ExitCode {
+    fn from(e: Exit) -> ExitCode {
+        ExitCode::from(e as u8)
+    }
+}
+
+/// When to colour output.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
+pub enum ColorChoice {
+    /// Colour when writing to a terminal and `NO_COLOR` is not set.
+    #[default]
+    Auto,
+    /// Always colour.
+    Always,
+    /// Never colour.
+    Never,
+}
+
+/// Options every subcommand understands.
+#[derive(Debug, Args)]
+pub struct Global {
+    /// Log each request to stderr: -v for a summary line per request, -vv for details.
+    #[arg(short, long, action = clap::ArgAction::Count, global = true)]
+    pub verbose: u8,
+    /// When to use colour.
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto, global = true)]
+    pub color: ColorChoice,
+}
+
+impl Global {
+    /// Whether to colour what goes to stdout.
+    pub fn color_stdout(&self) -> bool {
+        use std::io::IsTerminal;
+        match self.color {
+            ColorChoice::Always => true,
+            ColorChoice::Never => false,
+            ColorChoice::Auto => {
+                std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+                    && std::io::stdout().is_terminal()
+            }
+        }
+    }
+}
+
+/// Sends the library's `tracing` events to stderr at the level `-v` asks for.
+pub fn init_logging(global: &Global) {
+    let level = match global.verbose {
+        0 => "warn",
+        1 => "contentful_access=info",
+        _ => "contentful_access=debug",
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_env("CONTENTFUL_ACCESS_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(level));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .without_time()
+        .try_init();
+}
+
+/// True when the error is a closed stdout (`contentful-access plan | head`), which is not a failure.
+pub fn is_broken_pipe(err: &anyhow::Error) -> bool {
+    err.chain().any(|cause| {
+        cause
+            .downcast_ref::<std::io::Error>()
+            .is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe)
+    })
+}

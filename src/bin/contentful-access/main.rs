@@ -1,0 +1,50 @@
+//! The `contentful-access` command line: parses arguments, sets up logging and colour, and hands
+//! each subcommand to a thin function in `commands/` that calls one library operation.
+
+mod commands;
+
+use std::io::Write;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// Manage who can do what in a Contentful organization as code.
+#[derive(Debug, Parser)]
+#[command(name = "contentful-access", version, about, long_about = None)]
+struct Cli {
+    #[command(flatten)]
+    global: commands::Global,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Check an access file offline and report every problem with file:line:column.
+    Validate(commands::validate::Args),
+    /// Print the JSON Schema of the access file (for editor completion and checks).
+    Schema(commands::schema::Args),
+    /// Serve a Contentful-compatible sandbox API on 127.0.0.1 (no account needed).
+    Sandbox(commands::sandbox::Args),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    commands::init_logging(&cli.global);
+    let result = match cli.command {
+        Command::Validate(args) => commands::validate::run(&cli.global, args),
+        Command::Schema(args) => commands::schema::run(&cli.global, args),
+        Command::Sandbox(args) => commands::sandbox::run(&cli.global, args),
+    };
+    match result {
+        Ok(code) => code.into(),
+        Err(err) => {
+            if commands::is_broken_pipe(&err) {
+                return ExitCode::SUCCESS;
+            }
+            let mut stderr = std::io::stderr().lock();
+            let _ = writeln!(stderr, "error: {err:#}");
+            commands::Exit::Error.into()
+        }
+    }
+}

@@ -1,0 +1,3 @@
+//! The one integration-test binary: each module drives the real binary or the real HTTP client.
+
+mod util;
