@@ -1,2 +1,212 @@
 //! The access file: YAML → raw structs → validated [`crate::model::DesiredState`], with every error
-//! collected and pointing at file:line:column. (Filled in by the Foundation issue.)
+//! collected and pointing at file:line:column.
+//!
+//! The YAML is read by serde-saphyr into a tree of nodes that remember their positions (repeated
+//! keys are passed through so they can all be reported, with both places). The validator walks
+//! that tree and fills a [`DesiredState`], recording every problem as a [`Diagnostic`] instead of
+//! stopping at the first. The JSON Schema ([`schema`]) is generated from the raw types in `raw`,
+//! which describe the same format.
+
+mod diagnostics;
+mod node;
+mod raw;
+mod validate;
+
+use std::path::Path;
+
+use sha2::{Digest, Sha256};
+
+use crate::model::{DesiredState, Span};
+
+pub use diagnostics::{Diagnostic, Diagnostics};
+
+/// Why an access file could not be loaded.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// The file could not be read.
+    #[error("cannot read {path}: {source}")]
+    Io {
+        /// The file, as given.
+        path: String,
+        /// What went wrong.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The file was read but is not a valid access file; holds every problem found.
+    #[error("{0}")]
+    Invalid(Diagnostics),
+}
+
+/// Reads and validates the access file at `path`.
+pub fn load(path: &Path) -> Result<DesiredState, ConfigError> {
+    let display = path.display().to_string();
+    let bytes = std::fs::read(path).map_err(|source| ConfigError::Io {
+        path: display.clone(),
+        source,
+    })?;
+    let sha256 = hex_sha256(&bytes);
+    match std::str::from_utf8(&bytes) {
+        Ok(text) => load_text(&display, text, sha256),
+        Err(e) => Err(invalid(
+            &display,
+            Span { line: 1, column: 1 },
+            format!("the file is not valid UTF-8 (byte {})", e.valid_up_to()),
+        )),
+    }
+}
+
+/// Validates access-file text; `display_path` names it in messages and in
+/// [`DesiredState::source_path`].
+pub fn load_str(display_path: &str, text: &str) -> Result<DesiredState, ConfigError> {
+    load_text(display_path, text, hex_sha256(text.as_bytes()))
+}
+
+/// The JSON Schema (draft-07) of the access file, with the doc comments of the format as
+/// descriptions. `examples/access.schema.json` is its pretty-printed form.
+pub fn schema() -> serde_json::Value {
+    raw::schema()
+}
+
+fn load_text(display_path: &str, text: &str, sha256: String) -> Result<DesiredState, ConfigError> {
+    let root = match node::parse(text) {
+        Ok(root) => root,
+        Err(err) => return Err(yaml_error(display_path, &err)),
+    };
+    let mut validator = validate::Validator::new(display_path, text);
+    let state = validator.document(&root, sha256);
+    let items = validator.into_diagnostics();
+    if items.is_empty() {
+        tracing::debug!(
+            path = display_path,
+            users = state.users.len(),
+            teams = state.teams.len(),
+            spaces = state.spaces.len(),
+            "access file is valid"
+        );
+        Ok(state)
+    } else {
+        Err(ConfigError::Invalid(Diagnostics {
+            path: display_path.to_string(),
+            items,
+        }))
+    }
+}
+
+fn invalid(path: &str, span: Span, message: String) -> ConfigError {
+    ConfigError::Invalid(Diagnostics {
+        path: path.to_string(),
+        items: vec![Diagnostic {
+            path: path.to_string(),
+            span,
+            message,
+            help: None,
+        }],
+    })
+}
+
+/// A YAML syntax error (the file is not YAML at all), as one diagnostic.
+fn yaml_error(path: &str, err: &serde_saphyr::Error) -> ConfigError {
+    let location = err.location();
+    let span = location.map_or(Span { line: 1, column: 1 }, |l| Span {
+        line: (l.line() as u32).max(1),
+        column: (l.column() as u32).max(1),
+    });
+    let mut message = err.without_snippet().to_string();
+    // serde-saphyr appends the position, which the diagnostic shows already.
+    if let Some(l) = location {
+        for suffix in [
+            format!(" at line {}, column {}", l.line(), l.column()),
+            format!(" at line {} column {}", l.line(), l.column()),
+        ] {
+            if let Some(stripped) = message.strip_suffix(suffix.as_str()) {
+                message = stripped.to_string();
+            }
+        }
+    }
+    invalid(path, span, format!("invalid YAML: {message}"))
+}
+
+fn hex_sha256(bytes: &[u8]) -> String {
+    Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_committed_schema_is_current() {
+        let committed = include_str!("../../examples/access.schema.json");
+        let mut expected = serde_json::to_string_pretty(&schema()).expect("schema serializes");
+        expected.push('\n');
+        assert!(
+            committed == expected,
+            "examples/access.schema.json is stale: run `cargo run -- schema -o examples/access.schema.json`"
+        );
+    }
+
+    #[test]
+    fn schema_is_draft07_with_descriptions() {
+        let s = schema();
+        assert_eq!(s["$schema"], "http://json-schema.org/draft-07/schema#");
+        assert_eq!(s["additionalProperties"], false);
+        let described = s["properties"]["spaces"]["description"]
+            .as_str()
+            .unwrap_or_default();
+        assert!(described.contains("never touched"), "{described}");
+    }
+
+    /// The keys the validator accepts are exactly the properties the schema describes.
+    #[test]
+    fn validator_keys_match_the_schema() {
+        let s = schema();
+        let keys = |v: &serde_json::Value| -> Vec<String> {
+            let mut k: Vec<String> = v["properties"]
+                .as_object()
+                .map(|o| o.keys().cloned().collect())
+                .unwrap_or_default();
+            k.sort();
+            k
+        };
+        let sorted = |k: &[&str]| {
+            let mut k: Vec<String> = k.iter().map(|s| s.to_string()).collect();
+            k.sort();
+            k
+        };
+        assert_eq!(keys(&s), sorted(raw::TOP_KEYS));
+        assert_eq!(keys(&s["definitions"]["Policy"]), sorted(raw::POLICY_KEYS));
+        assert_eq!(keys(&s["definitions"]["Team"]), sorted(raw::TEAM_KEYS));
+        assert_eq!(keys(&s["definitions"]["User"]), sorted(raw::USER_KEYS));
+    }
+
+    /// A file the validator accepts also deserializes into the raw types the schema comes from.
+    #[test]
+    fn valid_files_fit_the_raw_types() {
+        let text = include_str!("../../examples/access.yaml");
+        assert!(load_str("access.yaml", text).is_ok());
+        let raw: raw::RawConfig = serde_saphyr::from_str(text).expect("fits the raw types");
+        assert_eq!(raw.users.len(), 20);
+    }
+
+    #[test]
+    fn load_reads_the_file_and_hashes_its_bytes() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("a.yaml");
+        std::fs::write(&path, "version: 1\norganization: o\n").expect("write");
+        let state = load(&path).expect("valid");
+        assert_eq!(state.source_path, path.display().to_string());
+        assert_eq!(
+            state.source_sha256,
+            "7ead3f139411350edc5a020bdd8afa7fb293001bfc4c356adbdf5fe74f053218"
+        );
+        assert!(matches!(
+            load(&dir.path().join("missing.yaml")),
+            Err(ConfigError::Io { .. })
+        ));
+        std::fs::write(&path, b"version: 1\n\xff\n").expect("write");
+        assert!(matches!(load(&path), Err(ConfigError::Invalid(_))));
+    }
+}

@@ -64,6 +64,19 @@ impl Global {
             }
         }
     }
+
+    /// Whether to colour what goes to stderr (same rules as [`Global::color_stdout`]).
+    pub fn color_stderr(&self) -> bool {
+        use std::io::IsTerminal;
+        match self.color {
+            ColorChoice::Always => true,
+            ColorChoice::Never => false,
+            ColorChoice::Auto => {
+                std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+                    && std::io::stderr().is_terminal()
+            }
+        }
+    }
 }
 
 /// Sends the library's `tracing` events to stderr at the level `-v` asks for.
