@@ -95,6 +95,22 @@ impl<'a> Validator<'a> {
         );
     }
 
+    /// Reports a value that should be a string; suggests quoting when it is a scalar YAML read
+    /// as something else (`42`, `yes`).
+    fn not_text(&mut self, node: &Node, what: &str) {
+        let help = match node.kind {
+            Kind::Seq(_) | Kind::Map(_) | Kind::Null => None,
+            _ => self
+                .text(node)
+                .map(|t| format!("quote it to keep it as text: \"{t}\"")),
+        };
+        self.error(
+            node.at,
+            format!("{what} must be text, found {}", node.kind.describe()),
+            help,
+        );
+    }
+
     /// The text of a scalar as written (numbers and booleans keep their spelling).
     fn text(&self, node: &Node) -> Option<String> {
         match &node.kind {
@@ -289,6 +305,10 @@ impl<'a> Validator<'a> {
                 self.type_error(value, &format!("space `{name}`"), "a Contentful space id");
                 continue;
             };
+            if id.is_empty() {
+                self.error(value.at, format!("the space id of `{name}` is empty"), None);
+                continue;
+            }
             if !is_contentful_id(&id) {
                 self.error(
                     value.at,
@@ -331,10 +351,10 @@ impl<'a> Validator<'a> {
             at: key.at,
         };
         if let Some(&(_, d)) = fields.get("description") {
-            match (&d.kind, self.text(d)) {
-                (Kind::Null, _) => {}
-                (_, Some(text)) => team.description = text,
-                (_, None) => self.type_error(d, &format!("the description of {what}"), "text"),
+            match &d.kind {
+                Kind::Null => {}
+                Kind::Str(text) => team.description = text.clone(),
+                _ => self.not_text(d, &format!("the description of {what}")),
             }
         }
         if let Some(&(_, s)) = fields.get("spaces") {
@@ -472,17 +492,15 @@ impl<'a> Validator<'a> {
             let Some(fields) = self.fields(value, &what, USER_KEYS) else {
                 continue;
             };
-            let name = fields
-                .get("name")
-                .and_then(|&(_, n)| match (&n.kind, self.text(n)) {
-                    (Kind::Null, _) => None,
-                    (_, Some(t)) if !t.trim().is_empty() => Some(PersonName::split(&t)),
-                    (_, Some(_)) => None,
-                    (_, None) => {
-                        self.type_error(n, &format!("the name of {what}"), "text");
-                        None
-                    }
-                });
+            let name = fields.get("name").and_then(|&(_, n)| match &n.kind {
+                Kind::Null => None,
+                Kind::Str(t) if t.trim().is_empty() => None,
+                Kind::Str(t) => Some(PersonName::split(t)),
+                _ => {
+                    self.not_text(n, &format!("the name of {what}"));
+                    None
+                }
+            });
             let (org_role, org_role_at) = match fields.get("org_role") {
                 None => (OrgRole::Member, key.at),
                 Some(&(_, r)) if matches!(r.kind, Kind::Null) => (OrgRole::Member, r.at),
