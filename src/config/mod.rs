@@ -210,3 +210,54 @@ mod tests {
         assert!(matches!(load(&path), Err(ConfigError::Invalid(_))));
     }
 }
+
+#[cfg(test)]
+mod proptests {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    const EXAMPLE: &str = include_str!("../../examples/access.yaml");
+
+    /// One edit of the example: replace the characters in `start..start+len` (clamped to char
+    /// boundaries) with `insert`.
+    fn mutate(start: usize, len: usize, insert: &str) -> String {
+        let chars: Vec<char> = EXAMPLE.chars().collect();
+        let start = start % chars.len();
+        let end = (start + len).min(chars.len());
+        let mut out: String = chars[..start].iter().collect();
+        out.push_str(insert);
+        out.extend(&chars[end..]);
+        out
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(200))]
+
+        /// Whatever a typo does to a valid file, loading never panics, every problem points inside
+        /// the file, and rendering never panics.
+        #[test]
+        fn edits_of_the_example_are_reported_inside_the_file(
+            start in 0usize..4000,
+            len in 0usize..6,
+            insert in "[a-z@:\\[\\]{}, \\-\\n#&*%0-9'\"]{0,4}",
+        ) {
+            let text = mutate(start, len, &insert);
+            let lines = text.lines().count().max(1) as u32;
+            match load_str("access.yaml", &text) {
+                Ok(state) => prop_assert!(!state.organization.is_empty()),
+                Err(ConfigError::Invalid(d)) => {
+                    prop_assert!(!d.is_empty());
+                    for item in &d.items {
+                        prop_assert!(item.span.line >= 1 && item.span.line <= lines + 1, "{item:?}");
+                        prop_assert!(item.span.column >= 1, "{item:?}");
+                    }
+                    let rendered = d.render(&text, false, 100);
+                    let summary = format!("{d}\n");
+                    prop_assert!(rendered.ends_with(&summary));
+                }
+                Err(e) => prop_assert!(false, "unexpected {e}"),
+            }
+        }
+    }
+}

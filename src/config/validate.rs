@@ -301,6 +301,10 @@ impl<'a> Validator<'a> {
         };
         let mut ids: HashMap<String, (String, u32)> = HashMap::new();
         for (name, key, value) in self.keyed(entries, "`spaces`", str::to_string) {
+            if name.trim().is_empty() {
+                self.error(key.at, "a space name cannot be empty", None);
+                continue;
+            }
             let Some(id) = self.text(value) else {
                 self.type_error(value, &format!("space `{name}`"), "a Contentful space id");
                 continue;
@@ -1079,6 +1083,18 @@ mod tests {
         has(
             "version: 1\norganization: o\nspaces:\n  a: x1\n  b: x1\n",
             "5:6 space id `x1` is already declared as `a` (line 4)",
+        );
+        has(
+            "version: 1\norganization: o\nspaces:\n  '': x1\n",
+            "4:3 a space name cannot be empty",
+        );
+        has(
+            "version: 1\norganization: o\nteams:\n  '': {}\n",
+            "4:3 a team name cannot be empty",
+        );
+        has(
+            "version: 1\norganization: o\nspaces:\n  a: ''\n",
+            "4:6 the space id of `a` is empty",
         );
     }
 
