@@ -167,6 +167,13 @@ impl<'de> Visitor<'de> for KindVisitor {
 pub(crate) fn parse(text: &str) -> Result<Node, serde_saphyr::Error> {
     let options = serde_saphyr::options! {
         duplicate_keys: serde_saphyr::options::DuplicateKeyPolicy::PassThrough,
+        // The defaults (250,000 nodes, 1,000,000 events) are exceeded by organizations of about
+        // 25,000 users; allow files a hundred times that. Alias and anchor limits stay at their
+        // defaults, which is what guards against expansion bombs.
+        budget: serde_saphyr::budget! {
+            max_nodes: 25_000_000,
+            max_events: 100_000_000,
+        },
     };
     let node: Option<Node> = serde_saphyr::from_str_with_options(text, options)?;
     Ok(node.unwrap_or(Node {
@@ -178,6 +185,24 @@ pub(crate) fn parse(text: &str) -> Result<Node, serde_saphyr::Error> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn large_organizations_fit_the_parser_budget() {
+        let mut text = String::from("users:\n");
+        for i in 0..25_000 {
+            text.push_str(&format!(
+                "  u{i}@x.io: {{teams: [a, b, c, d, e, f, g, h]}}\n"
+            ));
+        }
+        let doc = parse(&text).expect("25,000 users parse");
+        let Kind::Map(top) = &doc.kind else {
+            panic!("expected a map")
+        };
+        let Kind::Map(users) = &top[0].1.kind else {
+            panic!("expected users")
+        };
+        assert_eq!(users.len(), 25_000);
+    }
 
     #[test]
     fn nodes_carry_positions_of_keys_and_values() {
