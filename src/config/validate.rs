@@ -407,8 +407,10 @@ impl<'a> Validator<'a> {
         match &node.kind {
             Kind::Str(word) if word == "admin" => Some(SpaceAccess::Admin),
             Kind::Str(word) => {
-                let help = did_you_mean(word, ["admin"])
-                    .or_else(|| Some(format!("write `[{word}]` for a list of one role")));
+                let help = did_you_mean(word, ["admin"]).or_else(|| {
+                    (!word.trim().is_empty())
+                        .then(|| format!("write `[{word}]` for a list of one role"))
+                });
                 self.error(
                     node.at,
                     format!(
