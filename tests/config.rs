@@ -226,3 +226,16 @@ fn schema_command_prints_and_writes_the_schema() {
         std::fs::read_to_string(root().join("examples/access.schema.json")).expect("committed");
     assert_eq!(written, committed, "`schema -o` writes what is committed");
 }
+
+/// Shorthands `validate` accepts (empty team, empty user, no policy) are also fine for editors.
+#[test]
+fn schema_accepts_what_validate_accepts() {
+    let text = "version: 1\norganization: o1\nspaces:\n  blog: b1\nteams:\n  editors:\n  agency: {}\nusers:\n  bob@acme.example:\n  ann@acme.example:\n    teams: [editors]\n    org_role: owner\n    spaces:\n      blog: admin\n";
+    assert!(config::load_str("inline.yaml", text).is_ok());
+    let json: serde_json::Value = serde_saphyr::from_str(text).expect("YAML converts to JSON");
+    let errors: Vec<String> = schema_validator()
+        .iter_errors(&json)
+        .map(|e| format!("{}: {e}", e.instance_path()))
+        .collect();
+    assert!(errors.is_empty(), "{errors:#?}");
+}

@@ -47,22 +47,22 @@ pub struct RawConfig {
     pub organization: String,
     /// How far the tool may go. Absent: `prune: false`, `max_removals: 10%`, nothing protected
     /// or ignored.
-    #[serde(default)]
     pub policy: Option<RawPolicy>,
     /// The managed spaces: a local name (used in this file) → the Contentful space id. Spaces not
     /// listed here are never touched.
     #[serde(default)]
     #[schemars(schema_with = "spaces_schema")]
     pub spaces: BTreeMap<String, String>,
-    /// Declared teams by name. A team's description and its access in managed spaces are
-    /// authoritative; its members are the declared users that list it.
+    /// Declared teams by name (a team with nothing to say can be left empty). A team's description
+    /// and its access in managed spaces are authoritative; its members are the declared users that
+    /// list it.
     #[serde(default)]
-    pub teams: BTreeMap<String, RawTeam>,
-    /// Declared users by email (compared case-insensitively). A user's org role, teams and direct
-    /// access in managed spaces are authoritative.
+    pub teams: BTreeMap<String, Option<RawTeam>>,
+    /// Declared users by email (compared case-insensitively; a member with no access can be left
+    /// empty). A user's org role, teams and direct access in managed spaces are authoritative.
     #[serde(default)]
     #[schemars(schema_with = "users_schema")]
-    pub users: BTreeMap<String, RawUser>,
+    pub users: BTreeMap<String, Option<RawUser>>,
 }
 
 /// How far the tool may go.
@@ -76,7 +76,6 @@ pub struct RawPolicy {
     pub prune: bool,
     /// A plan removing more than this is refused: a count (`5`) or a percentage of current
     /// organization members (`10%`, `2.5%`). Default `10%`.
-    #[serde(default)]
     #[schemars(schema_with = "max_removals_schema")]
     pub max_removals: Option<RawMaxRemovals>,
     /// Principals never changed or removed by this tool, whatever the file says: emails (users) or
@@ -107,7 +106,6 @@ pub enum RawMaxRemovals {
 #[schemars(rename = "Team")]
 pub struct RawTeam {
     /// The team's description (absent means empty).
-    #[serde(default)]
     pub description: Option<String>,
     /// The team's access in managed spaces: a local space name → a list of role names, or the
     /// word `admin`.
@@ -123,10 +121,8 @@ pub struct RawTeam {
 pub struct RawUser {
     /// First and last name, used for the invitation (`Jane van Smith`: first `Jane van`, last
     /// `Smith`).
-    #[serde(default)]
     pub name: Option<String>,
     /// The organization role. Default `member`.
-    #[serde(default)]
     pub org_role: Option<RawOrgRole>,
     /// Declared teams the user belongs to.
     #[serde(default)]
@@ -193,7 +189,7 @@ fn spaces_schema(_: &mut SchemaGenerator) -> Schema {
 }
 
 fn users_schema(generator: &mut SchemaGenerator) -> Schema {
-    let user = generator.subschema_for::<RawUser>();
+    let user = generator.subschema_for::<Option<RawUser>>();
     json_schema!({
         "type": "object",
         "propertyNames": { "pattern": "^[^@\\s]+@[^@\\s]+\\.[^@\\s]+$" },
