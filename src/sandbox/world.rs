@@ -702,10 +702,13 @@ impl World {
             Ok((status, body, location)) => (status, body, location),
             Err(e) => (e.status, Some(e.body(&request_id)), None),
         };
-        if status == 200 && req.method == "GET" && !self.pending_bumps.is_empty()
-            && let Some(b) = &body {
-                self.apply_bumps(b, req.token.as_deref(), now);
-            }
+        if status == 200
+            && req.method == "GET"
+            && !self.pending_bumps.is_empty()
+            && let Some(b) = &body
+        {
+            self.apply_bumps(b, req.token.as_deref(), now);
+        }
         ApiResponse {
             status,
             body,
@@ -840,9 +843,10 @@ impl World {
                     .filter(|m| {
                         let user = self.users.get(&m.user);
                         if let (Some(n), Some(u)) = (&needle, user)
-                            && !user_matches(u, n) {
-                                return false;
-                            }
+                            && !user_matches(u, n)
+                        {
+                            return false;
+                        }
                         lq.filters.iter().all(|(path, op, vals)| {
                             let v = match path.as_str() {
                                 "role" => m.role.as_str(),
@@ -1123,14 +1127,15 @@ impl World {
                 let m = self.tm(&team, &id)?;
                 check_version(req, m.sys.version)?;
                 if let Some(om) = b.get("organizationMembershipId")
-                    && om.as_str() != Some(m.org_membership.as_str()) {
-                        return Err(ApiError::validation(
-                            "immutable",
-                            "organizationMembershipId",
-                            om.clone(),
-                            "cannot be changed",
-                        ));
-                    }
+                    && om.as_str() != Some(m.org_membership.as_str())
+                {
+                    return Err(ApiError::validation(
+                        "immutable",
+                        "organizationMembershipId",
+                        om.clone(),
+                        "cannot be changed",
+                    ));
+                }
                 let admin = opt_bool(&b, "admin")?;
                 if let Some(m) = self.tms.items.get_mut(&id) {
                     if let Some(a) = admin {
@@ -1262,14 +1267,15 @@ impl World {
                 let m = self.tsm(&space, &id)?;
                 check_version(req, m.sys.version)?;
                 if let Some(t) = req.team.as_deref()
-                    && t != m.team {
-                        return Err(ApiError::validation(
-                            "immutable",
-                            "team",
-                            json!(t),
-                            "The team of a team space membership cannot be changed",
-                        ));
-                    }
+                    && t != m.team
+                {
+                    return Err(ApiError::validation(
+                        "immutable",
+                        "team",
+                        json!(t),
+                        "The team of a team space membership cannot be changed",
+                    ));
+                }
                 let (admin, roles) = self.access_fields(&b, &space)?;
                 if let Some(m) = self.tsms.items.get_mut(&id) {
                     m.admin = admin;
@@ -1314,9 +1320,10 @@ impl World {
                     .in_order()
                     .filter(|m| {
                         if let (Some(n), Some(u)) = (&needle, self.users.get(&m.user))
-                            && !user_matches(u, n) {
-                                return false;
-                            }
+                            && !user_matches(u, n)
+                        {
+                            return false;
+                        }
                         lq.filters.iter().all(|(path, op, vals)| {
                             let v = match path.as_str() {
                                 "sys.user.sys.id" => m.user.as_str(),
@@ -1420,9 +1427,10 @@ impl World {
             }
             ("GET", "/spaces") | ("GET", "/organizations/:org/spaces") => {
                 if route == "/spaces"
-                    && let Some(o) = req.organization.as_deref() {
-                        self.check_org(o, &caller)?;
-                    }
+                    && let Some(o) = req.organization.as_deref()
+                {
+                    self.check_org(o, &caller)?;
+                }
                 let lq = self.list_query(q, &[], &["sys.createdAt", "sys.updatedAt", "name"])?;
                 let items: Vec<&SeedSpace> = self
                     .spaces
@@ -2147,9 +2155,10 @@ impl World {
             "updatedAt": ts(u.sys.updated_at.unwrap_or_else(default_epoch)),
         });
         if !u.activated
-            && let Some(o) = sys.as_object_mut() {
-                o.insert("organization".into(), link("Organization", &self.org.id));
-            }
+            && let Some(o) = sys.as_object_mut()
+        {
+            o.insert("organization".into(), link("Organization", &self.org.id));
+        }
         json!({
             "firstName": u.first_name,
             "lastName": u.last_name,

@@ -1,8 +1,6 @@
 //! The sandbox's read API through real HTTP: auth, collections, pagination, filters, includes,
 //! permissions, the journal and rate-limit headers, all against the built-in demo org.
 
-#![allow(clippy::unwrap_used)]
-
 use contentful_access::sandbox::{SandboxOptions, Server, demo_seed};
 use serde_json::Value;
 
