@@ -237,7 +237,7 @@ impl ApiError {
             "The resource you sent in the body is invalid.",
         )
         .details(
-            json!({"errors": [{"name": name, "path": [path], "value": value, "details": details}]}),
+            json!({"errors": [{"name": name, "path": path, "value": value, "details": details}]}),
         )
     }
 

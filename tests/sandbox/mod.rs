@@ -4,5 +4,6 @@
 
 #![allow(clippy::unwrap_used)]
 
+mod fidelity;
 mod read;
 mod write;
