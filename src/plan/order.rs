@@ -1,0 +1,317 @@
+//! Ordering: give drafts their final ids, work out which operation must wait for which, and
+//! group them into levels that can run concurrently.
+//!
+//! Rules (each an edge in a petgraph dependency graph):
+//! - an invitation comes before that user's team and space memberships;
+//! - a team's creation comes before its members and space memberships;
+//! - a team's member and space-membership removals come before the team's deletion;
+//! - make before break: every revocation of a user's access in a space (direct membership deleted,
+//!   team membership removed, team space membership deleted, team deleted) waits for every grant of
+//!   access to the same user in the same space (direct membership created or updated, team member
+//!   added, team space membership created or updated), so access never has a gap;
+//! - an org role change that demotes waits for the grants of that user.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use petgraph::algo::toposort;
+use petgraph::graph::{DiGraph, NodeIndex};
+
+use crate::model::{DesiredState, Email, LiveState};
+
+use super::diff::{Draft, Index, provisional_invite, provisional_team};
+use super::ops::{Action, MembershipRef, OpId, OpKind, Operation, TeamRef};
+
+/// The stable sort key of a draft: kind rank, then team, user and space names.
+fn sort_key(d: &Draft) -> (u8, String, String, String) {
+    (
+        d.kind.rank(),
+        d.kind.team_name().unwrap_or_default().to_string(),
+        d.kind.email().map(|e| e.to_string()).unwrap_or_default(),
+        d.kind
+            .space()
+            .map(|(n, _)| n.to_string())
+            .unwrap_or_default(),
+    )
+}
+
+/// (user, space id) pairs: whose access where.
+type Pairs = BTreeSet<(Email, String)>;
+
+/// Orders `drafts` into operations with final ids and dependencies, and computes the levels.
+pub(crate) fn order(
+    mut drafts: Vec<Draft>,
+    desired: &DesiredState,
+    live: &LiveState,
+) -> (Vec<Operation>, Vec<Vec<OpId>>) {
+    drafts.sort_by_key(sort_key);
+    let ix = Index::new(live);
+
+    // Provisional id → final id.
+    let ids: Vec<OpId> = (1..=drafts.len()).map(OpId::nth).collect();
+    let mut provisional: BTreeMap<OpId, OpId> = BTreeMap::new();
+    for (d, id) in drafts.iter().zip(&ids) {
+        match &d.kind {
+            OpKind::Invite { email, .. } => {
+                provisional.insert(provisional_invite(email), id.clone());
+            }
+            OpKind::CreateTeam { name, .. } => {
+                provisional.insert(provisional_team(name), id.clone());
+            }
+            _ => {}
+        }
+    }
+
+    // Live members of each team (by team id), and each team's spaces (live and desired).
+    let mut live_members: BTreeMap<&str, BTreeSet<Email>> = BTreeMap::new();
+    for tm in live.team_memberships.values() {
+        if let Some(e) = ix.email_of_membership.get(tm.org_membership_id.as_str()) {
+            live_members
+                .entry(tm.team_id.as_str())
+                .or_default()
+                .insert(e.clone());
+        }
+    }
+    let mut live_team_spaces: BTreeMap<&str, BTreeSet<String>> = BTreeMap::new();
+    for tsm in live.team_space_memberships.values() {
+        live_team_spaces
+            .entry(tsm.team_id.as_str())
+            .or_default()
+            .insert(tsm.space_id.clone());
+    }
+    let desired_team_spaces = |team: &str| -> BTreeSet<String> {
+        desired
+            .teams
+            .get(team)
+            .map(|t| {
+                t.spaces
+                    .keys()
+                    .filter_map(|n| desired.spaces.get(n).map(|s| s.id.clone()))
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    // Members of a team after the plan (over-approximated: declared members plus live members).
+    let members_after = |team: &str| -> BTreeSet<Email> {
+        let mut m: BTreeSet<Email> = desired
+            .users
+            .values()
+            .filter(|u| u.teams.contains_key(team))
+            .map(|u| u.email.clone())
+            .collect();
+        if let Some(t) = ix.teams.get(team) {
+            m.extend(
+                live_members
+                    .get(t.meta.id.as_str())
+                    .cloned()
+                    .unwrap_or_default(),
+            );
+        }
+        m
+    };
+
+    let mut grants: Vec<Pairs> = Vec::with_capacity(drafts.len());
+    let mut revokes: Vec<Pairs> = Vec::with_capacity(drafts.len());
+    for d in &drafts {
+        let mut g = Pairs::new();
+        let mut r = Pairs::new();
+        match &d.kind {
+            OpKind::CreateSpaceMembership {
+                email, space_id, ..
+            }
+            | OpKind::UpdateSpaceMembership {
+                email, space_id, ..
+            } => {
+                g.insert((email.clone(), space_id.clone()));
+            }
+            OpKind::AddTeamMember {
+                team_name, email, ..
+            } => {
+                for s in desired_team_spaces(team_name) {
+                    g.insert((email.clone(), s));
+                }
+            }
+            OpKind::CreateTeamSpaceMembership {
+                team_name,
+                space_id,
+                ..
+            }
+            | OpKind::UpdateTeamSpaceMembership {
+                team_name,
+                space_id,
+                ..
+            } => {
+                for e in members_after(team_name) {
+                    g.insert((e, space_id.clone()));
+                }
+            }
+            OpKind::DeleteSpaceMembership {
+                email, space_id, ..
+            } => {
+                r.insert((email.clone(), space_id.clone()));
+            }
+            OpKind::RemoveTeamMember { team_id, email, .. } => {
+                for s in live_team_spaces.get(team_id.as_str()).into_iter().flatten() {
+                    r.insert((email.clone(), s.clone()));
+                }
+            }
+            OpKind::DeleteTeamSpaceMembership {
+                team_id, space_id, ..
+            } => {
+                for e in live_members.get(team_id.as_str()).into_iter().flatten() {
+                    r.insert((e.clone(), space_id.clone()));
+                }
+            }
+            OpKind::DeleteTeam { team, .. } => {
+                for e in live_members.get(team.id.as_str()).into_iter().flatten() {
+                    for s in live_team_spaces.get(team.id.as_str()).into_iter().flatten() {
+                        r.insert((e.clone(), s.clone()));
+                    }
+                }
+            }
+            _ => {}
+        }
+        grants.push(g);
+        revokes.push(r);
+    }
+
+    let mut deps: Vec<BTreeSet<usize>> = vec![BTreeSet::new(); drafts.len()];
+    let index_of = |p: &OpId| -> Option<usize> {
+        provisional
+            .get(p)
+            .and_then(|id| ids.iter().position(|x| x == id))
+    };
+    for (i, d) in drafts.iter().enumerate() {
+        match &d.kind {
+            OpKind::AddTeamMember {
+                team, membership, ..
+            } => {
+                if let TeamRef::CreatedBy(p) = team {
+                    deps[i].extend(index_of(p));
+                }
+                if let MembershipRef::InvitedBy(p) = membership {
+                    deps[i].extend(index_of(p));
+                }
+            }
+            OpKind::CreateTeamSpaceMembership {
+                team: TeamRef::CreatedBy(p),
+                ..
+            } => {
+                deps[i].extend(index_of(p));
+            }
+            OpKind::CreateSpaceMembership { email, .. } => {
+                deps[i].extend(index_of(&provisional_invite(email)));
+            }
+            OpKind::DeleteTeam { name, .. } => {
+                for (j, other) in drafts.iter().enumerate() {
+                    if matches!(
+                        other.kind,
+                        OpKind::RemoveTeamMember { .. } | OpKind::DeleteTeamSpaceMembership { .. }
+                    ) && other.kind.team_name() == Some(name.as_str())
+                    {
+                        deps[i].insert(j);
+                    }
+                }
+            }
+            OpKind::ChangeOrgRole {
+                email, from, to, ..
+            } if to < from => {
+                for (j, g) in grants.iter().enumerate() {
+                    if g.iter().any(|(e, _)| e == email)
+                        || (drafts[j].kind.action() == Action::Add
+                            && drafts[j].kind.email() == Some(email))
+                    {
+                        deps[i].insert(j);
+                    }
+                }
+            }
+            _ => {}
+        }
+        if !revokes[i].is_empty() {
+            for (j, g) in grants.iter().enumerate() {
+                if j != i && !g.is_disjoint(&revokes[i]) {
+                    deps[i].insert(j);
+                }
+            }
+        }
+    }
+
+    // Levels over the dependency graph.
+    let mut graph: DiGraph<usize, ()> = DiGraph::new();
+    let nodes: Vec<NodeIndex> = (0..drafts.len()).map(|i| graph.add_node(i)).collect();
+    for (i, ds) in deps.iter().enumerate() {
+        for &j in ds {
+            graph.add_edge(nodes[j], nodes[i], ());
+        }
+    }
+    // The rules only ever point from grants and creations to revocations and demotions, so the
+    // graph is acyclic; should that ever break, fall back to id order (one op per level).
+    let topo = toposort(&graph, None)
+        .map(|t| t.into_iter().map(|n| graph[n]).collect::<Vec<_>>())
+        .unwrap_or_else(|_| (0..drafts.len()).collect());
+    let mut level = vec![0usize; drafts.len()];
+    for &i in &topo {
+        level[i] = deps[i].iter().map(|&j| level[j] + 1).max().unwrap_or(0);
+    }
+    let depth = level.iter().copied().max().map(|m| m + 1).unwrap_or(0);
+    let mut levels: Vec<Vec<OpId>> = vec![Vec::new(); depth];
+    for (i, &l) in level.iter().enumerate() {
+        levels[l].push(ids[i].clone());
+    }
+
+    let ops = drafts
+        .into_iter()
+        .enumerate()
+        .map(|(i, d)| {
+            let kind = resolve_refs(d.kind, &provisional);
+            Operation {
+                id: ids[i].clone(),
+                action: kind.action(),
+                kind,
+                depends_on: deps[i].iter().map(|&j| ids[j].clone()).collect(),
+                cause: d.cause,
+                touches: d.touches,
+            }
+        })
+        .collect();
+    (ops, levels)
+}
+
+/// Replaces provisional ids in references with final ids.
+fn resolve_refs(kind: OpKind, provisional: &BTreeMap<OpId, OpId>) -> OpKind {
+    let fix = |p: OpId| provisional.get(&p).cloned().unwrap_or(p);
+    match kind {
+        OpKind::AddTeamMember {
+            team_name,
+            team,
+            email,
+            membership,
+        } => OpKind::AddTeamMember {
+            team_name,
+            team: match team {
+                TeamRef::CreatedBy(p) => TeamRef::CreatedBy(fix(p)),
+                t => t,
+            },
+            email,
+            membership: match membership {
+                MembershipRef::InvitedBy(p) => MembershipRef::InvitedBy(fix(p)),
+                m => m,
+            },
+        },
+        OpKind::CreateTeamSpaceMembership {
+            team_name,
+            team: TeamRef::CreatedBy(p),
+            space_name,
+            space_id,
+            access,
+            role_ids,
+        } => OpKind::CreateTeamSpaceMembership {
+            team_name,
+            team: TeamRef::CreatedBy(fix(p)),
+            space_name,
+            space_id,
+            access,
+            role_ids,
+        },
+        k => k,
+    }
+}
