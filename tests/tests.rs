@@ -1,3 +1,4 @@
 //! The one integration-test binary: each module drives the real binary or the real HTTP client.
 
+mod plan;
 mod util;

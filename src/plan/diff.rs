@@ -167,6 +167,13 @@ impl Resolver<'_> {
                                     name,
                                     space.roles.values().map(|r| r.name.as_str()),
                                 ),
+                                existing: {
+                                    let mut all: Vec<String> =
+                                        space.roles.values().map(|r| r.name.clone()).collect();
+                                    all.sort();
+                                    all.dedup();
+                                    all
+                                },
                             });
                         }
                     }
@@ -177,17 +184,20 @@ impl Resolver<'_> {
     }
 }
 
-/// Up to three existing names closest to `wanted` (Jaro-Winkler, case-insensitive), best first.
+/// Up to three existing names closest to `wanted` (Jaro-Winkler, case-insensitive), best first:
+/// those scoring at least 0.8 and within 0.1 of the best.
 fn suggest<'a>(wanted: &str, existing: impl Iterator<Item = &'a str>) -> Vec<String> {
     let w = wanted.to_lowercase();
     let mut scored: Vec<(f64, &str)> = existing
         .map(|name| (strsim::jaro_winkler(&w, &name.to_lowercase()), name))
-        .filter(|(score, _)| *score >= 0.7)
+        .filter(|(score, _)| *score >= 0.8)
         .collect();
     scored.sort_by(|a, b| b.0.total_cmp(&a.0).then_with(|| a.1.cmp(b.1)));
     scored.dedup_by(|a, b| a.1 == b.1);
+    let best = scored.first().map(|s| s.0).unwrap_or(0.0);
     scored
         .into_iter()
+        .filter(|(score, _)| *score >= best - 0.1)
         .take(3)
         .map(|(_, n)| n.to_string())
         .collect()
@@ -696,7 +706,12 @@ fn sort_cascades(c: &mut [Cascade]) {
                 space_name,
                 space_membership,
                 ..
-            } => (1, space_name.clone(), String::new(), space_membership.id.clone()),
+            } => (
+                1,
+                space_name.clone(),
+                String::new(),
+                space_membership.id.clone(),
+            ),
             Cascade::TeamSpaceMembership {
                 space_name, tsm, ..
             } => (2, space_name.clone(), String::new(), tsm.id.clone()),

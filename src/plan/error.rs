@@ -21,6 +21,8 @@ pub enum Unresolved {
         at: Span,
         /// The closest existing role names in that space, best first (may be empty).
         suggestions: Vec<String>,
+        /// Every role name in that space, sorted.
+        existing: Vec<String>,
     },
     /// A managed space whose id is not a space of the organization.
     UnknownSpace {
@@ -61,11 +63,15 @@ impl Unresolved {
                 role,
                 at,
                 suggestions,
+                existing,
             } => Diagnostic {
                 span: *at,
                 message: format!("role {role:?} does not exist in space {space_name} ({space_id})"),
                 help: match suggestions.as_slice() {
-                    [] => None,
+                    [] if existing.is_empty() => {
+                        Some(format!("space {space_name} has no roles; use admin"))
+                    }
+                    [] => Some(format!("roles in {space_name}: {}", existing.join(", "))),
                     [one] => Some(format!("did you mean {one:?}?")),
                     many => Some(format!(
                         "did you mean one of {}?",

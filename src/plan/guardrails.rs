@@ -142,11 +142,7 @@ fn protected(desired: &DesiredState, ops: &[Operation]) -> GuardrailResult {
 
 fn token_user(before: &LiveState, ops: &[Operation]) -> GuardrailResult {
     let ix = Index::new(before);
-    let Some(me) = before
-        .me
-        .as_deref()
-        .and_then(|id| ix.email_of_user.get(id))
-    else {
+    let Some(me) = before.me.as_deref().and_then(|id| ix.email_of_user.get(id)) else {
         return result(
             Guardrail::TokenUser,
             Vec::new(),

@@ -29,7 +29,10 @@ pub(crate) fn simulate_ops(live: &LiveState, ops: &[Operation], levels: &[Vec<Op
     let by_id: BTreeMap<&OpId, &Operation> = ops.iter().map(|o| (&o.id, o)).collect();
     let mut invited: BTreeMap<OpId, String> = BTreeMap::new();
     let mut created_teams: BTreeMap<OpId, String> = BTreeMap::new();
-    let order = levels.iter().flatten().filter_map(|id| by_id.get(id).copied());
+    let order = levels
+        .iter()
+        .flatten()
+        .filter_map(|id| by_id.get(id).copied());
     for op in order {
         let sim = |what: &str| format!("sim-{what}-{}", op.id);
         match &op.kind {
