@@ -8,7 +8,7 @@ use std::fmt::Write as _;
 use crate::plan::{Action, Plan, PrincipalKind};
 
 use super::RenderOptions;
-use super::text::{last_line, plan_text};
+use super::text::{last_line, plan_text_body};
 
 /// The start of the first line of every markdown plan: `<!-- contentful-access:plan org=<id> -->`.
 pub const MARKER_PREFIX: &str = "<!-- contentful-access:plan";
@@ -18,16 +18,16 @@ pub const MARKER_PREFIX: &str = "<!-- contentful-access:plan";
 pub fn plan_markdown(plan: &Plan, opts: &RenderOptions) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "{MARKER_PREFIX} org={} -->", plan.organization);
-    let title = if plan.refused {
-        format!(
-            "### ⛔ Contentful access plan refused: {}",
-            last_line(plan, &opts.config_display)
-        )
+    let counts = if plan.is_empty() {
+        "no changes".to_string()
     } else {
-        format!(
-            "### Contentful access plan: {}",
-            last_line(plan, &opts.config_display)
-        )
+        let (a, c, r) = plan.counts();
+        format!("{a} to add, {c} to change, {r} to remove")
+    };
+    let title = if plan.refused {
+        format!("### ⛔ Contentful access plan REFUSED: {counts}")
+    } else {
+        format!("### Contentful access plan: {counts}")
     };
     let _ = writeln!(out, "{title}");
     out.push('\n');
@@ -53,7 +53,10 @@ pub fn plan_markdown(plan: &Plan, opts: &RenderOptions) -> String {
         out.push('\n');
     }
 
-    if !plan.operations.is_empty() {
+    if plan.is_empty() {
+        let _ = writeln!(out, "{}", last_line(plan, &opts.config_display));
+        out.push('\n');
+    } else {
         let mut by_kind: BTreeMap<(u8, &str), (Action, usize)> = BTreeMap::new();
         for op in &plan.operations {
             by_kind
@@ -132,7 +135,7 @@ pub fn plan_markdown(plan: &Plan, opts: &RenderOptions) -> String {
     }
 
     if !plan.operations.is_empty() {
-        let text = plan_text(
+        let text = plan_text_body(
             plan,
             &RenderOptions {
                 color: false,

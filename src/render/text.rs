@@ -50,7 +50,6 @@ impl Paint {
 /// `Plan: X to add, Y to change, Z to remove.` or `No changes. Contentful access matches FILE.`
 pub fn plan_text(plan: &Plan, opts: &RenderOptions) -> String {
     let p = Paint { color: opts.color };
-    let width = opts.width.max(40);
     let mut out = String::new();
 
     let _ = writeln!(
@@ -73,7 +72,15 @@ pub fn plan_text(plan: &Plan, opts: &RenderOptions) -> String {
             .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
     );
     out.push('\n');
+    out.push_str(&plan_text_body(plan, opts));
+    out
+}
 
+/// Everything after the header: refusals, summary, operations, pending, unmanaged, last line.
+pub(crate) fn plan_text_body(plan: &Plan, opts: &RenderOptions) -> String {
+    let p = Paint { color: opts.color };
+    let width = opts.width.max(40);
+    let mut out = String::new();
     if plan.refused {
         refusal(&mut out, plan, &p, width);
         out.push('\n');
@@ -259,8 +266,9 @@ fn line(op: &Operation) -> Line {
             }
         }
         OpKind::ChangeOrgRole { from, to, .. } => format!("org role {from} → {to}"),
-        OpKind::RemoveOrgMember { role, .. } => {
-            format!("remove from the organization (org role {role}), with:")
+        OpKind::RemoveOrgMember { role, cascades, .. } => {
+            let with = if cascades.is_empty() { "" } else { ", with:" };
+            format!("remove from the organization (org role {role}){with}")
         }
         OpKind::CreateTeam { description, .. } => {
             format!("create team, description {description:?}")
@@ -270,7 +278,10 @@ fn line(op: &Operation) -> Line {
             description_after,
             ..
         } => format!("description {description_before:?} → {description_after:?}"),
-        OpKind::DeleteTeam { .. } => "delete team, with:".to_string(),
+        OpKind::DeleteTeam { cascades, .. } => {
+            let with = if cascades.is_empty() { "" } else { ", with:" };
+            format!("delete team{with}")
+        }
         OpKind::AddTeamMember { team_name, .. } | OpKind::RemoveTeamMember { team_name, .. } => {
             format!("team {team_name}")
         }
@@ -299,14 +310,7 @@ fn line(op: &Operation) -> Line {
             space_name, before, ..
         } => format!("space {space_name} {before}"),
     };
-    let mut children: Vec<String> = op.kind.cascades().iter().map(cascade_line).collect();
-    if matches!(
-        op.kind,
-        OpKind::RemoveOrgMember { .. } | OpKind::DeleteTeam { .. }
-    ) && children.is_empty()
-    {
-        children.push("(no team or space memberships)".to_string());
-    }
+    let children: Vec<String> = op.kind.cascades().iter().map(cascade_line).collect();
     Line {
         action: op.action,
         text,
@@ -327,7 +331,11 @@ fn operations(out: &mut String, plan: &Plan, p: &Paint) {
     }
     let groups = users
         .into_iter()
-        .map(|(e, ops)| (format!("user {e}"), ops))
+        .map(|(e, ops)| {
+            let pending = plan.pending.iter().any(|i| &i.email == e);
+            let note = if pending { " (invitation pending)" } else { "" };
+            (format!("user {e}{note}"), ops)
+        })
         .chain(teams.into_iter().map(|(t, ops)| (format!("team {t}"), ops)));
     for (title, ops) in groups {
         let head = if ops
