@@ -44,6 +44,7 @@ pub fn plan_json(plan: &Plan) -> String {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
     use crate::plan::{FORMAT_VERSION, Summary};

@@ -398,6 +398,7 @@ fn wrap(text: &str, first: &str, rest: &str, width: usize) -> String {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

@@ -82,7 +82,7 @@ fn markdown(p: &Plan) -> String {
     render::plan_markdown(p, &RenderOptions::default())
 }
 
-fn only<'a>(p: &'a Plan, f: impl Fn(&OpKind) -> bool) -> &'a Operation {
+fn only(p: &Plan, f: impl Fn(&OpKind) -> bool) -> &Operation {
     let found: Vec<&Operation> = p.operations.iter().filter(|o| f(&o.kind)).collect();
     assert_eq!(found.len(), 1, "expected exactly one matching op in {p:#?}");
     found[0]
