@@ -9,8 +9,9 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::model::{
-    DesiredGrant, DesiredState, Email, LiveOrgMembership, LiveState, LiveTeam, LiveUser,
-    MembershipStatus, Principal, SpaceAccess, Span,
+    DesiredGrant, DesiredState, Email, LiveOrgMembership, LiveSpaceMembership, LiveState, LiveTeam,
+    LiveTeamMembership, LiveTeamSpaceMembership, LiveUser, MembershipStatus, Principal,
+    SpaceAccess, Span,
 };
 
 use super::error::{PlanError, Unresolved};
@@ -87,6 +88,14 @@ pub(crate) struct Index<'a> {
     pub email_of_user: BTreeMap<&'a str, Email>,
     /// Teams by name (first by id on duplicates).
     pub teams: BTreeMap<&'a str, &'a LiveTeam>,
+    /// Team memberships by org membership id, in id order.
+    pub tms_by_membership: BTreeMap<&'a str, Vec<&'a LiveTeamMembership>>,
+    /// Team memberships by team id, in id order.
+    pub tms_by_team: BTreeMap<&'a str, Vec<&'a LiveTeamMembership>>,
+    /// Team space memberships by team id, in id order.
+    pub tsms_by_team: BTreeMap<&'a str, Vec<&'a LiveTeamSpaceMembership>>,
+    /// Space memberships by user id, in id order.
+    pub sms_by_user: BTreeMap<&'a str, Vec<&'a LiveSpaceMembership>>,
 }
 
 impl<'a> Index<'a> {
@@ -111,12 +120,36 @@ impl<'a> Index<'a> {
         for t in live.teams.values() {
             teams.entry(t.name.as_str()).or_insert(t);
         }
+        let mut tms_by_membership: BTreeMap<&str, Vec<_>> = BTreeMap::new();
+        let mut tms_by_team: BTreeMap<&str, Vec<_>> = BTreeMap::new();
+        for tm in live.team_memberships.values() {
+            tms_by_membership
+                .entry(tm.org_membership_id.as_str())
+                .or_default()
+                .push(tm);
+            tms_by_team.entry(tm.team_id.as_str()).or_default().push(tm);
+        }
+        let mut tsms_by_team: BTreeMap<&str, Vec<_>> = BTreeMap::new();
+        for tsm in live.team_space_memberships.values() {
+            tsms_by_team
+                .entry(tsm.team_id.as_str())
+                .or_default()
+                .push(tsm);
+        }
+        let mut sms_by_user: BTreeMap<&str, Vec<_>> = BTreeMap::new();
+        for sm in live.space_memberships.values() {
+            sms_by_user.entry(sm.user_id.as_str()).or_default().push(sm);
+        }
         Index {
             live,
             members,
             email_of_membership,
             email_of_user,
             teams,
+            tms_by_membership,
+            tms_by_team,
+            tsms_by_team,
+            sms_by_user,
         }
     }
 
@@ -127,6 +160,26 @@ impl<'a> Index<'a> {
             .map(str::to_string)
             .or_else(|| self.live.spaces.get(space_id).map(|s| s.name.clone()))
             .unwrap_or_else(|| space_id.to_string())
+    }
+
+    /// Team memberships of an org membership.
+    pub(crate) fn tms_of_membership(&self, om_id: &str) -> &[&'a LiveTeamMembership] {
+        self.tms_by_membership.get(om_id).map_or(&[], Vec::as_slice)
+    }
+
+    /// Team memberships of a team.
+    pub(crate) fn tms_of_team(&self, team_id: &str) -> &[&'a LiveTeamMembership] {
+        self.tms_by_team.get(team_id).map_or(&[], Vec::as_slice)
+    }
+
+    /// Team space memberships of a team.
+    pub(crate) fn tsms_of_team(&self, team_id: &str) -> &[&'a LiveTeamSpaceMembership] {
+        self.tsms_by_team.get(team_id).map_or(&[], Vec::as_slice)
+    }
+
+    /// Space memberships of a user.
+    pub(crate) fn sms_of_user(&self, user_id: &str) -> &[&'a LiveSpaceMembership] {
+        self.sms_by_user.get(user_id).map_or(&[], Vec::as_slice)
     }
 
     /// The team id → team name map.
@@ -319,11 +372,10 @@ pub(crate) fn diff(desired: &DesiredState, live: &LiveState) -> Result<Diff, Pla
 
         // Team memberships.
         let live_teams: BTreeMap<&str, _> = match member {
-            Some(m) => live
-                .team_memberships
-                .values()
-                .filter(|tm| tm.org_membership_id == m.membership.meta.id)
-                .filter_map(|tm| ix.team_name(&tm.team_id).map(|n| (n, tm)))
+            Some(m) => ix
+                .tms_of_membership(&m.membership.meta.id)
+                .iter()
+                .filter_map(|tm| ix.team_name(&tm.team_id).map(|n| (n, *tm)))
                 .collect(),
             None => BTreeMap::new(),
         };
@@ -371,9 +423,10 @@ pub(crate) fn diff(desired: &DesiredState, live: &LiveState) -> Result<Diff, Pla
         for (space_name, space) in &desired.spaces {
             let want = user_grants.get(&(user.email.to_string(), space_name.clone()));
             let have = member.and_then(|m| {
-                live.space_memberships
-                    .values()
-                    .find(|sm| sm.user_id == m.user.id && sm.space_id == space.id)
+                ix.sms_of_user(&m.user.id)
+                    .iter()
+                    .copied()
+                    .find(|sm| sm.space_id == space.id)
             });
             match (want, have) {
                 (None, None) => {}
@@ -427,20 +480,12 @@ pub(crate) fn diff(desired: &DesiredState, live: &LiveState) -> Result<Diff, Pla
         if desired.users.contains_key(email) || user_ignored(email) {
             continue;
         }
-        let team_memberships: Vec<_> = live
-            .team_memberships
-            .values()
-            .filter(|tm| tm.org_membership_id == m.membership.meta.id)
-            .collect();
-        let space_memberships: Vec<_> = live
-            .space_memberships
-            .values()
-            .filter(|sm| sm.user_id == m.user.id)
-            .collect();
+        let team_memberships = ix.tms_of_membership(&m.membership.meta.id);
+        let space_memberships = ix.sms_of_user(&m.user.id);
         if policy.prune {
             let mut cascades = Vec::new();
             let mut touches = vec![touch(ObjectKind::OrgMembership, &m.membership.meta)];
-            for tm in &team_memberships {
+            for tm in team_memberships {
                 cascades.push(Cascade::TeamMembership {
                     team_name: ix
                         .team_name(&tm.team_id)
@@ -452,7 +497,7 @@ pub(crate) fn diff(desired: &DesiredState, live: &LiveState) -> Result<Diff, Pla
                 });
                 touches.push(touch(ObjectKind::TeamMembership, &tm.meta));
             }
-            for sm in &space_memberships {
+            for sm in space_memberships {
                 cascades.push(Cascade::SpaceMembership {
                     space_name: ix.space_display(desired, &sm.space_id),
                     space_id: sm.space_id.clone(),
@@ -536,9 +581,10 @@ pub(crate) fn diff(desired: &DesiredState, live: &LiveState) -> Result<Diff, Pla
         for (space_name, space) in &desired.spaces {
             let want = team_grants.get(&(team.name.clone(), space_name.clone()));
             let have = existing.and_then(|t| {
-                live.team_space_memberships
-                    .values()
-                    .find(|tsm| tsm.team_id == t.meta.id && tsm.space_id == space.id)
+                ix.tsms_of_team(&t.meta.id)
+                    .iter()
+                    .copied()
+                    .find(|tsm| tsm.space_id == space.id)
             });
             match (want, have) {
                 (None, None) => {}
@@ -595,20 +641,12 @@ pub(crate) fn diff(desired: &DesiredState, live: &LiveState) -> Result<Diff, Pla
         if desired.teams.contains_key(*name) || team_ignored(name) {
             continue;
         }
-        let members: Vec<_> = live
-            .team_memberships
-            .values()
-            .filter(|tm| tm.team_id == t.meta.id)
-            .collect();
-        let tsms: Vec<_> = live
-            .team_space_memberships
-            .values()
-            .filter(|tsm| tsm.team_id == t.meta.id)
-            .collect();
+        let members = ix.tms_of_team(&t.meta.id);
+        let tsms = ix.tsms_of_team(&t.meta.id);
         if policy.prune {
             let mut cascades = Vec::new();
             let mut touches = vec![touch(ObjectKind::Team, &t.meta)];
-            for tm in &members {
+            for tm in members {
                 cascades.push(Cascade::TeamMembership {
                     team_name: name.to_string(),
                     team_id: t.meta.id.clone(),
@@ -620,7 +658,7 @@ pub(crate) fn diff(desired: &DesiredState, live: &LiveState) -> Result<Diff, Pla
                 });
                 touches.push(touch(ObjectKind::TeamMembership, &tm.meta));
             }
-            for tsm in &tsms {
+            for tsm in tsms {
                 cascades.push(Cascade::TeamSpaceMembership {
                     space_name: ix.space_display(desired, &tsm.space_id),
                     space_id: tsm.space_id.clone(),

@@ -14,9 +14,9 @@
 //! - `space_admin`: a managed space that has an admin (a user's direct admin membership, or an
 //!   admin team with at least one member) keeps one.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
-use crate::model::{DesiredState, LiveState, MembershipStatus, OrgRole, Principal};
+use crate::model::{DesiredState, Email, LiveState, MembershipStatus, OrgRole, Principal};
 
 use super::diff::Index;
 use super::ops::{Action, Cascade, Guardrail, GuardrailResult, OpKind, Operation};
@@ -222,9 +222,12 @@ fn org_owner(before: &LiveState, after: &LiveState) -> GuardrailResult {
 }
 
 /// Who is admin of `space_id`: emails of direct admins and `team NAME` of admin teams with members.
-fn space_admins(live: &LiveState, space_id: &str) -> Vec<String> {
-    let ix = Index::new(live);
-    let members = team_members(live);
+fn space_admins(
+    live: &LiveState,
+    ix: &Index<'_>,
+    members: &BTreeMap<String, BTreeSet<Email>>,
+    space_id: &str,
+) -> Vec<String> {
     let mut out: Vec<String> = live
         .space_memberships
         .values()
@@ -248,9 +251,11 @@ fn space_admins(live: &LiveState, space_id: &str) -> Vec<String> {
 fn space_admin(desired: &DesiredState, before: &LiveState, after: &LiveState) -> GuardrailResult {
     let mut offenders = Vec::new();
     let mut why = Vec::new();
+    let (ix_before, ix_after) = (Index::new(before), Index::new(after));
+    let (members_before, members_after) = (team_members(before), team_members(after));
     for (name, space) in &desired.spaces {
-        let was = space_admins(before, &space.id);
-        if !was.is_empty() && space_admins(after, &space.id).is_empty() {
+        let was = space_admins(before, &ix_before, &members_before, &space.id);
+        if !was.is_empty() && space_admins(after, &ix_after, &members_after, &space.id).is_empty() {
             offenders.push(name.clone());
             why.push(format!(
                 "space {name} ({}) would have no admin (admins now: {})",

@@ -49,16 +49,15 @@ pub(crate) fn order(
     // Provisional id → final id.
     let ids: Vec<OpId> = (1..=drafts.len()).map(OpId::nth).collect();
     let mut provisional: BTreeMap<OpId, OpId> = BTreeMap::new();
-    for (d, id) in drafts.iter().zip(&ids) {
-        match &d.kind {
-            OpKind::Invite { email, .. } => {
-                provisional.insert(provisional_invite(email), id.clone());
-            }
-            OpKind::CreateTeam { name, .. } => {
-                provisional.insert(provisional_team(name), id.clone());
-            }
-            _ => {}
-        }
+    let mut by_provisional: BTreeMap<OpId, usize> = BTreeMap::new();
+    for (i, d) in drafts.iter().enumerate() {
+        let p = match &d.kind {
+            OpKind::Invite { email, .. } => provisional_invite(email),
+            OpKind::CreateTeam { name, .. } => provisional_team(name),
+            _ => continue,
+        };
+        provisional.insert(p.clone(), ids[i].clone());
+        by_provisional.insert(p, i);
     }
 
     // Live members of each team (by team id), and each team's spaces (live and desired).
@@ -91,13 +90,17 @@ pub(crate) fn order(
             .unwrap_or_default()
     };
     // Members of a team after the plan (over-approximated: declared members plus live members).
+    let mut declared_members: BTreeMap<&str, BTreeSet<Email>> = BTreeMap::new();
+    for u in desired.users.values() {
+        for t in u.teams.keys() {
+            declared_members
+                .entry(t.as_str())
+                .or_default()
+                .insert(u.email.clone());
+        }
+    }
     let members_after = |team: &str| -> BTreeSet<Email> {
-        let mut m: BTreeSet<Email> = desired
-            .users
-            .values()
-            .filter(|u| u.teams.contains_key(team))
-            .map(|u| u.email.clone())
-            .collect();
+        let mut m = declared_members.get(team).cloned().unwrap_or_default();
         if let Some(t) = ix.teams.get(team) {
             m.extend(
                 live_members
@@ -174,12 +177,33 @@ pub(crate) fn order(
         revokes.push(r);
     }
 
+    // Lookup tables so dependencies are found without comparing every pair of operations.
+    let index_of = |p: &OpId| by_provisional.get(p).copied();
+    let mut grants_by_pair: BTreeMap<&(Email, String), Vec<usize>> = BTreeMap::new();
+    let mut grants_by_user: BTreeMap<&Email, BTreeSet<usize>> = BTreeMap::new();
+    for (j, g) in grants.iter().enumerate() {
+        for pair in g {
+            grants_by_pair.entry(pair).or_default().push(j);
+            grants_by_user.entry(&pair.0).or_default().insert(j);
+        }
+        if drafts[j].kind.action() == Action::Add
+            && let Some(e) = drafts[j].kind.email()
+        {
+            grants_by_user.entry(e).or_default().insert(j);
+        }
+    }
+    let mut team_removals: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
+    for (j, d) in drafts.iter().enumerate() {
+        if matches!(
+            d.kind,
+            OpKind::RemoveTeamMember { .. } | OpKind::DeleteTeamSpaceMembership { .. }
+        ) && let Some(t) = d.kind.team_name()
+        {
+            team_removals.entry(t).or_default().push(j);
+        }
+    }
+
     let mut deps: Vec<BTreeSet<usize>> = vec![BTreeSet::new(); drafts.len()];
-    let index_of = |p: &OpId| -> Option<usize> {
-        provisional
-            .get(p)
-            .and_then(|id| ids.iter().position(|x| x == id))
-    };
     for (i, d) in drafts.iter().enumerate() {
         match &d.kind {
             OpKind::AddTeamMember {
@@ -202,36 +226,23 @@ pub(crate) fn order(
                 deps[i].extend(index_of(&provisional_invite(email)));
             }
             OpKind::DeleteTeam { name, .. } => {
-                for (j, other) in drafts.iter().enumerate() {
-                    if matches!(
-                        other.kind,
-                        OpKind::RemoveTeamMember { .. } | OpKind::DeleteTeamSpaceMembership { .. }
-                    ) && other.kind.team_name() == Some(name.as_str())
-                    {
-                        deps[i].insert(j);
-                    }
-                }
+                deps[i].extend(team_removals.get(name.as_str()).into_iter().flatten());
             }
             OpKind::ChangeOrgRole {
                 email, from, to, ..
             } if to < from => {
-                for (j, g) in grants.iter().enumerate() {
-                    if g.iter().any(|(e, _)| e == email)
-                        || (drafts[j].kind.action() == Action::Add
-                            && drafts[j].kind.email() == Some(email))
-                    {
-                        deps[i].insert(j);
-                    }
-                }
+                deps[i].extend(grants_by_user.get(email).into_iter().flatten());
             }
             _ => {}
         }
-        if !revokes[i].is_empty() {
-            for (j, g) in grants.iter().enumerate() {
-                if j != i && !g.is_disjoint(&revokes[i]) {
-                    deps[i].insert(j);
-                }
-            }
+        for pair in &revokes[i] {
+            deps[i].extend(
+                grants_by_pair
+                    .get(pair)
+                    .into_iter()
+                    .flatten()
+                    .filter(|&&j| j != i),
+            );
         }
     }
 

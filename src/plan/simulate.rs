@@ -29,6 +29,17 @@ pub(crate) fn simulate_ops(live: &LiveState, ops: &[Operation], levels: &[Vec<Op
     let by_id: BTreeMap<&OpId, &Operation> = ops.iter().map(|o| (&o.id, o)).collect();
     let mut invited: BTreeMap<OpId, String> = BTreeMap::new();
     let mut created_teams: BTreeMap<OpId, String> = BTreeMap::new();
+    let mut user_by_email: BTreeMap<Email, String> = s
+        .users
+        .values()
+        .rev()
+        .map(|u| (u.email.clone(), u.id.clone()))
+        .collect();
+    // What goes with removed members and deleted teams is dropped in one pass at the end (no
+    // later operation can refer to it), keeping large prunes linear.
+    let mut removed_memberships: BTreeSet<String> = BTreeSet::new();
+    let mut removed_users: BTreeSet<String> = BTreeSet::new();
+    let mut deleted_teams: BTreeSet<String> = BTreeSet::new();
     let order = levels
         .iter()
         .flatten()
@@ -58,12 +69,13 @@ pub(crate) fn simulate_ops(live: &LiveState, ops: &[Operation], levels: &[Vec<Op
                     om_id.clone(),
                     LiveOrgMembership {
                         meta: ObjectMeta::new(om_id.clone(), 0),
-                        user_id,
+                        user_id: user_id.clone(),
                         role: *role,
                         status: MembershipStatus::Pending,
                         last_active_at: None,
                     },
                 );
+                user_by_email.insert(email.clone(), user_id);
                 invited.insert(op.id.clone(), om_id);
             }
             OpKind::ChangeOrgRole { membership, to, .. } => {
@@ -74,13 +86,8 @@ pub(crate) fn simulate_ops(live: &LiveState, ops: &[Operation], levels: &[Vec<Op
             }
             OpKind::RemoveOrgMember { membership, .. } => {
                 if let Some(m) = s.org_memberships.remove(&membership.id) {
-                    s.team_memberships
-                        .retain(|_, tm| tm.org_membership_id != membership.id);
-                    s.space_memberships.retain(|_, sm| sm.user_id != m.user_id);
-                    let still_member = s.org_memberships.values().any(|o| o.user_id == m.user_id);
-                    if !still_member {
-                        s.users.remove(&m.user_id);
-                    }
+                    removed_memberships.insert(membership.id.clone());
+                    removed_users.insert(m.user_id);
                 }
             }
             OpKind::CreateTeam { name, description } => {
@@ -107,9 +114,7 @@ pub(crate) fn simulate_ops(live: &LiveState, ops: &[Operation], levels: &[Vec<Op
             }
             OpKind::DeleteTeam { team, .. } => {
                 s.teams.remove(&team.id);
-                s.team_memberships.retain(|_, tm| tm.team_id != team.id);
-                s.team_space_memberships
-                    .retain(|_, tsm| tsm.team_id != team.id);
+                deleted_teams.insert(team.id.clone());
             }
             OpKind::AddTeamMember {
                 team, membership, ..
@@ -186,12 +191,7 @@ pub(crate) fn simulate_ops(live: &LiveState, ops: &[Operation], levels: &[Vec<Op
                 role_ids,
                 ..
             } => {
-                let user_id = s
-                    .users
-                    .values()
-                    .find(|u| &u.email == email)
-                    .map(|u| u.id.clone());
-                if let Some(user_id) = user_id {
+                if let Some(user_id) = user_by_email.get(email).cloned() {
                     let id = sim("sm");
                     s.space_memberships.insert(
                         id.clone(),
@@ -224,6 +224,27 @@ pub(crate) fn simulate_ops(live: &LiveState, ops: &[Operation], levels: &[Vec<Op
             }
         }
     }
+    if !removed_memberships.is_empty() || !deleted_teams.is_empty() {
+        s.team_memberships.retain(|_, tm| {
+            !removed_memberships.contains(&tm.org_membership_id)
+                && !deleted_teams.contains(&tm.team_id)
+        });
+        s.team_space_memberships
+            .retain(|_, tsm| !deleted_teams.contains(&tsm.team_id));
+        let still: BTreeSet<&str> = s
+            .org_memberships
+            .values()
+            .map(|m| m.user_id.as_str())
+            .collect();
+        let gone: BTreeSet<String> = removed_users
+            .iter()
+            .filter(|u| !still.contains(u.as_str()))
+            .cloned()
+            .collect();
+        s.space_memberships
+            .retain(|_, sm| !gone.contains(&sm.user_id));
+        s.users.retain(|id, _| !gone.contains(id));
+    }
     s
 }
 
@@ -241,17 +262,15 @@ pub fn desired_from_live(live: &LiveState, spaces: &BTreeMap<String, String>) ->
 
     let mut users = BTreeMap::new();
     for (email, m) in &ix.members {
-        let teams: BTreeMap<String, Span> = live
-            .team_memberships
-            .values()
-            .filter(|tm| tm.org_membership_id == m.membership.meta.id)
+        let teams: BTreeMap<String, Span> = ix
+            .tms_of_membership(&m.membership.meta.id)
+            .iter()
             .filter_map(|tm| team_name(&tm.team_id))
             .map(|n| (n, Span::default()))
             .collect();
-        let user_spaces: BTreeMap<String, DesiredGrant> = live
-            .space_memberships
-            .values()
-            .filter(|sm| sm.user_id == m.user.id)
+        let user_spaces: BTreeMap<String, DesiredGrant> = ix
+            .sms_of_user(&m.user.id)
+            .iter()
             .filter_map(|sm| {
                 name_of_space.get(sm.space_id.as_str()).map(|n| {
                     (
@@ -284,10 +303,9 @@ pub fn desired_from_live(live: &LiveState, spaces: &BTreeMap<String, String>) ->
 
     let mut teams = BTreeMap::new();
     for (name, t) in &ix.teams {
-        let team_spaces: BTreeMap<String, DesiredGrant> = live
-            .team_space_memberships
-            .values()
-            .filter(|tsm| tsm.team_id == t.meta.id)
+        let team_spaces: BTreeMap<String, DesiredGrant> = ix
+            .tsms_of_team(&t.meta.id)
+            .iter()
             .filter_map(|tsm| {
                 name_of_space.get(tsm.space_id.as_str()).map(|n| {
                     (

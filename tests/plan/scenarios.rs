@@ -809,3 +809,53 @@ fn emails_match_case_insensitively() {
         .build();
     assert!(plan(&desired, &base_live().build()).is_empty());
 }
+
+#[test]
+fn ten_thousand_members_plan_in_one_pass() {
+    // 10,000 members in 5 teams with direct access to both managed spaces: the planner must
+    // stay linear-ish (indexes, no pairwise scans) so a CI run on a big org stays fast.
+    let mut org = Org::new().user(OWNER, OrgRole::Owner).me(OWNER);
+    for t in 0..5 {
+        org = org
+            .team(&format!("team{t}"), "")
+            .tsm(&format!("team{t}"), BLOG, roles(&["Author"]));
+    }
+    for i in 0..10_000 {
+        let e = format!("user{i:05}@acme.example");
+        org = org
+            .user(&e, OrgRole::Member)
+            .member(&format!("team{}", i % 5), &e)
+            .sm(&e, MARKETING, roles(&["Editor"]));
+    }
+    let live = org.build();
+    let mut desired = plan::desired_from_live(&live, &super::fixtures::managed_spaces());
+    desired.policy.prune = true;
+    desired.policy.max_removals = MaxRemovals::Count(10_000);
+    // 1,000 removed, 1,000 moved to Author, 500 invited.
+    for i in 0..1_000 {
+        desired
+            .users
+            .remove(&Email::new(&format!("user{i:05}@acme.example")));
+    }
+    for i in 1_000..2_000 {
+        let u = desired
+            .users
+            .get_mut(&Email::new(&format!("user{i:05}@acme.example")))
+            .unwrap();
+        u.spaces.get_mut("marketing").unwrap().access = roles(&["Author"]);
+    }
+    for i in 0..500 {
+        let mut u = desired.users[&Email::new("user05000@acme.example")].clone();
+        u.email = Email::new(&format!("new{i:04}@acme.example"));
+        desired.users.insert(u.email.clone(), u);
+    }
+    let p = plan(&desired, &live);
+    assert!(
+        !p.refused,
+        "{:#?}",
+        p.failed_guardrails().collect::<Vec<_>>()
+    );
+    assert_eq!(p.counts(), (500 * 3, 1_000, 1_000));
+    let after = plan::simulate(&live, &p);
+    assert!(plan(&desired, &after).is_empty());
+}
