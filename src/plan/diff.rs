@@ -757,3 +757,27 @@ fn sort_cascades(c: &mut [Cascade]) {
     }
     c.sort_by_key(key);
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn suggestions_are_the_close_names_best_first() {
+        let roles = ["Editor", "Author", "Translator", "Developer"];
+        assert_eq!(suggest("Autor", roles.into_iter()), vec!["Author"]);
+        assert_eq!(suggest("editor", roles.into_iter()), vec!["Editor"]);
+        assert!(suggest("Publisher", roles.into_iter()).is_empty());
+    }
+
+    #[test]
+    fn admin_access_ignores_role_ids() {
+        let ids: BTreeSet<String> = ["r1".to_string()].into();
+        assert_eq!(Resolved::from_live(true, &ids), Resolved::Admin);
+        assert_eq!(
+            Resolved::from_live(false, &ids),
+            Resolved::Roles(ids.clone())
+        );
+        assert!(Resolved::Admin.role_ids().is_empty());
+    }
+}

@@ -190,8 +190,9 @@ mod tests {
 
     #[test]
     fn diff_lines_put_the_sign_first() {
-        assert_eq!(diff_line("      + team editors"), "+      team editors");
-        assert_eq!(diff_line("  ~ user bob"), "!  user bob");
+        // The sign moves to column 0; the text stays where it was.
+        assert_eq!(diff_line("      + team editors"), "+       team editors");
+        assert_eq!(diff_line("  ~ user bob"), "!   user bob");
         assert_eq!(diff_line("Plan: 1 to add"), " Plan: 1 to add");
         assert_eq!(diff_line("-x"), " -x");
     }

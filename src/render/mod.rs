@@ -8,7 +8,7 @@ mod markdown;
 mod text;
 
 pub use markdown::{MARKER_PREFIX, plan_markdown};
-pub use text::plan_text;
+pub use text::{SUMMARY_THRESHOLD, plan_text};
 
 use crate::plan::Plan;
 
