@@ -596,15 +596,7 @@ fn refused_leaving_a_space_without_admin() {
 }
 
 fn with_strangers() -> LiveState {
-    base_live()
-        .user("eve@acme.example", OrgRole::Member)
-        .member("editors", "eve@acme.example")
-        .sm("eve@acme.example", MARKETING, roles(&["Author", "Editor"]))
-        .user("ci-bot@acme.example", OrgRole::Admin)
-        .team("legacy-team", "Old agency")
-        .member("legacy-team", "eve@acme.example")
-        .tsm("legacy-team", BLOG, roles(&["Editor"]))
-        .build()
+    with_strangers_and(|o| o)
 }
 
 #[test]
@@ -858,4 +850,94 @@ fn ten_thousand_members_plan_in_one_pass() {
     assert_eq!(p.counts(), (500 * 3, 1_000, 1_000));
     let after = plan::simulate(&live, &p);
     assert!(plan(&desired, &after).is_empty());
+}
+
+#[test]
+fn team_replaced_under_prune_is_deleted_only_after_the_new_team_grants_access() {
+    // Live: bob gets marketing Author through team "writers"; the file replaces it by "authors".
+    let live = base_live()
+        .team("writers", "")
+        .member("writers", BOB)
+        .tsm("writers", MARKETING, roles(&["Author"]))
+        .build();
+    let desired = base_teams()
+        .prune()
+        .max_removals(MaxRemovals::Count(5))
+        .team("authors", "", &[("marketing", roles(&["Author"]))])
+        .user(
+            OWNER,
+            OrgRole::Owner,
+            &[],
+            &[("marketing", SpaceAccess::Admin)],
+        )
+        .user(JANE, OrgRole::Admin, &["web-admins"], &[])
+        .user(
+            BOB,
+            OrgRole::Member,
+            &["authors", "editors"],
+            &[("marketing", roles(&["Author"]))],
+        )
+        .build();
+    let p = plan(&desired, &live);
+    common_checks(&p);
+    assert!(!p.refused, "{:#?}", p.guardrails);
+    let delete = only(&p, |k| matches!(k, OpKind::DeleteTeam { .. }));
+    let join = only(&p, |k| matches!(k, OpKind::AddTeamMember { .. }));
+    let tsm = only(&p, |k| {
+        matches!(k, OpKind::CreateTeamSpaceMembership { .. })
+    });
+    assert!(delete.depends_on.contains(&join.id));
+    assert!(delete.depends_on.contains(&tsm.id));
+    let OpKind::DeleteTeam { cascades, .. } = &delete.kind else {
+        unreachable!()
+    };
+    assert_eq!(
+        cascades.len(),
+        2,
+        "bob's membership and the marketing access"
+    );
+    snap("plan__team_replaced_text", &text(&p));
+}
+
+#[test]
+fn unmanaged_and_ignored_teams_keep_their_members() {
+    // Jane is declared, but her membership of the undeclared team "legacy-team" is not the
+    // file's business while prune is off; an ignored team is not even reported.
+    let live = with_strangers_and(|o| {
+        o.member("legacy-team", JANE)
+            .team("bots", "")
+            .member("bots", JANE)
+    });
+    let mut desired = base_file().ignore_user("ci-bot@acme.example").build();
+    desired
+        .policy
+        .ignore
+        .insert(contentful_access::model::Principal::Team("bots".into()));
+    let p = plan(&desired, &live);
+    assert!(p.is_empty(), "{:#?}", p.operations);
+    let names: Vec<&str> = p.unmanaged.iter().map(|u| u.name.as_str()).collect();
+    assert_eq!(names, vec!["eve@acme.example", "legacy-team"]);
+    // With prune the undeclared team goes (taking Jane's membership with it); the ignored one stays.
+    desired.policy.prune = true;
+    desired.policy.max_removals = MaxRemovals::Count(5);
+    let p = plan(&desired, &live);
+    assert!(
+        p.operations
+            .iter()
+            .all(|o| o.kind.team_name() != Some("bots"))
+    );
+    let delete = only(&p, |k| matches!(k, OpKind::DeleteTeam { .. }));
+    assert_eq!(delete.kind.team_name(), Some("legacy-team"));
+}
+
+fn with_strangers_and(f: impl FnOnce(Org) -> Org) -> LiveState {
+    f(base_live()
+        .user("eve@acme.example", OrgRole::Member)
+        .member("editors", "eve@acme.example")
+        .sm("eve@acme.example", MARKETING, roles(&["Author", "Editor"]))
+        .user("ci-bot@acme.example", OrgRole::Admin)
+        .team("legacy-team", "Old agency")
+        .member("legacy-team", "eve@acme.example")
+        .tsm("legacy-team", BLOG, roles(&["Editor"])))
+    .build()
 }
