@@ -5,12 +5,14 @@
 //! inputs always give the same [`Plan`], byte for byte.
 
 mod diff;
+mod document;
 mod error;
 mod guardrails;
 mod ops;
 mod order;
 mod simulate;
 
+pub use document::PlanFileError;
 pub use error::{Diagnostic, PlanError, Unresolved};
 pub use ops::*;
 pub use simulate::{desired_from_live, simulate};

@@ -364,6 +364,8 @@ proptest! {
         prop_assert_eq!(&p, &again);
         prop_assert_eq!(contentful_access::render::plan_json(&p), contentful_access::render::plan_json(&again));
         check_order(&p, &desired, &live)?;
+        // Saved and read back, the plan is the same and passes the consistency checks.
+        prop_assert_eq!(Plan::from_json(&contentful_access::render::plan_json(&p)), Ok(p.clone()));
 
         if p.refused {
             prop_assert!(p.failed_guardrails().all(|g| !g.offenders.is_empty()));
