@@ -383,16 +383,10 @@ pub(crate) fn diff(desired: &DesiredState, live: &LiveState) -> Result<Diff, Pla
             if !team_managed(team_name) || live_teams.contains_key(team_name.as_str()) {
                 continue;
             }
-            let (team, mut touches) = match ix.teams.get(team_name.as_str()) {
-                Some(t) => (
-                    TeamRef::Existing(t.meta.id.clone()),
-                    vec![touch(ObjectKind::Team, &t.meta)],
-                ),
-                None => (TeamRef::CreatedBy(provisional_team(team_name)), Vec::new()),
+            let team = match ix.teams.get(team_name.as_str()) {
+                Some(t) => TeamRef::Existing(t.meta.id.clone()),
+                None => TeamRef::CreatedBy(provisional_team(team_name)),
             };
-            if let Some(m) = member {
-                touches.push(touch(ObjectKind::OrgMembership, &m.membership.meta));
-            }
             out.drafts.push(Draft {
                 kind: OpKind::AddTeamMember {
                     team_name: team_name.clone(),
@@ -401,7 +395,7 @@ pub(crate) fn diff(desired: &DesiredState, live: &LiveState) -> Result<Diff, Pla
                     membership: membership_ref.clone(),
                 },
                 cause: Some(*at),
-                touches,
+                touches: Vec::new(),
             });
         }
         for (team_name, tm) in &live_teams {
@@ -439,9 +433,7 @@ pub(crate) fn diff(desired: &DesiredState, live: &LiveState) -> Result<Diff, Pla
                         role_ids: resolved.role_ids(),
                     },
                     cause: Some(*at),
-                    touches: member
-                        .map(|m| vec![touch(ObjectKind::OrgMembership, &m.membership.meta)])
-                        .unwrap_or_default(),
+                    touches: Vec::new(),
                 }),
                 (Some((resolved, access, at)), Some(sm)) => {
                     if Resolved::from_live(sm.admin, &sm.role_ids) != *resolved {
@@ -598,9 +590,7 @@ pub(crate) fn diff(desired: &DesiredState, live: &LiveState) -> Result<Diff, Pla
                         role_ids: resolved.role_ids(),
                     },
                     cause: Some(*at),
-                    touches: existing
-                        .map(|t| vec![touch(ObjectKind::Team, &t.meta)])
-                        .unwrap_or_default(),
+                    touches: Vec::new(),
                 }),
                 (Some((resolved, access, at)), Some(tsm)) => {
                     if Resolved::from_live(tsm.admin, &tsm.role_ids) != *resolved {

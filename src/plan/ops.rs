@@ -502,7 +502,10 @@ pub struct Operation {
     /// The place in the access file that causes it; absent for removals of undeclared
     /// principals (caused by `prune`).
     pub cause: Option<Span>,
-    /// Every live object it touches, with the `sys.version` the plan saw.
+    /// Every live object it writes or deletes (including what goes with a removal), with the
+    /// `sys.version` the plan saw. Objects it only refers to (the team a member is added to) are
+    /// not listed: their ids are in [`TeamRef`] / [`MembershipRef`], and an earlier operation of
+    /// the same plan may legitimately change their version.
     pub touches: Vec<Touched>,
 }
 
