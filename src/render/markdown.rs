@@ -10,6 +10,10 @@ use crate::plan::{Action, Plan, PrincipalKind};
 use super::RenderOptions;
 use super::text::{last_line, plan_text_body};
 
+/// The most characters a markdown plan has: GitHub refuses comments over 65,536 characters, so
+/// the detailed plan is cut (with a note saying how much) to stay below that.
+pub const MAX_CHARS: usize = 60_000;
+
 /// The start of the first line of every markdown plan: `<!-- contentful-access:plan org=<id> -->`.
 pub const MARKER_PREFIX: &str = "<!-- contentful-access:plan";
 
@@ -95,13 +99,14 @@ pub fn plan_markdown(plan: &Plan, opts: &RenderOptions) -> String {
             out,
             "**Pending invitations** (count as present; never invited twice):"
         );
-        for inv in &plan.pending {
+        for inv in plan.pending.iter().take(LIST_LIMIT) {
             let when = inv
                 .invited_at
                 .map(|t| format!(", invited {}", t.format("%Y-%m-%d")))
                 .unwrap_or_default();
             let _ = writeln!(out, "- `{}` as {}{when}", inv.email, inv.role);
         }
+        more(&mut out, plan.pending.len());
         out.push('\n');
     }
 
@@ -111,7 +116,7 @@ pub fn plan_markdown(plan: &Plan, opts: &RenderOptions) -> String {
             "**Not in `{}`, left unchanged** (prune is off):",
             opts.config_display
         );
-        for u in &plan.unmanaged {
+        for u in plan.unmanaged.iter().take(LIST_LIMIT) {
             let what = match u.kind {
                 PrincipalKind::User => format!(
                     "user `{}` ({})",
@@ -131,6 +136,7 @@ pub fn plan_markdown(plan: &Plan, opts: &RenderOptions) -> String {
                 let _ = writeln!(out, "- {what}: {}", access.join("; "));
             }
         }
+        more(&mut out, plan.unmanaged.len());
         out.push('\n');
     }
 
@@ -147,12 +153,36 @@ pub fn plan_markdown(plan: &Plan, opts: &RenderOptions) -> String {
             "<details><summary>Show the plan ({} operations)</summary>\n\n```diff",
             plan.operations.len()
         );
-        for l in text.lines() {
-            let _ = writeln!(out, "{}", diff_line(l));
+        let lines: Vec<&str> = text.lines().collect();
+        let last = lines.last().copied().unwrap_or_default();
+        let budget = MAX_CHARS.saturating_sub(out.len() + last.len() + 200);
+        let mut used = 0;
+        for (i, l) in lines.iter().enumerate() {
+            let line = diff_line(l);
+            if i + 1 < lines.len() && used + line.len() + 1 > budget {
+                let _ = writeln!(
+                    out,
+                    " … {} more lines not shown (comment size limit); the full plan is in the CI log",
+                    lines.len() - 1 - i
+                );
+                let _ = writeln!(out, "{}", diff_line(last));
+                break;
+            }
+            used += line.len() + 1;
+            let _ = writeln!(out, "{line}");
         }
         let _ = writeln!(out, "```\n\n</details>");
     }
     out
+}
+
+/// Pending and unmanaged lists show at most this many entries (the text plan has them all).
+const LIST_LIMIT: usize = 50;
+
+fn more(out: &mut String, total: usize) {
+    if total > LIST_LIMIT {
+        let _ = writeln!(out, "- … and {} more", total - LIST_LIMIT);
+    }
 }
 
 /// Moves a leading `+` / `~` / `-` sign to the first column (where diff highlighting looks for

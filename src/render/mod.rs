@@ -7,7 +7,7 @@
 mod markdown;
 mod text;
 
-pub use markdown::{MARKER_PREFIX, plan_markdown};
+pub use markdown::{MARKER_PREFIX, MAX_CHARS as MARKDOWN_MAX_CHARS, plan_markdown};
 pub use text::{SUMMARY_THRESHOLD, plan_text};
 
 use crate::plan::Plan;

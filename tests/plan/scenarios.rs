@@ -850,6 +850,14 @@ fn ten_thousand_members_plan_in_one_pass() {
     assert_eq!(p.counts(), (500 * 3, 1_000, 1_000));
     let after = plan::simulate(&live, &p);
     assert!(plan(&desired, &after).is_empty());
+
+    // Without prune the 1,000 undeclared members are reported; the comment lists the first 50.
+    desired.policy.prune = false;
+    let p = plan(&desired, &live);
+    assert_eq!(p.unmanaged.len(), 1_000);
+    let md = markdown(&p);
+    assert!(md.contains("- … and 950 more"));
+    assert!(md.len() <= render::MARKDOWN_MAX_CHARS);
 }
 
 #[test]
