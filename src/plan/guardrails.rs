@@ -71,9 +71,24 @@ fn max_removals(desired: &DesiredState, before: &LiveState, ops: &[Operation]) -
         format!("{n} removal(s), within the limit of {limit} ({how})"),
         format!(
             "{n} removals exceed the limit of {limit} ({how}): {}",
-            offenders.join(", ")
+            list(&offenders)
         ),
     )
+}
+
+/// At most 20 items joined by commas, then `and N more`.
+fn list(items: &[String]) -> String {
+    const SHOWN: usize = 20;
+    let mut s = items
+        .iter()
+        .take(SHOWN)
+        .cloned()
+        .collect::<Vec<_>>()
+        .join(", ");
+    if items.len() > SHOWN {
+        s.push_str(&format!(" and {} more", items.len() - SHOWN));
+    }
+    s
 }
 
 fn describe_removal(k: &OpKind) -> String {
@@ -133,10 +148,13 @@ fn protected(desired: &DesiredState, ops: &[Operation]) -> GuardrailResult {
         Guardrail::Protected,
         offenders,
         "no protected principal is changed".to_string(),
-        format!(
-            "the plan changes protected principals: {}",
-            detail.join("; ")
-        ),
+        format!("the plan changes protected principals: {}", {
+            let mut d: Vec<String> = detail.iter().take(20).cloned().collect();
+            if detail.len() > 20 {
+                d.push(format!("and {} more", detail.len() - 20));
+            }
+            d.join("; ")
+        }),
     )
 }
 
@@ -270,4 +288,18 @@ fn space_admin(desired: &DesiredState, before: &LiveState, after: &LiveState) ->
         "every managed space that has an admin keeps one".to_string(),
         why.join("; "),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn long_lists_are_cut_in_messages() {
+        let items: Vec<String> = (0..25).map(|i| format!("u{i}")).collect();
+        let s = list(&items);
+        assert!(s.starts_with("u0, u1, "));
+        assert!(s.ends_with("u19 and 5 more"));
+        assert_eq!(list(&items[..2]), "u0, u1");
+    }
 }
