@@ -341,6 +341,84 @@ fn check_order(p: &Plan, desired: &DesiredState, live: &LiveState) -> Result<(),
     Ok(())
 }
 
+/// Users (by email) with any access to a managed space: direct, or through a team.
+fn with_access(live: &LiveState) -> BTreeSet<(String, String)> {
+    let email_of_user: BTreeMap<&str, &Email> = live
+        .users
+        .values()
+        .map(|u| (u.id.as_str(), &u.email))
+        .collect();
+    let member_users: BTreeSet<&str> = live
+        .org_memberships
+        .values()
+        .map(|m| m.user_id.as_str())
+        .collect();
+    let email_of_om: BTreeMap<&str, &Email> = live
+        .org_memberships
+        .values()
+        .filter_map(|m| {
+            email_of_user
+                .get(m.user_id.as_str())
+                .map(|e| (m.meta.id.as_str(), *e))
+        })
+        .collect();
+    let mut out = BTreeSet::new();
+    for sm in live.space_memberships.values() {
+        if let (true, Some(e)) = (
+            member_users.contains(sm.user_id.as_str()),
+            email_of_user.get(sm.user_id.as_str()),
+        ) {
+            out.insert((e.to_string(), sm.space_id.clone()));
+        }
+    }
+    for tsm in live.team_space_memberships.values() {
+        for tm in live
+            .team_memberships
+            .values()
+            .filter(|tm| tm.team_id == tsm.team_id)
+        {
+            if let Some(e) = email_of_om.get(tm.org_membership_id.as_str()) {
+                out.insert((e.to_string(), tsm.space_id.clone()));
+            }
+        }
+    }
+    out.retain(|(_, s)| s == MARKETING || s == BLOG);
+    out
+}
+
+/// Make before break, end to end: apply the plan level by level, each level in the worst order
+/// (its removals before its other operations), and check that nobody who has access to a space
+/// before and after the plan loses it in between.
+fn check_no_access_gap(live: &LiveState, p: &Plan) -> Result<(), TestCaseError> {
+    let before = with_access(live);
+    let after = with_access(&plan::simulate(live, p));
+    let kept: BTreeSet<_> = before.intersection(&after).cloned().collect();
+    let mut steps: Vec<Vec<plan::OpId>> = Vec::new();
+    for level in &p.levels {
+        let (removes, rest): (Vec<_>, Vec<_>) = level
+            .iter()
+            .cloned()
+            .partition(|id| p.op(id).is_some_and(|o| o.action == Action::Remove));
+        steps.push(removes);
+        steps.push(rest);
+    }
+    for k in 1..=steps.len() {
+        let mut partial = p.clone();
+        partial.levels = steps[..k].to_vec();
+        let now = with_access(&plan::simulate(live, &partial));
+        for pair in &kept {
+            prop_assert!(
+                now.contains(pair),
+                "{} loses access to {} after step {}",
+                pair.0,
+                pair.1,
+                k
+            );
+        }
+    }
+    Ok(())
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
 
@@ -364,6 +442,7 @@ proptest! {
         prop_assert_eq!(&p, &again);
         prop_assert_eq!(contentful_access::render::plan_json(&p), contentful_access::render::plan_json(&again));
         check_order(&p, &desired, &live)?;
+        check_no_access_gap(&live, &p)?;
         // Saved and read back, the plan is the same and passes the consistency checks.
         prop_assert_eq!(Plan::from_json(&contentful_access::render::plan_json(&p)), Ok(p.clone()));
 
