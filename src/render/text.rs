@@ -219,8 +219,10 @@ struct Line {
 
 fn note(op: &Operation) -> String {
     let mut parts = vec![op.id.to_string()];
-    if let Some(c) = op.cause {
-        parts.push(format!("line {}", c.line));
+    match op.cause {
+        Some(c) => parts.push(format!("line {}", c.line)),
+        None if op.action == Action::Remove => parts.push("not in file, prune".to_string()),
+        None => {}
     }
     if !op.depends_on.is_empty() {
         let deps: Vec<&str> = op.depends_on.iter().map(|d| d.as_str()).collect();
