@@ -9,17 +9,19 @@
 //!   team membership removed, team space membership deleted, team deleted) waits for every grant of
 //!   access to the same user in the same space (direct membership created or updated, team member
 //!   added, team space membership created or updated), so access never has a gap;
-//! - an org role change that demotes waits for the grants of that user.
+//! - an org role change that demotes waits for the grants of that user;
+//! - an owner is demoted or removed only after the promotions to owner, and a space's admin is
+//!   taken away only after the new admins of that space are in place.
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use petgraph::algo::toposort;
 use petgraph::graph::{DiGraph, NodeIndex};
 
-use crate::model::{DesiredState, Email, LiveState};
+use crate::model::{DesiredState, Email, LiveState, OrgRole, SpaceAccess};
 
 use super::diff::{Draft, Index, provisional_invite, provisional_team};
-use super::ops::{Action, MembershipRef, OpId, OpKind, Operation, TeamRef};
+use super::ops::{Action, Cascade, MembershipRef, OpId, OpKind, Operation, TeamRef};
 
 /// The stable sort key of a draft: kind rank, then team, user and space names.
 fn sort_key(d: &Draft) -> (u8, String, String, String) {
@@ -246,6 +248,44 @@ pub(crate) fn order(
         }
     }
 
+    // Keep an owner and every space's admins throughout: promotions to owner come before an
+    // owner is demoted or removed (Contentful refuses to remove the last owner), and new space
+    // admins come before old ones go.
+    let mut owner_promotions = Vec::new();
+    let mut admin_grants: BTreeMap<String, Vec<usize>> = BTreeMap::new();
+    for (j, d) in drafts.iter().enumerate() {
+        if let OpKind::ChangeOrgRole { from, to, .. } = &d.kind
+            && *to == OrgRole::Owner
+            && *from != OrgRole::Owner
+        {
+            owner_promotions.push(j);
+        }
+        for space in admin_granted(&d.kind, desired) {
+            admin_grants.entry(space).or_default().push(j);
+        }
+    }
+    for (i, d) in drafts.iter().enumerate() {
+        let demotes_owner = match &d.kind {
+            OpKind::ChangeOrgRole { from, to, .. } => {
+                *from == OrgRole::Owner && *to != OrgRole::Owner
+            }
+            OpKind::RemoveOrgMember { role, .. } => *role == OrgRole::Owner,
+            _ => false,
+        };
+        if demotes_owner {
+            deps[i].extend(owner_promotions.iter().copied());
+        }
+        for space in admin_revoked(&d.kind, live) {
+            deps[i].extend(
+                admin_grants
+                    .get(&space)
+                    .into_iter()
+                    .flatten()
+                    .filter(|&&j| j != i),
+            );
+        }
+    }
+
     // Levels over the dependency graph.
     let mut graph: DiGraph<usize, ()> = DiGraph::new();
     let nodes: Vec<NodeIndex> = (0..drafts.len()).map(|i| graph.add_node(i)).collect();
@@ -285,6 +325,96 @@ pub(crate) fn order(
         })
         .collect();
     (ops, levels)
+}
+
+/// Space ids in which `kind` makes someone space admin (who was not before).
+fn admin_granted(kind: &OpKind, desired: &DesiredState) -> Vec<String> {
+    match kind {
+        OpKind::CreateSpaceMembership {
+            space_id,
+            access: SpaceAccess::Admin,
+            ..
+        }
+        | OpKind::CreateTeamSpaceMembership {
+            space_id,
+            access: SpaceAccess::Admin,
+            ..
+        } => vec![space_id.clone()],
+        OpKind::UpdateSpaceMembership {
+            space_id,
+            before,
+            after: SpaceAccess::Admin,
+            ..
+        }
+        | OpKind::UpdateTeamSpaceMembership {
+            space_id,
+            before,
+            after: SpaceAccess::Admin,
+            ..
+        } if !before.is_admin() => vec![space_id.clone()],
+        OpKind::AddTeamMember { team_name, .. } => desired
+            .teams
+            .get(team_name)
+            .map(|t| {
+                t.spaces
+                    .iter()
+                    .filter(|(_, g)| g.access.is_admin())
+                    .filter_map(|(n, _)| desired.spaces.get(n).map(|s| s.id.clone()))
+                    .collect()
+            })
+            .unwrap_or_default(),
+        _ => Vec::new(),
+    }
+}
+
+/// Space ids in which `kind` takes space admin away from someone.
+fn admin_revoked(kind: &OpKind, live: &LiveState) -> Vec<String> {
+    let admin_spaces_of_team = |team_id: &str| -> Vec<String> {
+        live.team_space_memberships
+            .values()
+            .filter(|t| t.team_id == team_id && t.admin)
+            .map(|t| t.space_id.clone())
+            .collect()
+    };
+    match kind {
+        OpKind::DeleteSpaceMembership {
+            space_id,
+            before: SpaceAccess::Admin,
+            ..
+        }
+        | OpKind::DeleteTeamSpaceMembership {
+            space_id,
+            before: SpaceAccess::Admin,
+            ..
+        } => vec![space_id.clone()],
+        OpKind::UpdateSpaceMembership {
+            space_id,
+            before: SpaceAccess::Admin,
+            after,
+            ..
+        }
+        | OpKind::UpdateTeamSpaceMembership {
+            space_id,
+            before: SpaceAccess::Admin,
+            after,
+            ..
+        } if !after.is_admin() => vec![space_id.clone()],
+        OpKind::RemoveTeamMember { team_id, .. } => admin_spaces_of_team(team_id),
+        OpKind::DeleteTeam { team, .. } => admin_spaces_of_team(&team.id),
+        OpKind::RemoveOrgMember { cascades, .. } => cascades
+            .iter()
+            .flat_map(|c| match c {
+                Cascade::SpaceMembership {
+                    space_id,
+                    access: SpaceAccess::Admin,
+                    ..
+                } => vec![space_id.clone()],
+                Cascade::TeamMembership { team_id, .. } => admin_spaces_of_team(team_id),
+                _ => Vec::new(),
+            })
+            .collect(),
+        _ => Vec::new(),
+    }
 }
 
 /// Replaces provisional ids in references with final ids.

@@ -402,10 +402,28 @@ fn check_no_access_gap(live: &LiveState, p: &Plan) -> Result<(), TestCaseError> 
         steps.push(removes);
         steps.push(rest);
     }
+    let end = plan::simulate(live, p);
+    let keeps_owner = active_owners(live) > 0 && active_owners(&end) > 0;
+    let keeps_admin: Vec<&str> = [MARKETING, BLOG]
+        .into_iter()
+        .filter(|s| has_admin(live, s) && has_admin(&end, s))
+        .collect();
     for k in 1..=steps.len() {
         let mut partial = p.clone();
         partial.levels = steps[..k].to_vec();
-        let now = with_access(&plan::simulate(live, &partial));
+        let mid = plan::simulate(live, &partial);
+        if keeps_owner {
+            prop_assert!(active_owners(&mid) > 0, "no owner after step {}", k);
+        }
+        for s in &keeps_admin {
+            prop_assert!(
+                has_admin(&mid, s),
+                "space {} has no admin after step {}",
+                s,
+                k
+            );
+        }
+        let now = with_access(&mid);
         for pair in &kept {
             prop_assert!(
                 now.contains(pair),

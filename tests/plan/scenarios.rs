@@ -949,3 +949,60 @@ fn with_strangers_and(f: impl FnOnce(Org) -> Org) -> LiveState {
         .tsm("legacy-team", BLOG, roles(&["Editor"])))
     .build()
 }
+
+#[test]
+fn handover_promotes_the_new_owner_and_admin_before_the_old_ones_step_down() {
+    let live = base_live().me(JANE).build();
+    let desired = base_teams()
+        .user(
+            OWNER,
+            OrgRole::Admin,
+            &[],
+            &[("marketing", roles(&["Editor"]))],
+        )
+        .user(
+            JANE,
+            OrgRole::Owner,
+            &["web-admins"],
+            &[("marketing", SpaceAccess::Admin)],
+        )
+        .user(
+            BOB,
+            OrgRole::Member,
+            &["editors"],
+            &[("marketing", roles(&["Author"]))],
+        )
+        .build();
+    let p = plan(&desired, &live);
+    common_checks(&p);
+    assert!(!p.refused, "{:#?}", p.guardrails);
+    let promote = only(&p, |k| {
+        matches!(
+            k,
+            OpKind::ChangeOrgRole {
+                to: OrgRole::Owner,
+                ..
+            }
+        )
+    });
+    let demote = only(&p, |k| {
+        matches!(
+            k,
+            OpKind::ChangeOrgRole {
+                from: OrgRole::Owner,
+                ..
+            }
+        )
+    });
+    let new_admin = only(&p, |k| matches!(k, OpKind::CreateSpaceMembership { .. }));
+    let old_admin = only(&p, |k| matches!(k, OpKind::UpdateSpaceMembership { .. }));
+    assert!(
+        demote.depends_on.contains(&promote.id),
+        "never without an owner"
+    );
+    assert!(
+        old_admin.depends_on.contains(&new_admin.id),
+        "never without a marketing admin"
+    );
+    snap("plan__handover_text", &text(&p));
+}
