@@ -1,2 +1,66 @@
-//! Pure planning: diff desired against live state into operations, order them by dependency and
-//! check guardrails. (Filled in by the plan issue.)
+//! Pure planning: diff the desired state (access file) against the live organization into
+//! operations, order them by dependency into concurrent levels, and check guardrails.
+//!
+//! Nothing here does I/O or reads the clock: [`PlanOptions::created_at`] is injected, so the same
+//! inputs always give the same [`Plan`], byte for byte.
+
+mod diff;
+mod document;
+mod error;
+mod guardrails;
+mod ops;
+mod order;
+mod simulate;
+
+pub use document::PlanFileError;
+pub use error::{Diagnostic, PlanError, Unresolved};
+pub use ops::*;
+pub use simulate::{desired_from_live, simulate};
+
+use chrono::{DateTime, Utc};
+
+use crate::model::{DesiredState, LiveState};
+
+/// Inputs to [`build`] that do not come from the two states.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PlanOptions {
+    /// Recorded as the plan's creation time (injected: the planner never reads the clock).
+    pub created_at: DateTime<Utc>,
+}
+
+/// Plans the changes that make `live` match `desired`.
+///
+/// Fails when names in the file do not resolve against the organization (every such problem is
+/// reported, see [`PlanError`]). A plan that breaks a guardrail is still returned, with
+/// [`Plan::refused`] set and the failing [`GuardrailResult`]s saying why.
+pub fn build(
+    desired: &DesiredState,
+    live: &LiveState,
+    opts: &PlanOptions,
+) -> Result<Plan, PlanError> {
+    let diff = diff::diff(desired, live)?;
+    let (operations, levels) = order::order(diff.drafts, desired, live);
+    let after = simulate::simulate_ops(live, &operations, &levels);
+    let guardrails = guardrails::check(desired, live, &after, &operations);
+    let refused = guardrails.iter().any(|g| !g.passed);
+    tracing::debug!(
+        operations = operations.len(),
+        levels = levels.len(),
+        refused,
+        "plan built"
+    );
+    Ok(Plan {
+        format_version: FORMAT_VERSION,
+        organization: desired.organization.clone(),
+        config_path: desired.source_path.clone(),
+        config_sha256: desired.source_sha256.clone(),
+        created_at: opts.created_at,
+        summary: Summary::of(&operations),
+        operations,
+        levels,
+        guardrails,
+        refused,
+        pending: diff.pending,
+        unmanaged: diff.unmanaged,
+    })
+}

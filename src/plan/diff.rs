@@ -1,0 +1,773 @@
+//! The diff: desired state against live state into unordered operations, plus the pending and
+//! unmanaged principals to report.
+//!
+//! Role names are resolved per space against the live roles first; every name that does not
+//! resolve is collected into one [`PlanError`]. Operations refer to each other (a team member to
+//! the team created in the same plan) through provisional ids that [`super::order`] replaces with
+//! the final `op-NNN` ids.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use crate::model::{
+    DesiredGrant, DesiredState, Email, LiveOrgMembership, LiveSpaceMembership, LiveState, LiveTeam,
+    LiveTeamMembership, LiveTeamSpaceMembership, LiveUser, MembershipStatus, Principal,
+    SpaceAccess, Span,
+};
+
+use super::error::{PlanError, Unresolved};
+use super::ops::{
+    Cascade, HeldAccess, MembershipRef, ObjectKind, OpId, OpKind, PendingInvite, PrincipalKind,
+    TeamRef, Touched, Unmanaged,
+};
+
+/// An operation before ordering: its kind, cause and touched objects.
+#[derive(Debug, Clone)]
+pub(crate) struct Draft {
+    pub kind: OpKind,
+    pub cause: Option<Span>,
+    pub touches: Vec<Touched>,
+}
+
+/// What the diff produces.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Diff {
+    pub drafts: Vec<Draft>,
+    pub pending: Vec<PendingInvite>,
+    pub unmanaged: Vec<Unmanaged>,
+}
+
+/// The provisional id of the invitation of `email`, replaced by the real id after ordering.
+pub(crate) fn provisional_invite(email: &Email) -> OpId {
+    OpId(format!("invite:{email}"))
+}
+
+/// The provisional id of the creation of team `name`.
+pub(crate) fn provisional_team(name: &str) -> OpId {
+    OpId(format!("team:{name}"))
+}
+
+/// Access resolved to what Contentful stores: admin, or role ids.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Resolved {
+    Admin,
+    Roles(BTreeSet<String>),
+}
+
+impl Resolved {
+    pub(crate) fn from_live(admin: bool, role_ids: &BTreeSet<String>) -> Resolved {
+        if admin {
+            Resolved::Admin
+        } else {
+            Resolved::Roles(role_ids.clone())
+        }
+    }
+
+    fn role_ids(&self) -> Vec<String> {
+        match self {
+            Resolved::Admin => Vec::new(),
+            Resolved::Roles(ids) => ids.iter().cloned().collect(),
+        }
+    }
+}
+
+/// A live user with their organization membership.
+#[derive(Clone, Copy)]
+pub(crate) struct Member<'a> {
+    pub user: &'a LiveUser,
+    pub membership: &'a LiveOrgMembership,
+}
+
+/// Lookup tables over a live state, built once.
+pub(crate) struct Index<'a> {
+    pub live: &'a LiveState,
+    /// Members by email (first membership by id when a user has several).
+    pub members: BTreeMap<Email, Member<'a>>,
+    /// Email by org membership id.
+    pub email_of_membership: BTreeMap<&'a str, Email>,
+    /// Email by user id.
+    pub email_of_user: BTreeMap<&'a str, Email>,
+    /// Teams by name (first by id on duplicates).
+    pub teams: BTreeMap<&'a str, &'a LiveTeam>,
+    /// Team memberships by org membership id, in id order.
+    pub tms_by_membership: BTreeMap<&'a str, Vec<&'a LiveTeamMembership>>,
+    /// Team memberships by team id, in id order.
+    pub tms_by_team: BTreeMap<&'a str, Vec<&'a LiveTeamMembership>>,
+    /// Team space memberships by team id, in id order.
+    pub tsms_by_team: BTreeMap<&'a str, Vec<&'a LiveTeamSpaceMembership>>,
+    /// Space memberships by user id, in id order.
+    pub sms_by_user: BTreeMap<&'a str, Vec<&'a LiveSpaceMembership>>,
+}
+
+impl<'a> Index<'a> {
+    pub(crate) fn new(live: &'a LiveState) -> Index<'a> {
+        let users_by_id: BTreeMap<&str, &LiveUser> =
+            live.users.values().map(|u| (u.id.as_str(), u)).collect();
+        let mut members = BTreeMap::new();
+        let mut email_of_membership = BTreeMap::new();
+        let mut email_of_user = BTreeMap::new();
+        for m in live.org_memberships.values() {
+            let Some(user) = users_by_id.get(m.user_id.as_str()) else {
+                continue;
+            };
+            email_of_membership.insert(m.meta.id.as_str(), user.email.clone());
+            email_of_user.insert(user.id.as_str(), user.email.clone());
+            members.entry(user.email.clone()).or_insert(Member {
+                user,
+                membership: m,
+            });
+        }
+        let mut teams = BTreeMap::new();
+        for t in live.teams.values() {
+            teams.entry(t.name.as_str()).or_insert(t);
+        }
+        let mut tms_by_membership: BTreeMap<&str, Vec<_>> = BTreeMap::new();
+        let mut tms_by_team: BTreeMap<&str, Vec<_>> = BTreeMap::new();
+        for tm in live.team_memberships.values() {
+            tms_by_membership
+                .entry(tm.org_membership_id.as_str())
+                .or_default()
+                .push(tm);
+            tms_by_team.entry(tm.team_id.as_str()).or_default().push(tm);
+        }
+        let mut tsms_by_team: BTreeMap<&str, Vec<_>> = BTreeMap::new();
+        for tsm in live.team_space_memberships.values() {
+            tsms_by_team
+                .entry(tsm.team_id.as_str())
+                .or_default()
+                .push(tsm);
+        }
+        let mut sms_by_user: BTreeMap<&str, Vec<_>> = BTreeMap::new();
+        for sm in live.space_memberships.values() {
+            sms_by_user.entry(sm.user_id.as_str()).or_default().push(sm);
+        }
+        Index {
+            live,
+            members,
+            email_of_membership,
+            email_of_user,
+            teams,
+            tms_by_membership,
+            tms_by_team,
+            tsms_by_team,
+            sms_by_user,
+        }
+    }
+
+    /// The display name of a space: the managed local name, else the live name, else the id.
+    pub(crate) fn space_display(&self, desired: &DesiredState, space_id: &str) -> String {
+        desired
+            .space_name(space_id)
+            .map(str::to_string)
+            .or_else(|| self.live.spaces.get(space_id).map(|s| s.name.clone()))
+            .unwrap_or_else(|| space_id.to_string())
+    }
+
+    /// Team memberships of an org membership.
+    pub(crate) fn tms_of_membership(&self, om_id: &str) -> &[&'a LiveTeamMembership] {
+        self.tms_by_membership.get(om_id).map_or(&[], Vec::as_slice)
+    }
+
+    /// Team memberships of a team.
+    pub(crate) fn tms_of_team(&self, team_id: &str) -> &[&'a LiveTeamMembership] {
+        self.tms_by_team.get(team_id).map_or(&[], Vec::as_slice)
+    }
+
+    /// Team space memberships of a team.
+    pub(crate) fn tsms_of_team(&self, team_id: &str) -> &[&'a LiveTeamSpaceMembership] {
+        self.tsms_by_team.get(team_id).map_or(&[], Vec::as_slice)
+    }
+
+    /// Space memberships of a user.
+    pub(crate) fn sms_of_user(&self, user_id: &str) -> &[&'a LiveSpaceMembership] {
+        self.sms_by_user.get(user_id).map_or(&[], Vec::as_slice)
+    }
+
+    /// The team id → team name map.
+    fn team_name(&self, team_id: &str) -> Option<&'a str> {
+        self.live.teams.get(team_id).map(|t| t.name.as_str())
+    }
+}
+
+/// Resolves every desired grant's role names; collects all failures.
+struct Resolver<'a> {
+    desired: &'a DesiredState,
+    live: &'a LiveState,
+    problems: Vec<Unresolved>,
+}
+
+impl Resolver<'_> {
+    fn resolve(&mut self, space_name: &str, grant: &DesiredGrant) -> Option<Resolved> {
+        let space_decl = self.desired.spaces.get(space_name)?;
+        let space = self.live.spaces.get(&space_decl.id)?;
+        match &grant.access {
+            SpaceAccess::Admin => Some(Resolved::Admin),
+            SpaceAccess::Roles(names) => {
+                let mut ids = BTreeSet::new();
+                let mut ok = true;
+                for name in names {
+                    match space.role_id(name) {
+                        Some(id) => {
+                            ids.insert(id.to_string());
+                        }
+                        None => {
+                            ok = false;
+                            self.problems.push(Unresolved::UnknownRole {
+                                space_name: space_name.to_string(),
+                                space_id: space.id.clone(),
+                                role: name.clone(),
+                                at: grant.at,
+                                suggestions: suggest(
+                                    name,
+                                    space.roles.values().map(|r| r.name.as_str()),
+                                ),
+                                existing: {
+                                    let mut all: Vec<String> =
+                                        space.roles.values().map(|r| r.name.clone()).collect();
+                                    all.sort();
+                                    all.dedup();
+                                    all
+                                },
+                            });
+                        }
+                    }
+                }
+                ok.then_some(Resolved::Roles(ids))
+            }
+        }
+    }
+}
+
+/// Up to three existing names closest to `wanted` (Jaro-Winkler, case-insensitive), best first:
+/// those scoring at least 0.8 and within 0.1 of the best.
+fn suggest<'a>(wanted: &str, existing: impl Iterator<Item = &'a str>) -> Vec<String> {
+    let w = wanted.to_lowercase();
+    let mut scored: Vec<(f64, &str)> = existing
+        .map(|name| (strsim::jaro_winkler(&w, &name.to_lowercase()), name))
+        .filter(|(score, _)| *score >= 0.8)
+        .collect();
+    scored.sort_by(|a, b| b.0.total_cmp(&a.0).then_with(|| a.1.cmp(b.1)));
+    scored.dedup_by(|a, b| a.1 == b.1);
+    let best = scored.first().map(|s| s.0).unwrap_or(0.0);
+    scored
+        .into_iter()
+        .filter(|(score, _)| *score >= best - 0.1)
+        .take(3)
+        .map(|(_, n)| n.to_string())
+        .collect()
+}
+
+/// Desired access per (principal, managed space name), resolved.
+type Grants = BTreeMap<(String, String), (Resolved, SpaceAccess, Span)>;
+
+/// Runs the diff.
+pub(crate) fn diff(desired: &DesiredState, live: &LiveState) -> Result<Diff, PlanError> {
+    let mut problems = Vec::new();
+    if desired.organization != live.organization {
+        problems.push(Unresolved::OrganizationMismatch {
+            file: desired.organization.clone(),
+            live: live.organization.clone(),
+        });
+    }
+    for (name, space) in &desired.spaces {
+        if !live.spaces.contains_key(&space.id) {
+            problems.push(Unresolved::UnknownSpace {
+                space_name: name.clone(),
+                space_id: space.id.clone(),
+                at: space.at,
+            });
+        }
+    }
+    let mut resolver = Resolver {
+        desired,
+        live,
+        problems,
+    };
+    let mut user_grants: Grants = BTreeMap::new();
+    for user in desired.users.values() {
+        for (space_name, grant) in &user.spaces {
+            if let Some(r) = resolver.resolve(space_name, grant) {
+                user_grants.insert(
+                    (user.email.to_string(), space_name.clone()),
+                    (r, grant.access.clone(), grant.at),
+                );
+            }
+        }
+    }
+    let mut team_grants: Grants = BTreeMap::new();
+    for team in desired.teams.values() {
+        for (space_name, grant) in &team.spaces {
+            if let Some(r) = resolver.resolve(space_name, grant) {
+                team_grants.insert(
+                    (team.name.clone(), space_name.clone()),
+                    (r, grant.access.clone(), grant.at),
+                );
+            }
+        }
+    }
+    let mut problems = resolver.problems;
+    if !problems.is_empty() {
+        problems.sort_by_key(|p| p.diagnostic().span);
+        return Err(PlanError::Unresolved(problems));
+    }
+
+    let ix = Index::new(live);
+    let policy = &desired.policy;
+    let user_ignored = |e: &Email| policy.is_ignored(&Principal::User(e.clone()));
+    let team_ignored = |t: &str| policy.is_ignored(&Principal::Team(t.to_string()));
+    let managed: BTreeMap<&str, &str> = desired
+        .spaces
+        .iter()
+        .map(|(n, s)| (s.id.as_str(), n.as_str()))
+        .collect();
+    let mut out = Diff::default();
+
+    // A team is "handled" when declared (and not ignored); an undeclared one is deleted with
+    // prune, otherwise reported.
+    let team_managed = |name: &str| desired.teams.contains_key(name) && !team_ignored(name);
+
+    // ---- users ------------------------------------------------------------------------------
+    for user in desired.users.values() {
+        if user_ignored(&user.email) {
+            continue;
+        }
+        let member = ix.members.get(&user.email).copied();
+        let membership_ref = match member {
+            Some(m) => MembershipRef::Existing(m.membership.meta.id.clone()),
+            None => MembershipRef::InvitedBy(provisional_invite(&user.email)),
+        };
+        match member {
+            None => out.drafts.push(Draft {
+                kind: OpKind::Invite {
+                    email: user.email.clone(),
+                    role: user.org_role,
+                    first_name: user.name.as_ref().map(|n| n.first.clone()),
+                    last_name: user.name.as_ref().and_then(|n| n.last.clone()),
+                },
+                cause: Some(user.at),
+                touches: Vec::new(),
+            }),
+            Some(m) => {
+                if m.membership.status == MembershipStatus::Pending {
+                    out.pending.push(PendingInvite {
+                        email: user.email.clone(),
+                        role: m.membership.role,
+                        membership_id: m.membership.meta.id.clone(),
+                        invited_at: m.membership.meta.created_at,
+                    });
+                }
+                if m.membership.role != user.org_role {
+                    out.drafts.push(Draft {
+                        kind: OpKind::ChangeOrgRole {
+                            email: user.email.clone(),
+                            membership: m.membership.meta.clone(),
+                            from: m.membership.role,
+                            to: user.org_role,
+                        },
+                        cause: Some(user.org_role_at),
+                        touches: vec![touch(ObjectKind::OrgMembership, &m.membership.meta)],
+                    });
+                }
+            }
+        }
+
+        // Team memberships.
+        let live_teams: BTreeMap<&str, _> = match member {
+            Some(m) => ix
+                .tms_of_membership(&m.membership.meta.id)
+                .iter()
+                .filter_map(|tm| ix.team_name(&tm.team_id).map(|n| (n, *tm)))
+                .collect(),
+            None => BTreeMap::new(),
+        };
+        for (team_name, at) in &user.teams {
+            if !team_managed(team_name) || live_teams.contains_key(team_name.as_str()) {
+                continue;
+            }
+            let team = match ix.teams.get(team_name.as_str()) {
+                Some(t) => TeamRef::Existing(t.meta.id.clone()),
+                None => TeamRef::CreatedBy(provisional_team(team_name)),
+            };
+            out.drafts.push(Draft {
+                kind: OpKind::AddTeamMember {
+                    team_name: team_name.clone(),
+                    team,
+                    email: user.email.clone(),
+                    membership: membership_ref.clone(),
+                },
+                cause: Some(*at),
+                touches: Vec::new(),
+            });
+        }
+        for (team_name, tm) in &live_teams {
+            if team_managed(team_name) && !user.teams.contains_key(*team_name) {
+                out.drafts.push(Draft {
+                    kind: OpKind::RemoveTeamMember {
+                        team_name: team_name.to_string(),
+                        team_id: tm.team_id.clone(),
+                        email: user.email.clone(),
+                        team_membership: tm.meta.clone(),
+                    },
+                    cause: Some(user.at),
+                    touches: vec![touch(ObjectKind::TeamMembership, &tm.meta)],
+                });
+            }
+        }
+
+        // Direct space memberships in managed spaces.
+        for (space_name, space) in &desired.spaces {
+            let want = user_grants.get(&(user.email.to_string(), space_name.clone()));
+            let have = member.and_then(|m| {
+                ix.sms_of_user(&m.user.id)
+                    .iter()
+                    .copied()
+                    .find(|sm| sm.space_id == space.id)
+            });
+            match (want, have) {
+                (None, None) => {}
+                (Some((resolved, access, at)), None) => out.drafts.push(Draft {
+                    kind: OpKind::CreateSpaceMembership {
+                        email: user.email.clone(),
+                        space_name: space_name.clone(),
+                        space_id: space.id.clone(),
+                        access: access.clone(),
+                        role_ids: resolved.role_ids(),
+                    },
+                    cause: Some(*at),
+                    touches: Vec::new(),
+                }),
+                (Some((resolved, access, at)), Some(sm)) => {
+                    if Resolved::from_live(sm.admin, &sm.role_ids) != *resolved {
+                        out.drafts.push(Draft {
+                            kind: OpKind::UpdateSpaceMembership {
+                                email: user.email.clone(),
+                                space_name: space_name.clone(),
+                                space_id: space.id.clone(),
+                                space_membership: sm.meta.clone(),
+                                before: live.access_of(&sm.space_id, sm.admin, &sm.role_ids),
+                                after: access.clone(),
+                                role_ids: resolved.role_ids(),
+                            },
+                            cause: Some(*at),
+                            touches: vec![touch(ObjectKind::SpaceMembership, &sm.meta)],
+                        });
+                    }
+                }
+                (None, Some(sm)) => out.drafts.push(Draft {
+                    kind: OpKind::DeleteSpaceMembership {
+                        email: user.email.clone(),
+                        space_name: space_name.clone(),
+                        space_id: space.id.clone(),
+                        space_membership: sm.meta.clone(),
+                        before: live.access_of(&sm.space_id, sm.admin, &sm.role_ids),
+                    },
+                    cause: Some(user.at),
+                    touches: vec![touch(ObjectKind::SpaceMembership, &sm.meta)],
+                }),
+            }
+        }
+    }
+
+    // ---- undeclared users -------------------------------------------------------------------
+    for (email, m) in &ix.members {
+        if desired.users.contains_key(email) || user_ignored(email) {
+            continue;
+        }
+        let team_memberships = ix.tms_of_membership(&m.membership.meta.id);
+        let space_memberships = ix.sms_of_user(&m.user.id);
+        if policy.prune {
+            let mut cascades = Vec::new();
+            let mut touches = vec![touch(ObjectKind::OrgMembership, &m.membership.meta)];
+            for tm in team_memberships {
+                cascades.push(Cascade::TeamMembership {
+                    team_name: ix
+                        .team_name(&tm.team_id)
+                        .unwrap_or(tm.team_id.as_str())
+                        .to_string(),
+                    team_id: tm.team_id.clone(),
+                    email: None,
+                    team_membership: tm.meta.clone(),
+                });
+                touches.push(touch(ObjectKind::TeamMembership, &tm.meta));
+            }
+            for sm in space_memberships {
+                cascades.push(Cascade::SpaceMembership {
+                    space_name: ix.space_display(desired, &sm.space_id),
+                    space_id: sm.space_id.clone(),
+                    space_membership: sm.meta.clone(),
+                    access: live.access_of(&sm.space_id, sm.admin, &sm.role_ids),
+                });
+                touches.push(touch(ObjectKind::SpaceMembership, &sm.meta));
+            }
+            sort_cascades(&mut cascades);
+            touches.sort();
+            out.drafts.push(Draft {
+                kind: OpKind::RemoveOrgMember {
+                    email: email.clone(),
+                    membership: m.membership.meta.clone(),
+                    role: m.membership.role,
+                    cascades,
+                },
+                cause: None,
+                touches,
+            });
+        } else {
+            let mut related: Vec<String> = team_memberships
+                .iter()
+                .filter_map(|tm| ix.team_name(&tm.team_id).map(str::to_string))
+                .collect();
+            related.sort();
+            related.dedup();
+            let mut access: Vec<HeldAccess> = space_memberships
+                .iter()
+                .filter_map(|sm| {
+                    managed.get(sm.space_id.as_str()).map(|name| HeldAccess {
+                        space_name: name.to_string(),
+                        space_id: sm.space_id.clone(),
+                        access: live.access_of(&sm.space_id, sm.admin, &sm.role_ids),
+                    })
+                })
+                .collect();
+            access.sort();
+            out.unmanaged.push(Unmanaged {
+                kind: PrincipalKind::User,
+                name: email.to_string(),
+                id: m.membership.meta.id.clone(),
+                org_role: Some(m.membership.role),
+                related,
+                access,
+            });
+        }
+    }
+
+    // ---- declared teams ---------------------------------------------------------------------
+    for team in desired.teams.values() {
+        if team_ignored(&team.name) {
+            continue;
+        }
+        let existing = ix.teams.get(team.name.as_str()).copied();
+        let team_ref = match existing {
+            Some(t) => TeamRef::Existing(t.meta.id.clone()),
+            None => TeamRef::CreatedBy(provisional_team(&team.name)),
+        };
+        match existing {
+            None => out.drafts.push(Draft {
+                kind: OpKind::CreateTeam {
+                    name: team.name.clone(),
+                    description: team.description.clone(),
+                },
+                cause: Some(team.at),
+                touches: Vec::new(),
+            }),
+            Some(t) if t.description != team.description => out.drafts.push(Draft {
+                kind: OpKind::UpdateTeam {
+                    team: t.meta.clone(),
+                    name: team.name.clone(),
+                    description_before: t.description.clone(),
+                    description_after: team.description.clone(),
+                },
+                cause: Some(team.at),
+                touches: vec![touch(ObjectKind::Team, &t.meta)],
+            }),
+            Some(_) => {}
+        }
+        for (space_name, space) in &desired.spaces {
+            let want = team_grants.get(&(team.name.clone(), space_name.clone()));
+            let have = existing.and_then(|t| {
+                ix.tsms_of_team(&t.meta.id)
+                    .iter()
+                    .copied()
+                    .find(|tsm| tsm.space_id == space.id)
+            });
+            match (want, have) {
+                (None, None) => {}
+                (Some((resolved, access, at)), None) => out.drafts.push(Draft {
+                    kind: OpKind::CreateTeamSpaceMembership {
+                        team_name: team.name.clone(),
+                        team: team_ref.clone(),
+                        space_name: space_name.clone(),
+                        space_id: space.id.clone(),
+                        access: access.clone(),
+                        role_ids: resolved.role_ids(),
+                    },
+                    cause: Some(*at),
+                    touches: Vec::new(),
+                }),
+                (Some((resolved, access, at)), Some(tsm)) => {
+                    if Resolved::from_live(tsm.admin, &tsm.role_ids) != *resolved {
+                        out.drafts.push(Draft {
+                            kind: OpKind::UpdateTeamSpaceMembership {
+                                team_name: team.name.clone(),
+                                team_id: tsm.team_id.clone(),
+                                space_name: space_name.clone(),
+                                space_id: space.id.clone(),
+                                tsm: tsm.meta.clone(),
+                                before: live.access_of(&tsm.space_id, tsm.admin, &tsm.role_ids),
+                                after: access.clone(),
+                                role_ids: resolved.role_ids(),
+                            },
+                            cause: Some(*at),
+                            touches: vec![touch(ObjectKind::TeamSpaceMembership, &tsm.meta)],
+                        });
+                    }
+                }
+                (None, Some(tsm)) => out.drafts.push(Draft {
+                    kind: OpKind::DeleteTeamSpaceMembership {
+                        team_name: team.name.clone(),
+                        team_id: tsm.team_id.clone(),
+                        space_name: space_name.clone(),
+                        space_id: space.id.clone(),
+                        tsm: tsm.meta.clone(),
+                        before: live.access_of(&tsm.space_id, tsm.admin, &tsm.role_ids),
+                    },
+                    cause: Some(team.at),
+                    touches: vec![touch(ObjectKind::TeamSpaceMembership, &tsm.meta)],
+                }),
+            }
+        }
+    }
+
+    // ---- undeclared teams -------------------------------------------------------------------
+    for (name, t) in &ix.teams {
+        if desired.teams.contains_key(*name) || team_ignored(name) {
+            continue;
+        }
+        let members = ix.tms_of_team(&t.meta.id);
+        let tsms = ix.tsms_of_team(&t.meta.id);
+        if policy.prune {
+            let mut cascades = Vec::new();
+            let mut touches = vec![touch(ObjectKind::Team, &t.meta)];
+            for tm in members {
+                cascades.push(Cascade::TeamMembership {
+                    team_name: name.to_string(),
+                    team_id: t.meta.id.clone(),
+                    email: ix
+                        .email_of_membership
+                        .get(tm.org_membership_id.as_str())
+                        .cloned(),
+                    team_membership: tm.meta.clone(),
+                });
+                touches.push(touch(ObjectKind::TeamMembership, &tm.meta));
+            }
+            for tsm in tsms {
+                cascades.push(Cascade::TeamSpaceMembership {
+                    space_name: ix.space_display(desired, &tsm.space_id),
+                    space_id: tsm.space_id.clone(),
+                    tsm: tsm.meta.clone(),
+                    access: live.access_of(&tsm.space_id, tsm.admin, &tsm.role_ids),
+                });
+                touches.push(touch(ObjectKind::TeamSpaceMembership, &tsm.meta));
+            }
+            sort_cascades(&mut cascades);
+            touches.sort();
+            out.drafts.push(Draft {
+                kind: OpKind::DeleteTeam {
+                    team: t.meta.clone(),
+                    name: name.to_string(),
+                    cascades,
+                },
+                cause: None,
+                touches,
+            });
+        } else {
+            let mut related: Vec<String> = members
+                .iter()
+                .filter_map(|tm| {
+                    ix.email_of_membership
+                        .get(tm.org_membership_id.as_str())
+                        .map(|e| e.to_string())
+                })
+                .collect();
+            related.sort();
+            related.dedup();
+            let mut access: Vec<HeldAccess> = tsms
+                .iter()
+                .filter_map(|tsm| {
+                    managed.get(tsm.space_id.as_str()).map(|n| HeldAccess {
+                        space_name: n.to_string(),
+                        space_id: tsm.space_id.clone(),
+                        access: live.access_of(&tsm.space_id, tsm.admin, &tsm.role_ids),
+                    })
+                })
+                .collect();
+            access.sort();
+            out.unmanaged.push(Unmanaged {
+                kind: PrincipalKind::Team,
+                name: name.to_string(),
+                id: t.meta.id.clone(),
+                org_role: None,
+                related,
+                access,
+            });
+        }
+    }
+
+    out.pending.sort();
+    out.unmanaged.sort();
+    Ok(out)
+}
+
+fn touch(kind: ObjectKind, meta: &crate::model::ObjectMeta) -> Touched {
+    Touched {
+        kind,
+        id: meta.id.clone(),
+        version: meta.version,
+    }
+}
+
+/// Cascades in a stable order: team memberships by team then member, then space memberships and
+/// team space memberships by space.
+fn sort_cascades(c: &mut [Cascade]) {
+    fn key(c: &Cascade) -> (u8, String, String, String) {
+        match c {
+            Cascade::TeamMembership {
+                team_name,
+                email,
+                team_membership,
+                ..
+            } => (
+                0,
+                team_name.clone(),
+                email.as_ref().map(|e| e.to_string()).unwrap_or_default(),
+                team_membership.id.clone(),
+            ),
+            Cascade::SpaceMembership {
+                space_name,
+                space_membership,
+                ..
+            } => (
+                1,
+                space_name.clone(),
+                String::new(),
+                space_membership.id.clone(),
+            ),
+            Cascade::TeamSpaceMembership {
+                space_name, tsm, ..
+            } => (2, space_name.clone(), String::new(), tsm.id.clone()),
+        }
+    }
+    c.sort_by_key(key);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn suggestions_are_the_close_names_best_first() {
+        let roles = ["Editor", "Author", "Translator", "Developer"];
+        assert_eq!(suggest("Autor", roles.into_iter()), vec!["Author"]);
+        assert_eq!(suggest("editor", roles.into_iter()), vec!["Editor"]);
+        assert!(suggest("Publisher", roles.into_iter()).is_empty());
+    }
+
+    #[test]
+    fn admin_access_ignores_role_ids() {
+        let ids: BTreeSet<String> = ["r1".to_string()].into();
+        assert_eq!(Resolved::from_live(true, &ids), Resolved::Admin);
+        assert_eq!(
+            Resolved::from_live(false, &ids),
+            Resolved::Roles(ids.clone())
+        );
+        assert!(Resolved::Admin.role_ids().is_empty());
+    }
+}

@@ -1,0 +1,305 @@
+//! Guardrails: checks that refuse a plan that would do something dangerous, each with a message
+//! that says exactly why and names who is involved.
+//!
+//! They are checked on the operations and on the simulated state after the plan
+//! ([`super::simulate`]):
+//! - `max_removals`: the number of removals (operations with action remove: org members removed,
+//!   teams deleted, and team memberships, team space memberships and space memberships deleted on
+//!   their own; what goes *with* a removed member or deleted team is not counted again) must not
+//!   exceed `policy.max_removals` of the current number of organization memberships;
+//! - `protected`: no operation may change a protected user or team (including a protected user's
+//!   membership of a deleted team, or a protected team's membership of a removed user);
+//! - `token_user`: the token's own user is neither removed nor given a lower org role;
+//! - `org_owner`: an organization with an active owner keeps at least one;
+//! - `space_admin`: a managed space that has an admin (a user's direct admin membership, or an
+//!   admin team with at least one member) keeps one.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use crate::model::{DesiredState, Email, LiveState, MembershipStatus, OrgRole, Principal};
+
+use super::diff::Index;
+use super::ops::{Action, Cascade, Guardrail, GuardrailResult, OpKind, Operation};
+use super::simulate::team_members;
+
+/// Checks every guardrail; results in [`Guardrail::ALL`] order.
+pub(crate) fn check(
+    desired: &DesiredState,
+    before: &LiveState,
+    after: &LiveState,
+    ops: &[Operation],
+) -> Vec<GuardrailResult> {
+    vec![
+        max_removals(desired, before, ops),
+        protected(desired, ops),
+        token_user(before, ops),
+        org_owner(before, after),
+        space_admin(desired, before, after),
+    ]
+}
+
+fn result(name: Guardrail, offenders: Vec<String>, ok: String, bad: String) -> GuardrailResult {
+    let passed = offenders.is_empty();
+    GuardrailResult {
+        name,
+        passed,
+        message: if passed { ok } else { bad },
+        offenders,
+    }
+}
+
+fn max_removals(desired: &DesiredState, before: &LiveState, ops: &[Operation]) -> GuardrailResult {
+    let members = before.org_memberships.len();
+    let policy = desired.policy.max_removals;
+    let limit = policy.limit(members);
+    let removed: Vec<String> = ops
+        .iter()
+        .filter(|o| o.action == Action::Remove)
+        .map(|o| describe_removal(&o.kind))
+        .collect();
+    let n = removed.len();
+    let how = match policy {
+        crate::model::MaxRemovals::Count(_) => format!("max_removals: {policy}"),
+        crate::model::MaxRemovals::PercentBasisPoints(_) => {
+            format!("max_removals: {policy} of {members} org members")
+        }
+    };
+    let offenders = if n > limit { removed } else { Vec::new() };
+    result(
+        Guardrail::MaxRemovals,
+        offenders.clone(),
+        format!("{n} removal(s), within the limit of {limit} ({how})"),
+        format!(
+            "{n} removals exceed the limit of {limit} ({how}): {}",
+            list(&offenders)
+        ),
+    )
+}
+
+/// At most 20 items joined by commas, then `and N more`.
+fn list(items: &[String]) -> String {
+    const SHOWN: usize = 20;
+    let mut s = items
+        .iter()
+        .take(SHOWN)
+        .cloned()
+        .collect::<Vec<_>>()
+        .join(", ");
+    if items.len() > SHOWN {
+        s.push_str(&format!(" and {} more", items.len() - SHOWN));
+    }
+    s
+}
+
+fn describe_removal(k: &OpKind) -> String {
+    match k {
+        OpKind::RemoveOrgMember { email, .. } => format!("remove {email}"),
+        OpKind::DeleteTeam { name, .. } => format!("delete team {name}"),
+        OpKind::RemoveTeamMember {
+            team_name, email, ..
+        } => format!("{email} from team {team_name}"),
+        OpKind::DeleteTeamSpaceMembership {
+            team_name,
+            space_name,
+            ..
+        } => format!("team {team_name} from space {space_name}"),
+        OpKind::DeleteSpaceMembership {
+            email, space_name, ..
+        } => format!("{email} from space {space_name}"),
+        other => other.name().to_string(),
+    }
+}
+
+fn protected(desired: &DesiredState, ops: &[Operation]) -> GuardrailResult {
+    let mut hit: BTreeSet<(Principal, String)> = BTreeSet::new();
+    for op in ops {
+        let mut principals = op.kind.principals();
+        for c in op.kind.cascades() {
+            if let Cascade::TeamMembership {
+                team_name, email, ..
+            } = c
+            {
+                principals.push(Principal::Team(team_name.clone()));
+                if let Some(e) = email {
+                    principals.push(Principal::User(e.clone()));
+                }
+            }
+        }
+        for p in principals {
+            if desired.policy.is_protected(&p) {
+                hit.insert((p, format!("{} ({})", op.id, op.kind.name())));
+            }
+        }
+    }
+    let mut by_principal: Vec<(String, Vec<String>)> = Vec::new();
+    for (p, what) in hit {
+        let name = p.to_string();
+        match by_principal.last_mut() {
+            Some((last, list)) if *last == name => list.push(what),
+            _ => by_principal.push((name, vec![what])),
+        }
+    }
+    let offenders: Vec<String> = by_principal.iter().map(|(p, _)| p.clone()).collect();
+    let detail: Vec<String> = by_principal
+        .iter()
+        .map(|(p, ops)| format!("{p} by {}", ops.join(", ")))
+        .collect();
+    result(
+        Guardrail::Protected,
+        offenders,
+        "no protected principal is changed".to_string(),
+        format!("the plan changes protected principals: {}", {
+            let mut d: Vec<String> = detail.iter().take(20).cloned().collect();
+            if detail.len() > 20 {
+                d.push(format!("and {} more", detail.len() - 20));
+            }
+            d.join("; ")
+        }),
+    )
+}
+
+fn token_user(before: &LiveState, ops: &[Operation]) -> GuardrailResult {
+    let ix = Index::new(before);
+    let Some(me) = before.me.as_deref().and_then(|id| ix.email_of_user.get(id)) else {
+        return result(
+            Guardrail::TokenUser,
+            Vec::new(),
+            "the token's own user is not a member of this organization; nothing to protect"
+                .to_string(),
+            String::new(),
+        );
+    };
+    let mut why = Vec::new();
+    for op in ops {
+        match &op.kind {
+            OpKind::RemoveOrgMember { email, .. } if email == me => {
+                why.push(format!("{} removes {me}", op.id));
+            }
+            OpKind::ChangeOrgRole {
+                email, from, to, ..
+            } if email == me && to < from => {
+                why.push(format!("{} demotes {me} from {from} to {to}", op.id));
+            }
+            _ => {}
+        }
+    }
+    let offenders = if why.is_empty() {
+        Vec::new()
+    } else {
+        vec![me.to_string()]
+    };
+    result(
+        Guardrail::TokenUser,
+        offenders,
+        format!("the token's own user {me} is neither removed nor demoted"),
+        format!(
+            "the plan would lock out the token's own user: {} (apply with a token of another admin or owner)",
+            why.join(", ")
+        ),
+    )
+}
+
+fn active_owners(live: &LiveState) -> Vec<String> {
+    let ix = Index::new(live);
+    let mut owners: Vec<String> = live
+        .org_memberships
+        .values()
+        .filter(|m| m.role == OrgRole::Owner && m.status == MembershipStatus::Active)
+        .map(|m| {
+            ix.email_of_membership
+                .get(m.meta.id.as_str())
+                .map(|e| e.to_string())
+                .unwrap_or_else(|| m.meta.id.clone())
+        })
+        .collect();
+    owners.sort();
+    owners
+}
+
+fn org_owner(before: &LiveState, after: &LiveState) -> GuardrailResult {
+    let was = active_owners(before);
+    let now = active_owners(after);
+    let offenders = if !was.is_empty() && now.is_empty() {
+        was.clone()
+    } else {
+        Vec::new()
+    };
+    result(
+        Guardrail::OrgOwner,
+        offenders,
+        if now.is_empty() {
+            "the organization has no active owner now; the plan removes none".to_string()
+        } else {
+            format!("the organization keeps its owner(s): {}", now.join(", "))
+        },
+        format!(
+            "the plan would leave the organization without an active owner (owners now: {})",
+            was.join(", ")
+        ),
+    )
+}
+
+/// Who is admin of `space_id`: emails of direct admins and `team NAME` of admin teams with members.
+fn space_admins(
+    live: &LiveState,
+    ix: &Index<'_>,
+    members: &BTreeMap<String, BTreeSet<Email>>,
+    space_id: &str,
+) -> Vec<String> {
+    let mut out: Vec<String> = live
+        .space_memberships
+        .values()
+        .filter(|sm| sm.space_id == space_id && sm.admin)
+        .filter_map(|sm| ix.email_of_user.get(sm.user_id.as_str()))
+        .map(|e| e.to_string())
+        .collect();
+    out.extend(
+        live.team_space_memberships
+            .values()
+            .filter(|tsm| tsm.space_id == space_id && tsm.admin)
+            .filter(|tsm| members.get(&tsm.team_id).is_some_and(|m| !m.is_empty()))
+            .filter_map(|tsm| live.teams.get(&tsm.team_id))
+            .map(|t| format!("team {}", t.name)),
+    );
+    out.sort();
+    out.dedup();
+    out
+}
+
+fn space_admin(desired: &DesiredState, before: &LiveState, after: &LiveState) -> GuardrailResult {
+    let mut offenders = Vec::new();
+    let mut why = Vec::new();
+    let (ix_before, ix_after) = (Index::new(before), Index::new(after));
+    let (members_before, members_after) = (team_members(before), team_members(after));
+    for (name, space) in &desired.spaces {
+        let was = space_admins(before, &ix_before, &members_before, &space.id);
+        if !was.is_empty() && space_admins(after, &ix_after, &members_after, &space.id).is_empty() {
+            offenders.push(name.clone());
+            why.push(format!(
+                "space {name} ({}) would have no admin (admins now: {})",
+                space.id,
+                was.join(", ")
+            ));
+        }
+    }
+    result(
+        Guardrail::SpaceAdmin,
+        offenders,
+        "every managed space that has an admin keeps one".to_string(),
+        why.join("; "),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn long_lists_are_cut_in_messages() {
+        let items: Vec<String> = (0..25).map(|i| format!("u{i}")).collect();
+        let s = list(&items);
+        assert!(s.starts_with("u0, u1, "));
+        assert!(s.ends_with("u19 and 5 more"));
+        assert_eq!(list(&items[..2]), "u0, u1");
+    }
+}

@@ -1,0 +1,415 @@
+//! The Terraform-like text form of a plan: a header, guardrail refusals, a summary by kind for
+//! large plans, the operations grouped by user and by team with `+` / `~` / `-`, pending and
+//! unmanaged principals, and a last line with the counts (or "No changes.").
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+
+use crate::model::Email;
+use crate::plan::{Action, Cascade, OpKind, Operation, Plan, PrincipalKind};
+
+use super::RenderOptions;
+
+/// Plans with more operations than this start with a summary by kind.
+pub const SUMMARY_THRESHOLD: usize = 20;
+
+const GREEN: &str = "\x1b[32m";
+const YELLOW: &str = "\x1b[33m";
+const RED: &str = "\x1b[31m";
+const BOLD_RED: &str = "\x1b[1;31m";
+const DIM: &str = "\x1b[2m";
+const BOLD: &str = "\x1b[1m";
+const RESET: &str = "\x1b[0m";
+
+struct Paint {
+    color: bool,
+}
+
+impl Paint {
+    fn with(&self, code: &str, s: &str) -> String {
+        if self.color {
+            format!("{code}{s}{RESET}")
+        } else {
+            s.to_string()
+        }
+    }
+
+    fn action(&self, a: Action, s: &str) -> String {
+        self.with(
+            match a {
+                Action::Add => GREEN,
+                Action::Change => YELLOW,
+                Action::Remove => RED,
+            },
+            s,
+        )
+    }
+}
+
+/// The plan as text for a terminal or a log. The last line is
+/// `Plan: X to add, Y to change, Z to remove.` or `No changes. Contentful access matches FILE.`
+pub fn plan_text(plan: &Plan, opts: &RenderOptions) -> String {
+    let p = Paint { color: opts.color };
+    let mut out = String::new();
+
+    let _ = writeln!(
+        out,
+        "{}",
+        p.with(
+            BOLD,
+            &format!(
+                "Contentful access plan for organization {}",
+                plan.organization
+            )
+        )
+    );
+    let sha: String = plan.config_sha256.chars().take(12).collect();
+    let _ = writeln!(out, "Access file: {} (sha256 {sha})", opts.config_display);
+    let _ = writeln!(
+        out,
+        "Created: {}",
+        plan.created_at
+            .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+    );
+    out.push('\n');
+    out.push_str(&plan_text_body(plan, opts));
+    out
+}
+
+/// Everything after the header: refusals, summary, operations, pending, unmanaged, last line.
+pub(crate) fn plan_text_body(plan: &Plan, opts: &RenderOptions) -> String {
+    let p = Paint { color: opts.color };
+    let width = opts.width.max(40);
+    let mut out = String::new();
+    if plan.refused {
+        refusal(&mut out, plan, &p, width);
+        out.push('\n');
+    }
+
+    if plan.operations.len() > SUMMARY_THRESHOLD {
+        summary(&mut out, plan, &p);
+        out.push('\n');
+    }
+
+    if !plan.operations.is_empty() {
+        let _ = writeln!(
+            out,
+            "Operations (+ add, ~ change, - remove; in parentheses: id, access-file line, what it waits for):"
+        );
+        out.push('\n');
+        operations(&mut out, plan, &p);
+    }
+
+    if !plan.pending.is_empty() {
+        let _ = writeln!(
+            out,
+            "Pending invitations (count as present; never invited twice):"
+        );
+        for inv in &plan.pending {
+            let when = inv
+                .invited_at
+                .map(|t| format!(", invited {}", t.format("%Y-%m-%d")))
+                .unwrap_or_default();
+            let _ = writeln!(out, "    {} as {}{when}", inv.email, inv.role);
+        }
+        out.push('\n');
+    }
+
+    if !plan.unmanaged.is_empty() {
+        let _ = writeln!(
+            out,
+            "Not in {} and left unchanged (prune is off):",
+            opts.config_display
+        );
+        for u in &plan.unmanaged {
+            let mut parts = Vec::new();
+            match u.kind {
+                PrincipalKind::User => {
+                    let role = u.org_role.map(|r| r.as_str()).unwrap_or("member");
+                    parts.push(format!("user {} ({role})", u.name));
+                    if !u.related.is_empty() {
+                        parts.push(format!("teams: {}", u.related.join(", ")));
+                    }
+                }
+                PrincipalKind::Team => {
+                    parts.push(format!("team {}", u.name));
+                    if !u.related.is_empty() {
+                        parts.push(format!("members: {}", u.related.join(", ")));
+                    }
+                }
+            }
+            for a in &u.access {
+                parts.push(format!("{} {}", a.space_name, a.access));
+            }
+            let _ = writeln!(out, "{}", wrap(&parts.join("; "), "    ", "      ", width));
+        }
+        out.push('\n');
+    }
+
+    if plan.refused {
+        let names: Vec<&str> = plan.failed_guardrails().map(|g| g.name.as_str()).collect();
+        let _ = writeln!(
+            out,
+            "{}",
+            p.with(
+                BOLD_RED,
+                &format!(
+                    "REFUSED by guardrail(s): {}. Nothing will be applied.",
+                    names.join(", ")
+                )
+            )
+        );
+    }
+    out.push_str(&last_line(plan, &opts.config_display));
+    out.push('\n');
+    out
+}
+
+/// `Plan: X to add, Y to change, Z to remove.` or `No changes. Contentful access matches FILE.`
+pub(crate) fn last_line(plan: &Plan, config_display: &str) -> String {
+    if plan.is_empty() {
+        format!("No changes. Contentful access matches {config_display}.")
+    } else {
+        let (a, c, r) = plan.counts();
+        format!("Plan: {a} to add, {c} to change, {r} to remove.")
+    }
+}
+
+fn refusal(out: &mut String, plan: &Plan, p: &Paint, width: usize) {
+    let failed: Vec<_> = plan.failed_guardrails().collect();
+    let _ = writeln!(
+        out,
+        "{}",
+        p.with(
+            BOLD_RED,
+            &format!(
+                "Error: this plan is REFUSED by {} guardrail(s); apply will not run it.",
+                failed.len()
+            )
+        )
+    );
+    for g in failed {
+        let line = format!("x {}: {}", g.name, g.message);
+        let _ = writeln!(out, "{}", p.with(RED, &wrap(&line, "  ", "    ", width)));
+    }
+}
+
+fn summary(out: &mut String, plan: &Plan, p: &Paint) {
+    let mut by_kind: BTreeMap<(u8, &str), (Action, usize)> = BTreeMap::new();
+    for op in &plan.operations {
+        by_kind
+            .entry((op.kind.rank(), op.kind.name()))
+            .or_insert((op.action, 0))
+            .1 += 1;
+    }
+    let _ = writeln!(out, "Summary ({} operations):", plan.operations.len());
+    for ((_, name), (action, n)) in by_kind {
+        let label = format!("{} {:<32}", action.sign(), name.replace('_', " "));
+        let _ = writeln!(out, "  {} {n:>6}", p.action(action, &label));
+    }
+}
+
+/// One rendered operation line (and the cascades under it).
+struct Line {
+    action: Action,
+    text: String,
+    note: String,
+    children: Vec<String>,
+}
+
+fn note(op: &Operation) -> String {
+    let mut parts = vec![op.id.to_string()];
+    match op.cause {
+        Some(c) => parts.push(format!("line {}", c.line)),
+        None if op.action == Action::Remove => parts.push("not in file, prune".to_string()),
+        None => {}
+    }
+    if !op.depends_on.is_empty() {
+        let deps: Vec<&str> = op.depends_on.iter().map(|d| d.as_str()).collect();
+        parts.push(format!("after {}", deps.join(", ")));
+    }
+    format!("({})", parts.join("; "))
+}
+
+fn cascade_line(c: &Cascade) -> String {
+    match c {
+        Cascade::TeamMembership {
+            team_name,
+            email: Some(e),
+            ..
+        } => format!("- member {e} (team {team_name})"),
+        Cascade::TeamMembership { team_name, .. } => format!("- team {team_name}"),
+        Cascade::SpaceMembership {
+            space_name, access, ..
+        } => format!("- space {space_name} {access}"),
+        Cascade::TeamSpaceMembership {
+            space_name, access, ..
+        } => format!("- space {space_name} {access}"),
+    }
+}
+
+fn line(op: &Operation) -> Line {
+    let text = match &op.kind {
+        OpKind::Invite {
+            role,
+            first_name,
+            last_name,
+            ..
+        } => {
+            let name = [first_name.as_deref(), last_name.as_deref()]
+                .into_iter()
+                .flatten()
+                .collect::<Vec<_>>()
+                .join(" ");
+            if name.is_empty() {
+                format!("invite as {role}")
+            } else {
+                format!("invite as {role}, name {name:?}")
+            }
+        }
+        OpKind::ChangeOrgRole { from, to, .. } => format!("org role {from} → {to}"),
+        OpKind::RemoveOrgMember { role, cascades, .. } => {
+            let with = if cascades.is_empty() { "" } else { ", with:" };
+            format!("remove from the organization (org role {role}){with}")
+        }
+        OpKind::CreateTeam { description, .. } => {
+            format!("create team, description {description:?}")
+        }
+        OpKind::UpdateTeam {
+            description_before,
+            description_after,
+            ..
+        } => format!("description {description_before:?} → {description_after:?}"),
+        OpKind::DeleteTeam { cascades, .. } => {
+            let with = if cascades.is_empty() { "" } else { ", with:" };
+            format!("delete team{with}")
+        }
+        OpKind::AddTeamMember { team_name, .. } | OpKind::RemoveTeamMember { team_name, .. } => {
+            format!("team {team_name}")
+        }
+        OpKind::CreateTeamSpaceMembership {
+            space_name, access, ..
+        }
+        | OpKind::CreateSpaceMembership {
+            space_name, access, ..
+        } => format!("space {space_name} {access}"),
+        OpKind::UpdateTeamSpaceMembership {
+            space_name,
+            before,
+            after,
+            ..
+        }
+        | OpKind::UpdateSpaceMembership {
+            space_name,
+            before,
+            after,
+            ..
+        } => format!("space {space_name} {before} → {after}"),
+        OpKind::DeleteTeamSpaceMembership {
+            space_name, before, ..
+        }
+        | OpKind::DeleteSpaceMembership {
+            space_name, before, ..
+        } => format!("space {space_name} {before}"),
+    };
+    let children: Vec<String> = op.kind.cascades().iter().map(cascade_line).collect();
+    Line {
+        action: op.action,
+        text,
+        note: note(op),
+        children,
+    }
+}
+
+fn operations(out: &mut String, plan: &Plan, p: &Paint) {
+    let mut users: BTreeMap<&Email, Vec<&Operation>> = BTreeMap::new();
+    let mut teams: BTreeMap<&str, Vec<&Operation>> = BTreeMap::new();
+    for op in &plan.operations {
+        if let Some(e) = op.kind.email() {
+            users.entry(e).or_default().push(op);
+        } else if let Some(t) = op.kind.team_name() {
+            teams.entry(t).or_default().push(op);
+        }
+    }
+    let groups = users
+        .into_iter()
+        .map(|(e, ops)| {
+            let pending = plan.pending.iter().any(|i| &i.email == e);
+            let note = if pending { " (invitation pending)" } else { "" };
+            (format!("user {e}{note}"), ops)
+        })
+        .chain(teams.into_iter().map(|(t, ops)| (format!("team {t}"), ops)));
+    for (title, ops) in groups {
+        let head = if ops
+            .iter()
+            .any(|o| matches!(o.kind, OpKind::Invite { .. } | OpKind::CreateTeam { .. }))
+        {
+            Action::Add
+        } else if ops.iter().any(|o| {
+            matches!(
+                o.kind,
+                OpKind::RemoveOrgMember { .. } | OpKind::DeleteTeam { .. }
+            )
+        }) {
+            Action::Remove
+        } else {
+            Action::Change
+        };
+        let _ = writeln!(
+            out,
+            "  {}",
+            p.action(head, &format!("{} {title}", head.sign()))
+        );
+        for op in ops {
+            let l = line(op);
+            let _ = writeln!(
+                out,
+                "      {}  {}",
+                p.action(l.action, &format!("{} {}", l.action.sign(), l.text)),
+                p.with(DIM, &l.note)
+            );
+            for c in l.children {
+                let _ = writeln!(out, "          {}", p.action(Action::Remove, &c));
+            }
+        }
+        out.push('\n');
+    }
+}
+
+/// Wraps `text` at `width` columns on spaces; the first line starts with `first`, the others with
+/// `rest`.
+fn wrap(text: &str, first: &str, rest: &str, width: usize) -> String {
+    let mut out = String::new();
+    let mut line = first.to_string();
+    let mut empty = true;
+    for word in text.split(' ') {
+        if !empty && line.chars().count() + 1 + word.chars().count() > width {
+            out.push_str(&line);
+            out.push('\n');
+            line = rest.to_string();
+            empty = true;
+        }
+        if !empty {
+            line.push(' ');
+        }
+        line.push_str(word);
+        empty = false;
+    }
+    out.push_str(&line);
+    out
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wrap_breaks_on_spaces_and_indents_continuations() {
+        assert_eq!(
+            wrap("aaa bbb ccc ddd", "> ", "  ", 9),
+            "> aaa bbb\n  ccc ddd"
+        );
+        assert_eq!(wrap("short", "", "", 40), "short");
+    }
+}

@@ -1,0 +1,7 @@
+//! The planner and renderers over in-memory states: named scenarios with behaviour assertions and
+//! reviewed snapshots, and property tests over random organizations.
+#![allow(clippy::unwrap_used)]
+
+mod fixtures;
+mod props;
+mod scenarios;
