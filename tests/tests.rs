@@ -1,3 +1,5 @@
 //! The one integration-test binary: each module drives the real binary or the real HTTP client.
 
 mod util;
+
+mod client_http;
