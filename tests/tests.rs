@@ -3,3 +3,4 @@
 mod util;
 
 mod client_http;
+mod client_read;
