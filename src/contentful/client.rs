@@ -375,13 +375,15 @@ impl Client {
     ) -> Result<(Vec<T>, Vec<wire::User>), ContentfulError> {
         tracker.expect(1);
         let first: wire::Collection<T> = self.get_json(&req).await?;
+        // Announce the remaining pages before counting this one, so progress never reads as
+        // complete while pages are still to come.
+        let skips = first.total.map(remaining_skips);
+        tracker.expect(skips.as_ref().map_or(0, |s| s.len() as u64));
         tracker.page_done();
         let mut items = first.items;
         let mut users = first.includes.user;
-        match first.total {
-            Some(total) => {
-                let skips = remaining_skips(total);
-                tracker.expect(skips.len() as u64);
+        match skips {
+            Some(skips) => {
                 let pages = try_join_all(skips.into_iter().map(|skip| {
                     let page = req.page(skip);
                     async move {
