@@ -16,6 +16,8 @@ use contentful_access::contentful::{Client, ClientConfig, ContentfulError};
 use contentful_access::model::{Email, OrgRole};
 use secrecy::SecretString;
 
+use crate::util;
+
 const TOKEN: &str = "CFPAT-very-secret-token-value-123";
 
 /// One request the scripted server saw.
@@ -411,4 +413,59 @@ async fn debug_log_names_each_request_and_never_the_token() {
     assert!(!log.contains(TOKEN), "{log}");
     assert!(!log.contains("very-secret"), "{log}");
     assert!(!format!("{err} {err:?} {c:?}").contains(TOKEN));
+}
+
+/// Replays a response recorded from the real API (status, headers and body).
+fn recorded_response(file: &str, index: usize) -> Response {
+    let path = format!("/work/shared/contentful/recorded/{file}");
+    let text = std::fs::read_to_string(&path)
+        .or_else(|_| {
+            std::fs::read_to_string(
+                util::root()
+                    .join("../shared/contentful/recorded")
+                    .join(file),
+            )
+        })
+        .unwrap();
+    let doc: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let r = &doc[index]["response"];
+    let status: u16 = r["status"]["code"].as_str().unwrap().parse().unwrap();
+    let mut resp = (
+        StatusCode::from_u16(status).unwrap(),
+        r["body"].as_str().unwrap_or("").to_string(),
+    )
+        .into_response();
+    for (k, v) in r["headers"].as_object().unwrap() {
+        if let (Some(v), true) = (
+            v.as_str(),
+            k.to_ascii_lowercase().starts_with("x-contentful"),
+        ) {
+            resp.headers_mut().insert(
+                axum::http::HeaderName::from_bytes(k.as_bytes()).unwrap(),
+                v.parse().unwrap(),
+            );
+        }
+    }
+    resp
+}
+
+#[tokio::test]
+async fn a_recorded_real_version_mismatch_maps_to_a_version_mismatch_error() {
+    let server = Scripted::start(|_, _| {
+        recorded_response(
+            "contentful-management.php/tests/Recordings/e2e_error_version_mismatch.json",
+            1,
+        )
+    })
+    .await;
+    let err = client(&server.base_url)
+        .update_space_membership("pmgjoasidv3w", "m1", 23, true, &[])
+        .await
+        .unwrap_err();
+    assert!(err.is_version_mismatch());
+    assert_eq!(
+        err.to_string(),
+        "PUT /spaces/pmgjoasidv3w/space_memberships/m1: 409 VersionMismatch \
+         (requestId c13d104968f4dbdcfa36ec59425092a5)"
+    );
 }
