@@ -2,5 +2,4 @@
 
 mod util;
 
-mod client_http;
-mod client_read;
+mod client;

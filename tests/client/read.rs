@@ -242,7 +242,10 @@ async fn reads_every_page_of_every_collection_into_live_state() {
     assert_eq!(progress.last().unwrap().done, 15);
     assert_eq!(progress.last().unwrap().total, 15);
     // Never "complete" before the last page: a progress bar would vanish too early.
-    assert!(progress[..14].iter().all(|p| p.done < p.total), "{progress:?}");
+    assert!(
+        progress[..14].iter().all(|p| p.done < p.total),
+        "{progress:?}"
+    );
 }
 
 #[tokio::test]
