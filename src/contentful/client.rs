@@ -234,6 +234,11 @@ impl Client {
         })
     }
 
+    /// The API root this client talks to (no credentials in it).
+    pub fn base_url(&self) -> &str {
+        &self.inner.base_url
+    }
+
     /// A snapshot of the request counters.
     pub fn stats(&self) -> RequestStats {
         self.with_stats(|s| s.clone())
