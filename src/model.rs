@@ -210,8 +210,8 @@ pub struct DesiredSpace {
     pub at: Span,
 }
 
-/// The `policy:` section.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+/// The `policy:` section. The default is the file's default: no pruning, at most 10% removals.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Default)]
 pub struct Policy {
     /// True: what the file does not declare is removed. False: reported as unmanaged.
     pub prune: bool,
@@ -234,18 +234,6 @@ impl Policy {
     /// True when `p` is ignored.
     pub fn is_ignored(&self, p: &Principal) -> bool {
         self.ignore.contains(p)
-    }
-}
-
-impl Default for Policy {
-    fn default() -> Self {
-        Policy {
-            prune: false,
-            max_removals: MaxRemovals::default(),
-            protected: BTreeSet::new(),
-            ignore: BTreeSet::new(),
-            max_removals_at: Span::default(),
-        }
     }
 }
 

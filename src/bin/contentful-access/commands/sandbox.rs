@@ -1,12 +1,125 @@
-//! `contentful-access sandbox` (filled in by its issue).
+//! `contentful-access sandbox`: serves a Contentful-compatible API on 127.0.0.1 (the built-in
+//! demo org, a seed file, or a synthetic org) until Ctrl-C or SIGTERM, and prints how to use it.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use anyhow::Context;
+use contentful_access::sandbox::{
+    FaultConfig, FaultKind, SandboxOptions, Seed, Server, SyntheticSpec, demo_seed, synthetic,
+};
 
 use super::{Exit, Global};
 
 /// Arguments of `sandbox`.
 #[derive(Debug, clap::Args)]
-pub struct Args {}
+pub struct Args {
+    /// Serve the organization described by this JSON seed file instead of the demo org.
+    #[arg(long, value_name = "FILE", conflicts_with = "synthetic")]
+    pub seed: Option<PathBuf>,
+    /// Serve a generated organization with this many users (for load tests).
+    #[arg(long, value_name = "USERS")]
+    pub synthetic: Option<usize>,
+    /// Port on 127.0.0.1 (0 picks a free one).
+    #[arg(long, default_value_t = 0)]
+    pub port: u16,
+    /// An additional bearer token to accept, acting as the seed's admin.
+    #[arg(long, value_name = "T")]
+    pub token: Option<String>,
+    /// Requests per second before 429 (0 = unlimited).
+    #[arg(long, value_name = "N", default_value_t = 10)]
+    pub rate_limit: u32,
+    /// Delay added to every response, in milliseconds.
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    pub latency_ms: u64,
+    /// Fraction (0..1) of requests that fail with an injected 429/500/502/503 or a dropped
+    /// connection.
+    #[arg(long, value_name = "P", default_value_t = 0.0)]
+    pub fault_rate: f64,
+}
 
 /// Runs `sandbox`.
-pub fn run(_global: &Global, _args: Args) -> anyhow::Result<Exit> {
-    anyhow::bail!("not implemented yet")
+pub fn run(_global: &Global, args: Args) -> anyhow::Result<Exit> {
+    if !(0.0..=1.0).contains(&args.fault_rate) {
+        anyhow::bail!("--fault-rate must be between 0 and 1");
+    }
+    let seed = match (&args.seed, args.synthetic) {
+        (Some(path), _) => {
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("cannot read seed {}", path.display()))?;
+            Seed::from_json(&text).with_context(|| format!("in seed {}", path.display()))?
+        }
+        (None, Some(users)) => synthetic(&SyntheticSpec::for_users(users)),
+        (None, None) => demo_seed(),
+    };
+    let opts = SandboxOptions {
+        port: args.port,
+        rate_limit_per_sec: args.rate_limit,
+        latency: Duration::from_millis(args.latency_ms),
+        faults: FaultConfig::new(
+            args.fault_rate,
+            vec![
+                FaultKind::Status429,
+                FaultKind::Status500,
+                FaultKind::Status502,
+                FaultKind::Status503,
+                FaultKind::DropConnection,
+            ],
+        ),
+        token: args.token.clone(),
+    };
+    let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
+    runtime.block_on(async move {
+        let org = seed.organization.id.clone();
+        let server = Server::start(seed, opts).await?;
+        let url = server.base_url();
+        let token = args.token.clone().unwrap_or_else(|| server.admin_token());
+        {
+            let mut out = std::io::stdout().lock();
+            writeln!(
+                out,
+                "Contentful sandbox for organization {org} listening on {url}"
+            )?;
+            writeln!(out, "Token (sandbox only, throwaway): {token}")?;
+            writeln!(out)?;
+            writeln!(out, "  export CONTENTFUL_MANAGEMENT_TOKEN={token}")?;
+            writeln!(
+                out,
+                "  contentful-access plan -c examples/access.yaml --base-url {url}"
+            )?;
+            writeln!(out)?;
+            writeln!(
+                out,
+                "Request journal: {url}/_sandbox/journal. Stop with Ctrl-C."
+            )?;
+            out.flush()?;
+        }
+        wait_for_stop().await;
+        server.shutdown().await;
+        anyhow::Ok(())
+    })?;
+    Ok(Exit::Ok)
+}
+
+async fn wait_for_stop() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => {}
+                    _ = term.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
 }

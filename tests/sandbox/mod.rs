@@ -1,0 +1,8 @@
+//! The sandbox through real HTTP (reqwest directly, never the project's client): the read API,
+//! the write API with its failure modes, and fidelity against recorded real Contentful responses.
+//! A directory module so these files compile once, inside the single test binary.
+
+#![allow(clippy::unwrap_used)]
+
+mod read;
+mod write;
