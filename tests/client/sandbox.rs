@@ -258,7 +258,8 @@ async fn pacing_at_the_sandbox_limit_avoids_a_429_storm() {
         .unwrap_or(0);
     // The first few requests go out at 20/s before the announced limit is known, and evenly
     // spaced requests can straddle the sandbox's one-second windows; a handful of 429s is the
-    // most that can happen. Without pacing, ~30 concurrent requests would collect dozens.
+    // most that can happen. Unpaced, the ~40 requests of this read would all go out in the first
+    // second.
     assert!(
         rate_limited <= 3,
         "{rate_limited} requests were rate limited; stats: {:?}",
