@@ -437,7 +437,9 @@ impl Client {
 
     /// Reads one organization: members (with their users), teams, team memberships, team space
     /// memberships, space memberships, the org's spaces, the roles of each managed space and the
-    /// token's own user. Objects of unmanaged spaces are kept; only their roles are not read.
+    /// token's own user. Objects of unmanaged spaces are kept; only their roles are not read. A
+    /// managed space that is not a space of the organization is left out of
+    /// [`LiveState::spaces`] (the read does not fail), so the planner can report it.
     ///
     /// Requests: one per page of 100 for each collection (at least one each), one per page of
     /// roles per managed space, plus one for `/users/me`.
@@ -462,8 +464,13 @@ impl Client {
             let req = request::roles(space);
             let tracker = &tracker;
             async move {
-                let (roles, _) = self.get_all::<wire::Role>(req, tracker).await?;
-                Ok::<_, ContentfulError>(((*space).clone(), roles))
+                match self.get_all::<wire::Role>(req, tracker).await {
+                    Ok((roles, _)) => Ok(((*space).clone(), Some(roles))),
+                    // A managed space that does not exist: leave it out of the state, so the
+                    // planner reports it against the access file's line.
+                    Err(e) if e.is_not_found() => Ok(((*space).clone(), None)),
+                    Err(e) => Err(e),
+                }
             }
         }));
         let (me, (oms, users), (teams, _), (tms, _), (tsms, _), (sms, _), (spaces, _), roles) = tokio::try_join!(
@@ -519,17 +526,18 @@ impl Client {
             state.spaces.insert(s.id.clone(), s);
         }
         for (space_id, roles) in roles {
-            let space = state.spaces.entry(space_id.clone()).or_insert_with(|| {
-                tracing::warn!(space = %space_id, "managed space is not among the organization's spaces");
-                LiveSpace {
-                    id: space_id.clone(),
-                    name: space_id.clone(),
-                    roles: BTreeMap::new(),
+            // Roles are attached only to spaces of this organization; a managed space missing
+            // from the organization stays missing, for the planner to report.
+            match (state.spaces.get_mut(&space_id), roles) {
+                (Some(space), Some(roles)) => {
+                    for r in roles {
+                        let r = r.into_live();
+                        space.roles.insert(r.id.clone(), r);
+                    }
                 }
-            });
-            for r in roles {
-                let r = r.into_live();
-                space.roles.insert(r.id.clone(), r);
+                _ => {
+                    tracing::warn!(space = %space_id, "managed space is not a space of the organization")
+                }
             }
         }
         Ok(state)

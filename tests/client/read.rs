@@ -249,17 +249,23 @@ async fn reads_every_page_of_every_collection_into_live_state() {
 }
 
 #[tokio::test]
-async fn a_managed_space_that_does_not_exist_fails_the_read_with_its_path() {
-    let (base, _) = serve(build_org()).await;
+async fn a_managed_space_that_does_not_exist_is_left_out_for_the_planner_to_report() {
+    let (base, seen) = serve(build_org()).await;
     let mut cfg = ClientConfig::new(&base, SecretString::from("tok")).unwrap();
     cfg.max_rps = 500;
-    let err = Client::new(cfg)
+    let live = Client::new(cfg)
         .unwrap()
-        .read_live_state("org1", &["nope".to_string()])
+        .read_live_state("org1", &["nope".to_string(), "sp1".to_string()])
         .await
-        .unwrap_err();
-    assert_eq!(
-        err.to_string(),
-        "GET /spaces/nope/roles?limit=100&skip=0: 404 NotFound (requestId nf)"
-    );
+        .unwrap();
+    assert!(!live.spaces.contains_key("nope"));
+    assert_eq!(live.spaces["sp1"].roles.len(), 1);
+    // Its roles were asked for once, not retried.
+    let asked = seen
+        .lock()
+        .unwrap()
+        .iter()
+        .filter(|u| u.starts_with("/spaces/nope/"))
+        .count();
+    assert_eq!(asked, 1);
 }
