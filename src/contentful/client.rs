@@ -22,7 +22,7 @@ use super::pacing::{Pacer, backoff, jitter, rate_limit_wait};
 use super::request::{self, Request, remaining_skips};
 use super::wire;
 use crate::model::{
-    Email, LiveAccessToken, LiveOrgMembership, LiveSpace, LiveSpaceMembership, LiveState, LiveTeam,
+    Email, LiveAccessToken, LiveOrgMembership, LiveSpaceMembership, LiveState, LiveTeam,
     LiveTeamMembership, LiveTeamSpaceMembership, ObjectMeta, OrgRole,
 };
 
