@@ -131,6 +131,54 @@ mod tests {
         assert_eq!(t.expose_secret(), "CFPAT-env");
     }
 
+    fn args(base_url: Option<&str>, region: RegionArg, token_file: PathBuf) -> ConnectionArgs {
+        ConnectionArgs {
+            region,
+            base_url: base_url.map(str::to_string),
+            token_file: Some(token_file),
+            max_rps: 7,
+        }
+    }
+
+    #[test]
+    fn region_and_base_url_select_the_api_root_and_plain_http_stays_local() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("token");
+        std::fs::write(&path, "CFPAT-abc\n").unwrap();
+
+        let eu = args(None, RegionArg::Eu, path.clone());
+        assert_eq!(eu.base_url(), "https://api.eu.contentful.com");
+        assert_eq!(
+            client_from(&eu).unwrap().base_url(),
+            "https://api.eu.contentful.com"
+        );
+        let local = args(Some("http://127.0.0.1:8080/"), RegionArg::Eu, path.clone());
+        assert_eq!(
+            client_from(&local).unwrap().base_url(),
+            "http://127.0.0.1:8080"
+        );
+
+        let remote = args(Some("http://api.contentful.com"), RegionArg::Us, path);
+        let err = client_from(&remote).unwrap_err().to_string();
+        assert!(err.contains("refusing plain http://"), "{err}");
+        assert!(!err.contains("CFPAT-abc"), "{err}");
+    }
+
+    #[test]
+    fn help_mentions_where_the_token_comes_from_but_has_no_token_flag() {
+        #[derive(clap::Parser)]
+        struct Cli {
+            #[command(flatten)]
+            conn: ConnectionArgs,
+        }
+        let help = <Cli as clap::CommandFactory>::command()
+            .render_long_help()
+            .to_string();
+        assert!(help.contains("--token-file"), "{help}");
+        assert!(help.contains(TOKEN_ENV), "{help}");
+        assert!(!help.contains("--token "), "{help}");
+    }
+
     #[test]
     fn missing_or_empty_token_names_both_sources() {
         let err = token_from(None, None).unwrap_err().to_string();
