@@ -237,7 +237,7 @@ impl ApiError {
             "The resource you sent in the body is invalid.",
         )
         .details(
-            json!({"errors": [{"name": name, "path": [path], "value": value, "details": details}]}),
+            json!({"errors": [{"name": name, "path": path, "value": value, "details": details}]}),
         )
     }
 
@@ -270,6 +270,14 @@ impl Ordered {
         if let Ok(pos) = self.0.binary_search(&(at, id.to_string())) {
             self.0.remove(pos);
         }
+    }
+    /// Appends without keeping the order; [`Ordered::sort`] must follow (bulk loading).
+    fn push(&mut self, at: DateTime<Utc>, id: &str) {
+        self.0.push((at, id.to_string()));
+    }
+    fn sort(&mut self) {
+        self.0.sort();
+        self.0.dedup();
     }
     fn ids(&self) -> impl DoubleEndedIterator<Item = &String> + ExactSizeIterator {
         self.0.iter().map(|(_, id)| id)
@@ -328,6 +336,14 @@ fn created(s: &SeedSys) -> DateTime<Utc> {
 }
 
 impl<T: Rec + Clone> Table<T> {
+    /// Adds a record during bulk loading; [`Table::sort`] must follow.
+    fn push(&mut self, t: T) {
+        self.order.push(created(t.sys()), t.id());
+        self.items.insert(t.id().to_string(), t);
+    }
+    fn sort(&mut self) {
+        self.order.sort();
+    }
     fn insert(&mut self, t: T) {
         self.order.insert(created(t.sys()), t.id());
         self.items.insert(t.id().to_string(), t);
@@ -353,6 +369,12 @@ impl<T: Rec + Clone> Table<T> {
 struct Groups(HashMap<String, Ordered>);
 
 impl Groups {
+    fn push(&mut self, group: &str, at: DateTime<Utc>, id: &str) {
+        self.0.entry(group.to_string()).or_default().push(at, id);
+    }
+    fn sort(&mut self) {
+        self.0.values_mut().for_each(Ordered::sort);
+    }
     fn insert(&mut self, group: &str, at: DateTime<Utc>, id: &str) {
         self.0.entry(group.to_string()).or_default().insert(at, id);
     }
@@ -488,49 +510,63 @@ impl World {
             fill(&mut u.sys, epoch, &u.id.clone());
             u.email = Email::new(&u.email).to_string();
             w.user_by_email.insert(Email::new(&u.email), u.id.clone());
-            w.users.insert(u);
+            w.users.push(u);
         }
         for mut m in seed.org_memberships {
             fill(&mut m.sys, epoch, &owner);
             w.om_by_user.insert(m.user.clone(), m.id.clone());
-            w.oms.insert(m);
+            w.oms.push(m);
         }
         for mut s in seed.spaces {
             fill(&mut s.sys, epoch, &owner);
-            w.spaces.insert(s);
+            w.spaces.push(s);
         }
         for mut r in seed.roles {
             fill(&mut r.sys, epoch, &owner);
-            w.roles_by_space.insert(&r.space, created(&r.sys), &r.id);
-            w.roles.insert(r);
+            w.roles_by_space.push(&r.space, created(&r.sys), &r.id);
+            w.roles.push(r);
         }
         for mut t in seed.teams {
             fill(&mut t.sys, epoch, &owner);
-            w.teams.insert(t);
+            w.teams.push(t);
         }
         for mut m in seed.team_memberships {
             fill(&mut m.sys, epoch, &owner);
-            w.tms_by_team.insert(&m.team, created(&m.sys), &m.id);
-            w.tms.insert(m);
+            w.tms_by_team.push(&m.team, created(&m.sys), &m.id);
+            w.tms.push(m);
         }
         for mut m in seed.team_space_memberships {
             fill(&mut m.sys, epoch, &owner);
-            w.tsms_by_space.insert(&m.space, created(&m.sys), &m.id);
-            w.tsms.insert(m);
+            w.tsms_by_space.push(&m.space, created(&m.sys), &m.id);
+            w.tsms.push(m);
         }
         for mut m in seed.space_memberships {
             fill(&mut m.sys, epoch, &owner);
-            w.sms_by_space.insert(&m.space, created(&m.sys), &m.id);
-            w.sms.insert(m);
+            w.sms_by_space.push(&m.space, created(&m.sys), &m.id);
+            w.sms.push(m);
         }
         for mut t in seed.access_tokens {
             fill(&mut t.sys, epoch, &t.user.clone());
-            w.tokens.insert(t);
+            w.tokens.push(t);
         }
         for mut i in seed.invitations {
             fill(&mut i.sys, epoch, &owner);
-            w.invitations.insert(i);
+            w.invitations.push(i);
         }
+        w.users.sort();
+        w.oms.sort();
+        w.spaces.sort();
+        w.roles.sort();
+        w.roles_by_space.sort();
+        w.teams.sort();
+        w.tms.sort();
+        w.tms_by_team.sort();
+        w.tsms.sort();
+        w.tsms_by_space.sort();
+        w.sms.sort();
+        w.sms_by_space.sort();
+        w.tokens.sort();
+        w.invitations.sort();
         Ok(w)
     }
 
@@ -793,6 +829,14 @@ impl World {
             }
             ("GET", "/organizations/:org/users") => {
                 let lq = self.list_query(q, &[], &[])?;
+                if lq.is_plain() {
+                    let (page, total) = window(&self.oms, &self.oms.order, &lq);
+                    let page = page
+                        .into_iter()
+                        .filter_map(|m| self.users.get(&m.user).map(|u| self.user_json(u)))
+                        .collect();
+                    return ok(collection(page, total, &lq));
+                }
                 let needle = lq.query.as_ref().map(|s| s.to_lowercase());
                 let items: Vec<&SeedOrgMembership> = self
                     .oms
@@ -836,6 +880,10 @@ impl World {
                         "sys.user.email",
                     ],
                 )?;
+                if lq.is_plain() {
+                    let (page, total) = window(&self.oms, &self.oms.order, &lq);
+                    return ok(self.om_page(page, total, &lq));
+                }
                 let needle = lq.query.as_ref().map(|s| s.to_lowercase());
                 let items: Vec<&SeedOrgMembership> = self
                     .oms
@@ -861,10 +909,7 @@ impl World {
                 let total = items.len();
                 let page: Vec<&SeedOrgMembership> =
                     items.into_iter().skip(lq.skip).take(lq.limit).collect();
-                let users: Vec<&str> = page.iter().map(|m| m.user.as_str()).collect();
-                let mut v = collection(page.iter().map(|m| self.om_json(m)).collect(), total, &lq);
-                self.add_user_includes(&mut v, &lq, users);
-                ok(v)
+                ok(self.om_page(page, total, &lq))
             }
             ("GET", "/organizations/:org/organization_memberships/:id") => {
                 ok(self.om_json(self.om(param(1))?))
@@ -1045,6 +1090,10 @@ impl World {
                     &["sys.organizationMembership.sys.id", "sys.team.sys.id"],
                     &["sys.createdAt", "sys.updatedAt"],
                 )?;
+                if lq.is_plain() {
+                    let (page, total) = window(&self.tms, &self.tms.order, &lq);
+                    return Ok((200, Some(self.tm_page(page, total, &lq)), None));
+                }
                 let items: Vec<&SeedTeamMembership> = self
                     .tms
                     .in_order()
@@ -1314,6 +1363,10 @@ impl World {
                         "sys.user.email",
                     ],
                 )?;
+                if lq.is_plain() {
+                    let (page, total) = window(&self.sms, &self.sms.order, &lq);
+                    return Ok((200, Some(self.sm_page(page, total, &lq)), None));
+                }
                 let needle = lq.query.as_ref().map(|s| s.to_lowercase());
                 let items: Vec<&SeedSpaceMembership> = self
                     .sms
@@ -1795,13 +1848,17 @@ impl World {
         let total = items.len();
         let page: Vec<&SeedTeamMembership> =
             items.into_iter().skip(lq.skip).take(lq.limit).collect();
+        Ok((200, Some(self.tm_page(page, total, lq)), None))
+    }
+
+    fn tm_page(&self, page: Vec<&SeedTeamMembership>, total: usize, lq: &ListQuery) -> Value {
         let users = page
             .iter()
             .filter_map(|m| self.oms.get(&m.org_membership).map(|om| om.user.as_str()))
             .collect();
         let mut v = collection(page.iter().map(|m| self.tm_json(m)).collect(), total, lq);
         self.add_user_includes(&mut v, lq, users);
-        Ok((200, Some(v), None))
+        v
     }
 
     fn sm_list(
@@ -1827,10 +1884,21 @@ impl World {
         let total = items.len();
         let page: Vec<&SeedSpaceMembership> =
             items.into_iter().skip(lq.skip).take(lq.limit).collect();
+        Ok((200, Some(self.sm_page(page, total, lq)), None))
+    }
+
+    fn sm_page(&self, page: Vec<&SeedSpaceMembership>, total: usize, lq: &ListQuery) -> Value {
         let users = page.iter().map(|m| m.user.as_str()).collect();
         let mut v = collection(page.iter().map(|m| self.sm_json(m)).collect(), total, lq);
         self.add_user_includes(&mut v, lq, users);
-        Ok((200, Some(v), None))
+        v
+    }
+
+    fn om_page(&self, page: Vec<&SeedOrgMembership>, total: usize, lq: &ListQuery) -> Value {
+        let users: Vec<&str> = page.iter().map(|m| m.user.as_str()).collect();
+        let mut v = collection(page.iter().map(|m| self.om_json(m)).collect(), total, lq);
+        self.add_user_includes(&mut v, lq, users);
+        v
     }
 
     fn active_owner_count(&self) -> usize {
@@ -2417,6 +2485,29 @@ fn sort_generic<'a, T>(
     items
 }
 
+impl ListQuery {
+    /// No filter, search or ordering: the page can be sliced straight out of the stable order.
+    fn is_plain(&self) -> bool {
+        self.filters.is_empty() && self.query.is_none() && self.order.is_empty()
+    }
+}
+
+/// The page `lq` asks for, sliced out of `ids` in O(page), and the total.
+fn window<'a, T: Rec + Clone>(
+    table: &'a Table<T>,
+    ids: &'a Ordered,
+    lq: &ListQuery,
+) -> (Vec<&'a T>, usize) {
+    let all = &ids.0;
+    let start = lq.skip.min(all.len());
+    let end = start.saturating_add(lq.limit).min(all.len());
+    let page = all[start..end]
+        .iter()
+        .filter_map(|(_, id)| table.get(id))
+        .collect();
+    (page, all.len())
+}
+
 fn collection(items: Vec<Value>, total: usize, lq: &ListQuery) -> Value {
     json!({"sys": {"type": "Array"}, "total": total, "skip": lq.skip, "limit": lq.limit, "items": items})
 }
@@ -2544,5 +2635,391 @@ fn opt_bool(b: &Value, key: &str) -> R<Option<bool>> {
             v.clone(),
             "must be a boolean",
         )),
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use std::collections::BTreeMap;
+    use std::time::Instant;
+
+    use chrono::TimeZone;
+
+    use super::*;
+    use crate::model::{
+        LiveOrgMembership, LiveRole, LiveSpace, LiveSpaceMembership, LiveState, LiveUser,
+        ObjectMeta,
+    };
+    use crate::sandbox::seed::{SyntheticSpec, demo_seed, synthetic};
+
+    const ORG: &str = "2AcmeDemoOrgSandbox001";
+
+    fn now() -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, 11, 1, 12, 0, 0).unwrap()
+    }
+
+    fn req(w: &World, method: &str, path: &str) -> ApiRequest {
+        let (p, q) = path.split_once('?').unwrap_or((path, ""));
+        ApiRequest {
+            method: method.to_string(),
+            path: p.to_string(),
+            query: q
+                .split('&')
+                .filter(|s| !s.is_empty())
+                .map(|kv| {
+                    let (k, v) = kv.split_once('=').unwrap_or((kv, ""));
+                    (k.to_string(), v.to_string())
+                })
+                .collect(),
+            token: w.admin_token(),
+            ..ApiRequest::default()
+        }
+    }
+
+    fn get(w: &mut World, path: &str) -> Value {
+        let r = req(w, "GET", path);
+        let res = w.handle(&r, now());
+        assert_eq!(res.status, 200, "{path}: {:?}", res.body);
+        res.body.unwrap()
+    }
+
+    fn email_of(w: &World, user: &str) -> String {
+        w.user(user).unwrap().email.clone()
+    }
+
+    fn role_names(w: &World, ids: &[String]) -> Vec<String> {
+        let mut names: Vec<String> = ids
+            .iter()
+            .map(|r| w.roles.get(r).unwrap().name.clone())
+            .collect();
+        names.sort();
+        names
+    }
+
+    #[test]
+    fn demo_org_differs_from_the_access_file_exactly_as_documented() {
+        let w = World::from_seed(demo_seed()).unwrap();
+        let by_email = |e: &str| w.org_membership_by_email(e);
+        // 1. nina does not exist live.
+        assert!(w.user_by_email("nina.novak@acme.example").is_none());
+        // 2. priya is a pending invitee already in editors.
+        let priya = by_email("priya.raman@acme.example").unwrap();
+        assert_eq!(
+            (priya.status, priya.role),
+            (MembershipStatus::Pending, OrgRole::Member)
+        );
+        let priya_user = w.user(&priya.user).unwrap();
+        assert!(
+            !priya_user.activated
+                && priya_user.first_name.is_none()
+                && priya_user.last_name.is_none()
+        );
+        let team = |name: &str| {
+            w.teams
+                .in_order()
+                .find(|t| t.name == name)
+                .unwrap()
+                .id
+                .clone()
+        };
+        let members = |t: &str| -> Vec<String> {
+            let mut v: Vec<String> = w
+                .tms
+                .in_order()
+                .filter(|m| m.team == team(t))
+                .map(|m| email_of(&w, &w.oms.get(&m.org_membership).unwrap().user))
+                .collect();
+            v.sort();
+            v
+        };
+        assert!(members("editors").contains(&"priya.raman@acme.example".to_string()));
+        let inv = w.invitations.in_order().next().unwrap();
+        assert_eq!(inv.org_membership, priya.id);
+        assert!(created(&inv.sys) < now() - chrono::Duration::days(7));
+        // 3. bob has marketing [Editor] directly.
+        let direct = |email: &str, space: &str| -> Option<(bool, Vec<String>)> {
+            let user = w.user_by_email(email)?.id.clone();
+            w.sms
+                .in_order()
+                .find(|m| m.user == user && m.space == space)
+                .map(|m| (m.admin, role_names(&w, &m.roles)))
+        };
+        assert_eq!(
+            direct("bob@acme.example", "5nq2sd7t0mkg"),
+            Some((false, vec!["Editor".into()]))
+        );
+        // 4. editors has marketing [Editor].
+        let tsm = |t: &str, space: &str| {
+            w.tsms
+                .in_order()
+                .find(|m| m.team == team(t) && m.space == space)
+                .map(|m| (m.admin, role_names(&w, &m.roles)))
+        };
+        assert_eq!(
+            tsm("editors", "5nq2sd7t0mkg"),
+            Some((false, vec!["Editor".into()]))
+        );
+        assert_eq!(
+            tsm("editors", "9w3kd0x1mzq4"),
+            Some((false, vec!["Editor".into()]))
+        );
+        assert_eq!(tsm("web-admins", "3ps8vjz0q7lr"), Some((true, vec![])));
+        // 5. the former contractor: undeclared, inactive ~400 days, blog [Author], active token.
+        let frank = by_email("former.contractor@acme.example").unwrap();
+        let idle = now() - frank.last_active_at.unwrap();
+        assert!(
+            (395..=405).contains(&idle.num_days()),
+            "{}",
+            idle.num_days()
+        );
+        assert_eq!(
+            direct("former.contractor@acme.example", "9w3kd0x1mzq4"),
+            Some((false, vec!["Author".into()]))
+        );
+        assert!(
+            w.tokens
+                .in_order()
+                .any(|t| t.user == frank.user && t.revoked_at.is_none())
+        );
+        // 6. the CI bot is a developer.
+        assert_eq!(
+            by_email("ci-bot@acme.example").unwrap().role,
+            OrgRole::Developer
+        );
+        // 7. lena is also in localization.
+        assert!(members("localization").contains(&"lena.fischer@acme.example".to_string()));
+        // 8. old-agency: marketing [Translator], no members.
+        assert!(members("old-agency").is_empty());
+        assert_eq!(
+            tsm("old-agency", "5nq2sd7t0mkg"),
+            Some((false, vec!["Translator".into()]))
+        );
+        // The unmanaged playground space has a couple of memberships.
+        assert_eq!(w.sms_by_space.len("7hq0ut5rrw2d"), 2);
+        // Every space has the four default roles, with ids distinct across spaces.
+        for s in w.spaces.in_order() {
+            let ids: Vec<String> = w
+                .roles_by_space
+                .get(&s.id)
+                .unwrap()
+                .ids()
+                .cloned()
+                .collect();
+            assert_eq!(
+                role_names(&w, &ids),
+                ["Author", "Editor", "Freelancer", "Translator"]
+            );
+        }
+        assert_eq!(w.roles.items.len(), 16);
+        // Long inactive and never active members.
+        let inactive = w
+            .oms
+            .in_order()
+            .filter(|m| {
+                m.last_active_at
+                    .is_some_and(|t| (now() - t).num_days() >= 200)
+            })
+            .count();
+        assert!(inactive >= 3, "{inactive}");
+        assert!(
+            w.oms
+                .in_order()
+                .any(|m| m.status == MembershipStatus::Active && m.last_active_at.is_none())
+        );
+        // Tokens: jane is the admin, carla the member.
+        let admin = w.admin_token().unwrap();
+        assert_eq!(
+            email_of(&w, w.token_user(&admin).unwrap()),
+            "jane@acme.example"
+        );
+        assert_eq!(
+            email_of(&w, w.token_user("sandbox-member-token").unwrap()),
+            "carla.gomez@acme.example"
+        );
+    }
+
+    #[test]
+    fn unknown_routes_are_404_and_request_ids_are_unique() {
+        let mut w = World::from_seed(demo_seed()).unwrap();
+        let r = req(&w, "GET", "/nowhere");
+        let a = w.handle(&r, now());
+        let b = w.handle(&r, now());
+        assert_eq!(a.status, 404);
+        assert_eq!(a.body.as_ref().unwrap()["sys"]["id"], "NotFound");
+        assert_ne!(a.request_id, b.request_id);
+        assert_eq!(a.body.unwrap()["requestId"], a.request_id.as_str());
+        assert_eq!(
+            match_route("GET", "/spaces/abc/roles/def"),
+            Some((
+                "/spaces/:space/roles/:id",
+                vec!["abc".to_string(), "def".to_string()]
+            ))
+        );
+        assert_eq!(match_route("PATCH", "/spaces/abc"), None);
+    }
+
+    #[test]
+    fn runtime_ids_look_like_contentful_ids_and_are_deterministic() {
+        let mut a = World::from_seed(demo_seed()).unwrap();
+        let mut b = World::from_seed(demo_seed()).unwrap();
+        let ids: Vec<String> = (0..50).map(|_| a.next_id()).collect();
+        assert!(
+            ids.iter()
+                .all(|id| id.len() == 22 && id.bytes().all(|c| c.is_ascii_alphanumeric()))
+        );
+        assert_eq!(ids.iter().collect::<HashSet<_>>().len(), 50);
+        assert_eq!(ids[0], b.next_id());
+    }
+
+    #[test]
+    fn seed_round_trips_through_the_world() {
+        let w = World::from_seed(demo_seed()).unwrap();
+        let seed = w.to_seed();
+        let again = World::from_seed(Seed::from_json(&seed.to_json()).unwrap())
+            .unwrap()
+            .to_seed();
+        assert_eq!(seed, again);
+    }
+
+    #[test]
+    fn version_bumps_mark_another_admin_as_editor() {
+        let mut w = World::from_seed(demo_seed()).unwrap();
+        let team = w.teams.in_order().next().unwrap().id.clone();
+        let v = w.version_of(ObjectKind::Team, &team).unwrap();
+        let path = format!("/organizations/{ORG}/teams/{team}");
+        w.bump_version_on_next_read(ObjectKind::Team, &team);
+        let read = get(&mut w, &path);
+        assert_eq!(
+            read["sys"]["version"], v,
+            "the read itself shows the old version"
+        );
+        assert_eq!(w.version_of(ObjectKind::Team, &team), Some(v + 1));
+        let me = w.token_user(&w.admin_token().unwrap()).unwrap().to_string();
+        assert_ne!(
+            w.teams.get(&team).unwrap().sys.updated_by.as_deref(),
+            Some(me.as_str())
+        );
+        get(&mut w, &path);
+        assert_eq!(
+            w.version_of(ObjectKind::Team, &team),
+            Some(v + 1),
+            "fires once"
+        );
+        assert!(!w.bump_version(ObjectKind::Role, "nope", &me, now()));
+    }
+
+    #[test]
+    fn large_synthetic_org_pages_in_order_without_scanning() {
+        let mut w = World::from_seed(synthetic(&SyntheticSpec::for_users(10_000))).unwrap();
+        assert_eq!(w.counts(), (10_000, 500, 20_000, 2_000, 30_000));
+        let started = Instant::now();
+        let mut seen = Vec::new();
+        let mut skip = 0;
+        loop {
+            let page = get(
+                &mut w,
+                &format!(
+                    "/organizations/SyntheticOrg000000001/space_memberships?limit=100&skip={skip}"
+                ),
+            );
+            assert_eq!(page["total"], 30_000);
+            let items = page["items"].as_array().unwrap();
+            if items.is_empty() {
+                break;
+            }
+            seen.extend(
+                items
+                    .iter()
+                    .map(|i| i["sys"]["id"].as_str().unwrap().to_string()),
+            );
+            skip += 100;
+        }
+        let expected: Vec<String> = w.sms.order.ids().cloned().collect();
+        assert_eq!(seen, expected);
+        // 300 pages of a 30,000-item collection: O(page) each, so well under a second even
+        // unoptimised; a scan per page would take far longer.
+        assert!(started.elapsed().as_secs() < 10, "{:?}", started.elapsed());
+        let me = get(
+            &mut w,
+            "/organizations/SyntheticOrg000000001/organization_memberships?sys.user.sys.id=synuser000042",
+        );
+        assert_eq!(me["total"], 1);
+    }
+
+    #[test]
+    fn a_live_state_becomes_a_servable_seed() {
+        let mut live = LiveState {
+            organization: "LiveOrg".into(),
+            organization_name: Some("Live Inc.".into()),
+            ..LiveState::default()
+        };
+        for (id, email, role) in [
+            ("u1", "owner@live.example", OrgRole::Owner),
+            ("u2", "ed@live.example", OrgRole::Member),
+        ] {
+            live.users.insert(
+                id.into(),
+                LiveUser {
+                    id: id.into(),
+                    email: Email::new(email),
+                    first_name: Some("F".into()),
+                    last_name: None,
+                    activated: true,
+                },
+            );
+            live.org_memberships.insert(
+                format!("m-{id}"),
+                LiveOrgMembership {
+                    meta: ObjectMeta::new(format!("m-{id}"), 4),
+                    user_id: id.into(),
+                    role,
+                    status: MembershipStatus::Active,
+                    last_active_at: None,
+                },
+            );
+        }
+        let mut roles = BTreeMap::new();
+        roles.insert(
+            "r1".to_string(),
+            LiveRole {
+                id: "r1".into(),
+                name: "Editor".into(),
+            },
+        );
+        live.spaces.insert(
+            "s1".into(),
+            LiveSpace {
+                id: "s1".into(),
+                name: "Space".into(),
+                roles,
+            },
+        );
+        live.space_memberships.insert(
+            "sm1".into(),
+            LiveSpaceMembership {
+                meta: ObjectMeta::new("sm1", 2),
+                space_id: "s1".into(),
+                user_id: "u2".into(),
+                admin: false,
+                role_ids: ["r1".to_string(), "gone".to_string()].into(),
+            },
+        );
+        let seed = Seed::from_live_state(&live, &Email::new("owner@live.example"));
+        seed.validate().unwrap();
+        let mut w = World::from_seed(seed).unwrap();
+        assert_eq!(w.token_user("sandbox-rehearsal-token"), Some("u1"));
+        let sm = get(&mut w, "/spaces/s1/space_memberships/sm1");
+        assert_eq!(sm["sys"]["version"], 2, "versions are kept");
+        assert_eq!(
+            sm["roles"].as_array().unwrap().len(),
+            1,
+            "unknown role ids are dropped"
+        );
+        let om = get(
+            &mut w,
+            "/organizations/LiveOrg/organization_memberships/m-u1",
+        );
+        assert_eq!(om["sys"]["version"], 4);
     }
 }

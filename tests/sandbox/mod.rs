@@ -4,5 +4,7 @@
 
 #![allow(clippy::unwrap_used)]
 
+mod cli;
+mod fidelity;
 mod read;
 mod write;

@@ -454,3 +454,36 @@ async fn every_response_has_a_request_id_and_contentful_content_type() {
     assert_ne!(h["x-contentful-request-id"], h2["x-contentful-request-id"]);
     s.shutdown().await;
 }
+
+#[tokio::test]
+async fn bad_list_parameters_and_foreign_orgs_are_refused() {
+    let s = demo().await;
+    let base = format!("/organizations/{ORG}/organization_memberships");
+    for bad in [
+        "order=password",
+        "include=secrets",
+        "role[gt]=admin",
+        "skip=-1",
+    ] {
+        let (st, body) = get(&s, &format!("{base}?{bad}")).await;
+        assert_eq!(
+            (st, body["sys"]["id"].as_str()),
+            (400, Some("InvalidQuery")),
+            "{bad}"
+        );
+    }
+    let (st, body) = get(&s, "/organizations/SomeoneElsesOrg/teams").await;
+    assert_eq!((st, body["sys"]["id"].as_str()), (404, Some("NotFound")));
+    let (st, _) = get(&s, "/spaces/nonexistent00").await;
+    assert_eq!(st, 404);
+    let (st, _, _) = get_as(
+        &s,
+        MEMBER_TOKEN,
+        &format!("/organizations/{ORG}/invitations/whatever"),
+    )
+    .await;
+    assert_eq!(st, 403, "invitations are admin-only");
+    let (st, _, _) = get_as(&s, MEMBER_TOKEN, "/spaces/3ps8vjz0q7lr/space_memberships").await;
+    assert_eq!(st, 404, "carla has no access to docs");
+    s.shutdown().await;
+}

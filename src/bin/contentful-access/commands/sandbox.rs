@@ -73,6 +73,9 @@ pub fn run(_global: &Global, args: Args) -> anyhow::Result<Exit> {
     runtime.block_on(async move {
         let org = seed.organization.id.clone();
         let server = Server::start(seed, opts).await?;
+        // Listen for signals before announcing the server, so a supervisor that stops it right
+        // after reading the URL still gets a clean shutdown.
+        let stop = StopSignals::install();
         let url = server.base_url();
         let token = args.token.clone().unwrap_or_else(|| server.admin_token());
         {
@@ -95,31 +98,44 @@ pub fn run(_global: &Global, args: Args) -> anyhow::Result<Exit> {
             )?;
             out.flush()?;
         }
-        wait_for_stop().await;
+        stop.wait().await;
         server.shutdown().await;
         anyhow::Ok(())
     })?;
     Ok(Exit::Ok)
 }
 
-async fn wait_for_stop() {
+/// Ctrl-C and (on Unix) SIGTERM, registered up front.
+struct StopSignals {
     #[cfg(unix)]
-    {
-        use tokio::signal::unix::{SignalKind, signal};
-        match signal(SignalKind::terminate()) {
-            Ok(mut term) => {
-                tokio::select! {
-                    _ = tokio::signal::ctrl_c() => {}
-                    _ = term.recv() => {}
-                }
-            }
-            Err(_) => {
-                let _ = tokio::signal::ctrl_c().await;
-            }
+    signals: Option<(tokio::signal::unix::Signal, tokio::signal::unix::Signal)>,
+}
+
+impl StopSignals {
+    fn install() -> Self {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{SignalKind, signal};
+            let signals = signal(SignalKind::interrupt())
+                .and_then(|int| Ok((int, signal(SignalKind::terminate())?)))
+                .ok();
+            StopSignals { signals }
+        }
+        #[cfg(not(unix))]
+        {
+            StopSignals {}
         }
     }
-    #[cfg(not(unix))]
-    {
+
+    async fn wait(self) {
+        #[cfg(unix)]
+        if let Some((mut int, mut term)) = self.signals {
+            tokio::select! {
+                _ = int.recv() => {}
+                _ = term.recv() => {}
+            }
+            return;
+        }
         let _ = tokio::signal::ctrl_c().await;
     }
 }
