@@ -402,6 +402,9 @@ async fn debug_log_names_each_request_and_never_the_token() {
     })
     .await;
     let c = client(&server.base_url);
+    // Other tests on other threads may register the client's log callsites while no subscriber
+    // is listening; recompute their interest now that this thread has one.
+    tracing::callsite::rebuild_interest_cache();
     let me = c.me().await.unwrap();
     assert_eq!(me.id, "me1");
     let err = c.me().await.unwrap_err();
