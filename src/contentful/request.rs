@@ -122,6 +122,13 @@ fn collection(route: &'static str, path: String) -> Request {
         .query("skip", "0")
 }
 
+/// Pages of a collection read concurrently must come from one stable order; these endpoints
+/// document `order=sys.createdAt` (teams, spaces and roles document no order parameter).
+fn ordered(mut r: Request) -> Request {
+    r.query.insert(0, ("order", "sys.createdAt".into()));
+    r
+}
+
 // --- reads ---------------------------------------------------------------------------------------
 
 pub(crate) fn users_me() -> Request {
@@ -129,12 +136,11 @@ pub(crate) fn users_me() -> Request {
 }
 
 pub(crate) fn org_memberships(org: &str) -> Request {
-    let mut r = collection(
+    let mut r = ordered(collection(
         "GET /organizations/{org}/organization_memberships",
         format!("/organizations/{}/organization_memberships", encode(org)),
-    );
+    ));
     r.query.insert(0, ("include", "sys.user".into()));
-    r.query.insert(1, ("order", "sys.createdAt".into()));
     r
 }
 
@@ -146,24 +152,24 @@ pub(crate) fn teams(org: &str) -> Request {
 }
 
 pub(crate) fn team_memberships(org: &str) -> Request {
-    collection(
+    ordered(collection(
         "GET /organizations/{org}/team_memberships",
         format!("/organizations/{}/team_memberships", encode(org)),
-    )
+    ))
 }
 
 pub(crate) fn team_space_memberships(org: &str) -> Request {
-    collection(
+    ordered(collection(
         "GET /organizations/{org}/team_space_memberships",
         format!("/organizations/{}/team_space_memberships", encode(org)),
-    )
+    ))
 }
 
 pub(crate) fn space_memberships(org: &str) -> Request {
-    collection(
+    ordered(collection(
         "GET /organizations/{org}/space_memberships",
         format!("/organizations/{}/space_memberships", encode(org)),
-    )
+    ))
 }
 
 pub(crate) fn spaces(org: &str) -> Request {
@@ -438,6 +444,25 @@ mod tests {
             "/organizations/org1/organization_memberships?include=sys.user&order=sys.createdAt&limit=100&skip=300"
         );
         assert_eq!(r.route, "GET /organizations/{org}/organization_memberships");
+    }
+
+    #[test]
+    fn membership_collections_are_read_in_creation_order() {
+        assert_eq!(
+            space_memberships("o").page(200).display_path(),
+            "/organizations/o/space_memberships?order=sys.createdAt&limit=100&skip=200"
+        );
+        assert!(
+            team_memberships("o")
+                .display_path()
+                .contains("order=sys.createdAt")
+        );
+        assert!(
+            team_space_memberships("o")
+                .display_path()
+                .contains("order=sys.createdAt")
+        );
+        assert!(!teams("o").display_path().contains("order="));
     }
 
     #[test]
