@@ -402,6 +402,17 @@ impl Client {
                     items.extend(p.items);
                     users.extend(p.includes.user);
                 }
+                if let Some(total) = first.total
+                    && items.len() as u64 != total
+                {
+                    // The collection changed while it was read; the next run sees it settled.
+                    tracing::warn!(
+                        route = req.route,
+                        total,
+                        read = items.len(),
+                        "collection changed during the read"
+                    );
+                }
             }
             None => {
                 // No total given: walk pages one by one until a short page.

@@ -5,6 +5,7 @@
 #![allow(clippy::unwrap_used)]
 
 use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -155,14 +156,33 @@ fn page(org: &Org, uri: &Uri) -> axum::response::Response {
 }
 
 async fn serve(org: Org) -> (String, Arc<Mutex<Vec<String>>>) {
+    let (base, seen, _) = serve_slowly(org, Duration::ZERO).await;
+    (base, seen)
+}
+
+/// Serves `org`, answering each request after `latency`; also reports the most requests that
+/// were ever in flight at once.
+async fn serve_slowly(
+    org: Org,
+    latency: Duration,
+) -> (String, Arc<Mutex<Vec<String>>>, Arc<AtomicUsize>) {
     let org = Arc::new(org);
     let seen: Arc<Mutex<Vec<String>>> = Arc::default();
     let seen2 = seen.clone();
+    let in_flight = Arc::new(AtomicUsize::new(0));
+    let max_in_flight = Arc::new(AtomicUsize::new(0));
+    let max2 = max_in_flight.clone();
     let app = axum::Router::new().fallback(move |uri: Uri| {
         let org = org.clone();
         let seen = seen2.clone();
+        let in_flight = in_flight.clone();
+        let max = max2.clone();
         async move {
+            let now = in_flight.fetch_add(1, Ordering::SeqCst) + 1;
+            max.fetch_max(now, Ordering::SeqCst);
+            tokio::time::sleep(latency).await;
             seen.lock().unwrap().push(uri.to_string());
+            in_flight.fetch_sub(1, Ordering::SeqCst);
             page(&org, &uri)
         }
     });
@@ -171,7 +191,7 @@ async fn serve(org: Org) -> (String, Arc<Mutex<Vec<String>>>) {
     tokio::spawn(async move {
         let _ = axum::serve(listener, app).await;
     });
-    (format!("http://{addr}"), seen)
+    (format!("http://{addr}"), seen, max_in_flight)
 }
 
 #[tokio::test]
@@ -268,4 +288,21 @@ async fn a_managed_space_that_does_not_exist_is_left_out_for_the_planner_to_repo
         .filter(|u| u.starts_with("/spaces/nope/"))
         .count();
     assert_eq!(asked, 1);
+}
+
+#[tokio::test]
+async fn requests_in_flight_never_exceed_the_configured_concurrency() {
+    let (base, seen, max_in_flight) = serve_slowly(build_org(), Duration::from_millis(30)).await;
+    let mut cfg = ClientConfig::new(&base, SecretString::from("tok")).unwrap();
+    cfg.max_rps = 1000;
+    cfg.concurrency = 3;
+    let live = Client::new(cfg)
+        .unwrap()
+        .read_live_state("org1", &["sp1".to_string(), "sp2".to_string()])
+        .await
+        .unwrap();
+    assert_eq!(live.org_memberships.len(), 250);
+    assert_eq!(seen.lock().unwrap().len(), 15);
+    // Concurrent, but bounded.
+    assert_eq!(max_in_flight.load(Ordering::SeqCst), 3);
 }
