@@ -41,7 +41,7 @@ pub enum ContentfulError {
         body: String,
     },
     /// The request could not be sent or its response not received (after all retries).
-    #[error("{method} {path}: {source}")]
+    #[error("{method} {path}: {}", transport_kind(.source))]
     Transport {
         /// HTTP method.
         method: &'static str,
@@ -66,6 +66,20 @@ pub enum ContentfulError {
     /// The client configuration is unusable (bad base URL, insecure scheme, …).
     #[error("{0}")]
     Config(String),
+}
+
+/// What kind of transport failure; the details follow in the error's `source` chain (shown by
+/// `{:#}` in the binary), so they are not repeated here.
+fn transport_kind(e: &reqwest::Error) -> &'static str {
+    if e.is_timeout() {
+        "timed out"
+    } else if e.is_connect() {
+        "could not connect"
+    } else if e.is_body() || e.is_decode() {
+        "the connection broke while reading the response"
+    } else {
+        "the connection failed before a response arrived"
+    }
 }
 
 fn message_part(message: &Option<String>) -> String {

@@ -304,10 +304,18 @@ async fn connection_refused_is_retried_even_for_post_and_reported_without_the_to
         .await
         .unwrap_err();
     assert!(matches!(err, ContentfulError::Transport { .. }), "{err}");
-    assert!(
-        err.to_string()
-            .starts_with("POST /organizations/org/invitations: ")
+    assert_eq!(
+        err.to_string(),
+        "POST /organizations/org/invitations: could not connect"
     );
+    // The operating system's reason is kept in the source chain (printed by `{:#}`).
+    let mut chain = String::new();
+    let mut cause: Option<&dyn std::error::Error> = std::error::Error::source(&err);
+    while let Some(c) = cause {
+        chain.push_str(&format!("{c}; "));
+        cause = c.source();
+    }
+    assert!(chain.to_lowercase().contains("refused"), "{chain}");
     assert!(!format!("{err} {err:?}").contains(TOKEN));
     let stats = c.stats();
     assert_eq!(stats.requests, 5);
