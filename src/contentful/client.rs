@@ -112,7 +112,7 @@ impl Tracker {
         }
     }
 
-    fn expect(&self, pages: u64) {
+    fn announce(&self, pages: u64) {
         self.total.fetch_add(pages, Ordering::SeqCst);
     }
 
@@ -378,12 +378,16 @@ impl Client {
         req: Request,
         tracker: &Tracker,
     ) -> Result<(Vec<T>, Vec<wire::User>), ContentfulError> {
-        tracker.expect(1);
+        tracker.announce(1);
         let first: wire::Collection<T> = self.get_json(&req).await?;
         // Announce the remaining pages before counting this one, so progress never reads as
         // complete while pages are still to come.
         let skips = first.total.map(remaining_skips);
-        tracker.expect(skips.as_ref().map_or(0, |s| s.len() as u64));
+        let full = |n: usize| n as u64 >= request::PAGE_SIZE;
+        tracker.announce(match &skips {
+            Some(s) => s.len() as u64,
+            None => u64::from(full(first.items.len())),
+        });
         tracker.page_done();
         let mut items = first.items;
         let mut users = first.includes.user;
@@ -416,14 +420,14 @@ impl Client {
             }
             None => {
                 // No total given: walk pages one by one until a short page.
-                let mut last_len = items.len() as u64;
+                let mut last_full = full(items.len());
                 let mut skip = 0;
-                while last_len >= request::PAGE_SIZE {
+                while last_full {
                     skip += request::PAGE_SIZE;
-                    tracker.expect(1);
                     let p: wire::Collection<T> = self.get_json(&req.page(skip)).await?;
+                    last_full = full(p.items.len());
+                    tracker.announce(u64::from(last_full));
                     tracker.page_done();
-                    last_len = p.items.len() as u64;
                     items.extend(p.items);
                     users.extend(p.includes.user);
                 }
@@ -462,7 +466,7 @@ impl Client {
         let tracker = Tracker::new(self.inner.progress.clone());
         let managed: BTreeSet<&String> = managed_space_ids.iter().collect();
         let me = async {
-            tracker.expect(1);
+            tracker.announce(1);
             let me = self.me().await?;
             tracker.page_done();
             Ok::<_, ContentfulError>(me)

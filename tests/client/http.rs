@@ -480,3 +480,52 @@ async fn a_recorded_real_version_mismatch_maps_to_a_version_mismatch_error() {
          (requestId c13d104968f4dbdcfa36ec59425092a5)"
     );
 }
+
+#[tokio::test]
+async fn a_collection_without_total_is_read_page_by_page_until_a_short_page() {
+    let server = Scripted::start(|_, seen| {
+        let skip: usize = seen
+            .uri
+            .split("skip=")
+            .nth(1)
+            .and_then(|s| s.split('&').next())
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(0);
+        let n = match skip {
+            0 | 100 => 100,
+            200 => 30,
+            _ => 0,
+        };
+        let items: Vec<String> = (0..n)
+            .map(|i| {
+                format!(
+                    r#"{{"name":"t","sys":{{"id":"pat{}","user":{{"sys":{{"id":"u"}}}}}}}}"#,
+                    skip + i
+                )
+            })
+            .collect();
+        json(
+            200,
+            &format!(
+                r#"{{"sys":{{"type":"Array"}},"items":[{}]}}"#,
+                items.join(",")
+            ),
+        )
+    })
+    .await;
+    let progress: Arc<Mutex<Vec<(u64, u64)>>> = Arc::default();
+    let progress2 = progress.clone();
+    let mut cfg = ClientConfig::new(&server.base_url, SecretString::from(TOKEN)).unwrap();
+    cfg.max_rps = 1000;
+    cfg.progress = Some(Arc::new(move |p| {
+        progress2.lock().unwrap().push((p.done, p.total))
+    }));
+    let tokens = Client::new(cfg)
+        .unwrap()
+        .read_access_tokens("org")
+        .await
+        .unwrap();
+    assert_eq!(tokens.len(), 230);
+    assert_eq!(server.seen().len(), 3);
+    assert_eq!(*progress.lock().unwrap(), vec![(1, 2), (2, 3), (3, 3)]);
+}
