@@ -3022,4 +3022,32 @@ mod tests {
         );
         assert_eq!(om["sys"]["version"], 4);
     }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(64))]
+
+        /// Any page of a filtered, ordered listing is the matching slice of the whole listing.
+        #[test]
+        fn pages_are_slices_of_the_whole_listing(
+            skip in 0usize..80,
+            limit in 0usize..=100,
+            role in proptest::sample::select(vec!["member", "developer", "admin", "owner"]),
+            op in proptest::sample::select(vec!["", "[ne]", "[in]", "[nin]"]),
+            order in proptest::sample::select(vec!["", "&order=role", "&order=-sys.lastActiveAt", "&order=sys.user.email,-role"]),
+        ) {
+            let mut w = World::from_seed(synthetic(&SyntheticSpec::for_users(60))).unwrap();
+            let base = format!("/organizations/SyntheticOrg000000001/organization_memberships?role{op}={role}{order}");
+            let all = get(&mut w, &format!("{base}&limit=100"));
+            let page = get(&mut w, &format!("{base}&limit={limit}&skip={skip}"));
+            let all_items = all["items"].as_array().unwrap();
+            let expected: Vec<&Value> = all_items.iter().skip(skip).take(limit).collect();
+            let got: Vec<&Value> = page["items"].as_array().unwrap().iter().collect();
+            proptest::prop_assert_eq!(got, expected);
+            proptest::prop_assert_eq!(&page["total"], &all["total"]);
+            let negated = op == "[ne]" || op == "[nin]";
+            for m in all_items {
+                proptest::prop_assert_eq!(m["role"] == role, !negated);
+            }
+        }
+    }
 }

@@ -24,7 +24,8 @@ pub struct Args {
     /// Port on 127.0.0.1 (0 picks a free one).
     #[arg(long, default_value_t = 0)]
     pub port: u16,
-    /// An additional bearer token to accept, acting as the seed's admin.
+    /// An additional bearer token to accept, acting as the seed's admin. It is never printed,
+    /// in case it is a real token.
     #[arg(long, value_name = "T")]
     pub token: Option<String>,
     /// Requests per second before 429 (0 = unlimited).
@@ -77,14 +78,22 @@ pub fn run(_global: &Global, args: Args) -> anyhow::Result<Exit> {
         // after reading the URL still gets a clean shutdown.
         let stop = StopSignals::install();
         let url = server.base_url();
-        let token = args.token.clone().unwrap_or_else(|| server.admin_token());
+        // A token given with --token may be someone's real one: never echo it.
+        let token = match &args.token {
+            Some(_) => "<the value given with --token>".to_string(),
+            None => server.admin_token(),
+        };
         {
             let mut out = std::io::stdout().lock();
             writeln!(
                 out,
                 "Contentful sandbox for organization {org} listening on {url}"
             )?;
-            writeln!(out, "Token (sandbox only, throwaway): {token}")?;
+            if args.token.is_some() {
+                writeln!(out, "Token: the one given with --token (not shown)")?;
+            } else {
+                writeln!(out, "Token (sandbox only, throwaway): {token}")?;
+            }
             writeln!(out)?;
             writeln!(out, "  export CONTENTFUL_MANAGEMENT_TOKEN={token}")?;
             writeln!(
