@@ -4,3 +4,5 @@ mod config;
 mod plan;
 mod sandbox;
 mod util;
+
+mod client;

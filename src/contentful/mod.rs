@@ -1,2 +1,18 @@
 //! The only module that speaks HTTP to Contentful: wire types, pagination, pacing, retries and error
-//! mapping, producing a [`crate::model::LiveState`]. (Filled in by the client issue.)
+//! mapping, producing a [`crate::model::LiveState`] and performing the writes `apply` asks for.
+//!
+//! Layout: [`ClientConfig`] says where and how fast to talk; `request` builds every request as
+//! plain data (pure, unit-tested); `wire` holds the JSON shapes and converts them into domain
+//! types; `pacing` spaces requests and computes the retry schedule; [`Client`] sends, retries and
+//! assembles. Nothing outside this module sees Contentful's JSON.
+
+mod client;
+mod config;
+mod error;
+mod pacing;
+mod request;
+mod wire;
+
+pub use client::{Client, Invited, Me, RequestStats};
+pub use config::{ClientConfig, Progress, ProgressHook, Region};
+pub use error::ContentfulError;

@@ -1,0 +1,814 @@
+//! The HTTP client: sends the requests built in [`super::request`] through one shared pacer and a
+//! bounded number of concurrent connections, retries what is safe to retry, maps failures to
+//! [`ContentfulError`], and assembles a whole organization into a [`LiveState`] with as few
+//! requests as the data needs.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use futures::future::try_join_all;
+use reqwest::header::{self, HeaderMap, HeaderValue};
+use secrecy::ExposeSecret;
+use serde::de::DeserializeOwned;
+use tokio::sync::Semaphore;
+use tokio::time::Instant;
+
+use super::ContentfulError;
+use super::config::{ClientConfig, Progress, ProgressHook};
+use super::pacing::{Pacer, backoff, jitter, rate_limit_wait};
+use super::request::{self, Request, remaining_skips};
+use super::wire;
+use crate::model::{
+    Email, LiveAccessToken, LiveOrgMembership, LiveSpaceMembership, LiveState, LiveTeam,
+    LiveTeamMembership, LiveTeamSpaceMembership, ObjectMeta, OrgRole,
+};
+
+/// The token's own user (`GET /users/me`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Me {
+    /// User id.
+    pub id: String,
+    /// The user's email, normalised.
+    pub email: Email,
+}
+
+/// What an invitation created.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Invited {
+    /// The invitation's id.
+    pub invitation_id: String,
+    /// The pending organization membership it created (usable at once for teams and spaces).
+    pub org_membership_id: String,
+}
+
+/// Counters of what a client sent and received, for tests, logs and the request budget.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RequestStats {
+    /// HTTP attempts sent (retries included).
+    pub requests: u64,
+    /// Attempts per route: method and templated path, e.g. `GET /organizations/{org}/teams`.
+    pub by_route: BTreeMap<String, u64>,
+    /// Attempts that were retries.
+    pub retries: u64,
+    /// 429 responses received.
+    pub rate_limited: u64,
+    /// 500/502/503/504 responses received.
+    pub server_errors: u64,
+    /// Attempts that got no complete response (connection refused, reset, timed out).
+    pub dropped: u64,
+}
+
+/// A Contentful Management API client. Cheap to clone: clones share one connection pool, one
+/// pacer and one set of statistics.
+#[derive(Clone)]
+pub struct Client {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    http: reqwest::Client,
+    base_url: String,
+    pacer: Pacer,
+    permits: Semaphore,
+    max_attempts: u32,
+    backoff_base: Duration,
+    max_rate_limit_wait: Duration,
+    progress: Option<ProgressHook>,
+    stats: Mutex<RequestStats>,
+}
+
+impl fmt::Debug for Client {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Client")
+            .field("base_url", &self.inner.base_url)
+            .field("token", &"[REDACTED]")
+            .finish_non_exhaustive()
+    }
+}
+
+/// A received response.
+struct Reply {
+    status: u16,
+    request_id: Option<String>,
+    body: Vec<u8>,
+}
+
+/// Counts pages for the progress hook during one read.
+struct Tracker {
+    hook: Option<ProgressHook>,
+    done: AtomicU64,
+    total: AtomicU64,
+}
+
+impl Tracker {
+    fn new(hook: Option<ProgressHook>) -> Self {
+        Tracker {
+            hook,
+            done: AtomicU64::new(0),
+            total: AtomicU64::new(0),
+        }
+    }
+
+    fn announce(&self, pages: u64) {
+        self.total.fetch_add(pages, Ordering::SeqCst);
+    }
+
+    fn page_done(&self) {
+        let done = self.done.fetch_add(1, Ordering::SeqCst) + 1;
+        if let Some(hook) = &self.hook {
+            hook(Progress {
+                done,
+                total: self.total.load(Ordering::SeqCst).max(done),
+            });
+        }
+    }
+}
+
+fn header_str<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    // HeaderMap lookups are case-insensitive; names arrive lowercased from hyper.
+    headers.get(name).and_then(|v| v.to_str().ok())
+}
+
+fn header_u64(headers: &HeaderMap, name: &str) -> Option<u64> {
+    header_str(headers, name).and_then(|v| v.trim().parse().ok())
+}
+
+/// The method's name with a static lifetime (every method this client sends is a standard one).
+fn method_name(method: &reqwest::Method) -> &'static str {
+    match *method {
+        reqwest::Method::GET => "GET",
+        reqwest::Method::POST => "POST",
+        reqwest::Method::PUT => "PUT",
+        reqwest::Method::DELETE => "DELETE",
+        reqwest::Method::PATCH => "PATCH",
+        reqwest::Method::HEAD => "HEAD",
+        _ => "OTHER",
+    }
+}
+
+fn excerpt(body: &[u8]) -> String {
+    String::from_utf8_lossy(body).chars().take(200).collect()
+}
+
+/// Maps a non-success response to an error: Contentful's error document when the body is one.
+fn map_error(req: &Request, reply: &Reply) -> ContentfulError {
+    let method = method_name(&req.method);
+    let path = req.display_path();
+    match serde_json::from_slice::<wire::ErrorBody>(&reply.body) {
+        Ok(doc) if doc.sys.kind.as_deref().is_none_or(|k| k == "Error") => ContentfulError::Api {
+            method,
+            path,
+            status: reply.status,
+            error_id: doc.sys.id,
+            message: doc.message,
+            details: doc.details.map(Box::new),
+            request_id: doc.request_id.or_else(|| reply.request_id.clone()),
+        },
+        _ => ContentfulError::UnexpectedStatus {
+            method,
+            path,
+            status: reply.status,
+            request_id: reply.request_id.clone(),
+            body: excerpt(&reply.body),
+        },
+    }
+}
+
+fn decode<T: DeserializeOwned>(req: &Request, reply: &Reply) -> Result<T, ContentfulError> {
+    serde_json::from_slice(&reply.body).map_err(|e| ContentfulError::Decode {
+        method: method_name(&req.method),
+        path: req.display_path(),
+        message: e.to_string(),
+        request_id: reply.request_id.clone(),
+    })
+}
+
+fn invalid(req: &Request, message: String) -> ContentfulError {
+    ContentfulError::Decode {
+        method: method_name(&req.method),
+        path: req.display_path(),
+        message,
+        request_id: None,
+    }
+}
+
+impl Client {
+    /// Builds a client (no request is sent yet).
+    pub fn new(cfg: ClientConfig) -> Result<Client, ContentfulError> {
+        let mut auth = HeaderValue::from_str(&format!("Bearer {}", cfg.token.expose_secret()))
+            .map_err(|_| {
+                ContentfulError::Config(
+                    "the management token contains characters that cannot be sent in an HTTP header"
+                        .to_string(),
+                )
+            })?;
+        auth.set_sensitive(true);
+        let mut headers = HeaderMap::new();
+        headers.insert(header::AUTHORIZATION, auth);
+        headers.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/vnd.contentful.management.v1+json"),
+        );
+        let http = reqwest::Client::builder()
+            .default_headers(headers)
+            .user_agent(concat!("contentful-access/", env!("CARGO_PKG_VERSION")))
+            .timeout(cfg.request_timeout)
+            .connect_timeout(Duration::from_secs(10))
+            .build()
+            .map_err(|e| ContentfulError::Config(format!("cannot build the HTTP client: {e}")))?;
+        Ok(Client {
+            inner: Arc::new(Inner {
+                http,
+                base_url: cfg.base_url,
+                pacer: Pacer::new(cfg.max_rps),
+                permits: Semaphore::new(cfg.concurrency.max(1)),
+                max_attempts: cfg.max_attempts.max(1),
+                backoff_base: cfg.backoff_base,
+                max_rate_limit_wait: cfg.max_rate_limit_wait,
+                progress: cfg.progress,
+                stats: Mutex::new(RequestStats::default()),
+            }),
+        })
+    }
+
+    /// The API root this client talks to (no credentials in it).
+    pub fn base_url(&self) -> &str {
+        &self.inner.base_url
+    }
+
+    /// A snapshot of the request counters.
+    pub fn stats(&self) -> RequestStats {
+        self.with_stats(|s| s.clone())
+    }
+
+    fn with_stats<R>(&self, f: impl FnOnce(&mut RequestStats) -> R) -> R {
+        let mut guard = self
+            .inner
+            .stats
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        f(&mut guard)
+    }
+
+    /// Sends `req`, retrying what is safe to retry, and returns the successful response.
+    /// With `gone_is_done`, a 404 on a retry counts as success (an earlier attempt of this DELETE
+    /// reached the server although its answer was lost).
+    async fn execute(&self, req: &Request, gone_is_done: bool) -> Result<Reply, ContentfulError> {
+        let inner = &self.inner;
+        let method = req.method.as_str();
+        let path = req.display_path();
+        let url = format!("{}{}", inner.base_url, req.path);
+        let mut attempt = 0u32;
+        loop {
+            attempt += 1;
+            let last = attempt >= inner.max_attempts;
+            let permit = inner.permits.acquire().await.ok();
+            inner.pacer.acquire().await;
+            self.with_stats(|s| {
+                s.requests += 1;
+                *s.by_route.entry(req.route.to_string()).or_default() += 1;
+                if attempt > 1 {
+                    s.retries += 1;
+                }
+            });
+            let started = Instant::now();
+            let mut builder = inner.http.request(req.method.clone(), &url);
+            if !req.query.is_empty() {
+                builder = builder.query(&req.query);
+            }
+            for (k, v) in &req.headers {
+                builder = builder.header(*k, v);
+            }
+            if let Some(body) = &req.body {
+                builder = builder.body(body.to_string());
+            }
+            let outcome = match builder.send().await {
+                Ok(resp) => {
+                    let status = resp.status().as_u16();
+                    let headers = resp.headers().clone();
+                    match resp.bytes().await {
+                        Ok(body) => Ok((status, headers, body.to_vec())),
+                        // The server answered, so even a POST may have been processed.
+                        Err(e) => Err((e, false)),
+                    }
+                }
+                Err(e) => {
+                    let never_sent = e.is_connect();
+                    Err((e, never_sent))
+                }
+            };
+            drop(permit);
+            let elapsed_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
+            let (status, headers, body) = match outcome {
+                Ok(ok) => ok,
+                Err((e, never_sent)) => {
+                    self.with_stats(|s| s.dropped += 1);
+                    tracing::info!(method, path = %path, duration_ms = elapsed_ms, error = %e, "request failed");
+                    if !last && (!req.is_post() || never_sent) {
+                        let wait = backoff(inner.backoff_base, attempt);
+                        let wait = wait + jitter(wait / 2 + Duration::from_millis(1));
+                        tracing::debug!(method, path = %path, attempt, wait_ms = wait.as_millis() as u64, "retrying after a transport error");
+                        tokio::time::sleep(wait).await;
+                        continue;
+                    }
+                    return Err(ContentfulError::Transport {
+                        method: method_name(&req.method),
+                        path,
+                        source: e.without_url(),
+                    });
+                }
+            };
+            tracing::info!(method, path = %path, status, duration_ms = elapsed_ms, "request");
+            if let Some(limit) = header_u64(&headers, "x-contentful-ratelimit-second-limit") {
+                let limit = u32::try_from(limit).unwrap_or(u32::MAX);
+                if let Some(rps) = inner.pacer.lower_to(limit).await {
+                    tracing::debug!(rps, "pacing lowered to the server's announced limit");
+                }
+            }
+            let reply = Reply {
+                status,
+                request_id: header_str(&headers, "x-contentful-request-id").map(str::to_string),
+                body,
+            };
+            if (200..300).contains(&status) || (gone_is_done && attempt > 1 && status == 404) {
+                return Ok(reply);
+            }
+            match status {
+                429 => {
+                    self.with_stats(|s| s.rate_limited += 1);
+                    let reset = header_u64(&headers, "x-contentful-ratelimit-reset");
+                    let too_long =
+                        reset.is_some_and(|r| Duration::from_secs(r) > inner.max_rate_limit_wait);
+                    if last || too_long {
+                        return Err(map_error(req, &reply));
+                    }
+                    let wait = rate_limit_wait(reset, inner.backoff_base, attempt);
+                    tracing::debug!(method, path = %path, attempt, wait_ms = wait.as_millis() as u64, "rate limited; waiting");
+                    inner.pacer.hold_until(Instant::now() + wait).await;
+                    tokio::time::sleep(wait).await;
+                }
+                500 | 502 | 503 | 504 => {
+                    self.with_stats(|s| s.server_errors += 1);
+                    // 503 is refused before processing; other 5xx may follow a processed POST.
+                    if last || (req.is_post() && status != 503) {
+                        return Err(map_error(req, &reply));
+                    }
+                    let wait = backoff(inner.backoff_base, attempt);
+                    let wait = wait + jitter(wait / 2 + Duration::from_millis(1));
+                    tracing::debug!(method, path = %path, attempt, status, wait_ms = wait.as_millis() as u64, "server error; retrying");
+                    tokio::time::sleep(wait).await;
+                }
+                _ => return Err(map_error(req, &reply)),
+            }
+        }
+    }
+
+    async fn get_json<T: DeserializeOwned>(&self, req: &Request) -> Result<T, ContentfulError> {
+        let reply = self.execute(req, false).await?;
+        decode(req, &reply)
+    }
+
+    /// Reads every page of a collection: the first page, then (knowing `total`) all the others
+    /// concurrently. Returns the items and the included users.
+    async fn get_all<T: DeserializeOwned>(
+        &self,
+        req: Request,
+        tracker: &Tracker,
+    ) -> Result<(Vec<T>, Vec<wire::User>), ContentfulError> {
+        tracker.announce(1);
+        let first: wire::Collection<T> = self.get_json(&req).await?;
+        // Announce the remaining pages before counting this one, so progress never reads as
+        // complete while pages are still to come.
+        let skips = first.total.map(remaining_skips);
+        let full = |n: usize| n as u64 >= request::PAGE_SIZE;
+        tracker.announce(match &skips {
+            Some(s) => s.len() as u64,
+            None => u64::from(full(first.items.len())),
+        });
+        tracker.page_done();
+        let mut items = first.items;
+        let mut users = first.includes.user;
+        match skips {
+            Some(skips) => {
+                let pages = try_join_all(skips.into_iter().map(|skip| {
+                    let page = req.page(skip);
+                    async move {
+                        let p: wire::Collection<T> = self.get_json(&page).await?;
+                        tracker.page_done();
+                        Ok::<_, ContentfulError>(p)
+                    }
+                }))
+                .await?;
+                for p in pages {
+                    items.extend(p.items);
+                    users.extend(p.includes.user);
+                }
+                if let Some(total) = first.total
+                    && items.len() as u64 != total
+                {
+                    // The collection changed while it was read; the next run sees it settled.
+                    tracing::warn!(
+                        route = req.route,
+                        total,
+                        read = items.len(),
+                        "collection changed during the read"
+                    );
+                }
+            }
+            None => {
+                // No total given: walk pages one by one until a short page.
+                let mut last_full = full(items.len());
+                let mut skip = 0;
+                while last_full {
+                    skip += request::PAGE_SIZE;
+                    let p: wire::Collection<T> = self.get_json(&req.page(skip)).await?;
+                    last_full = full(p.items.len());
+                    tracker.announce(u64::from(last_full));
+                    tracker.page_done();
+                    items.extend(p.items);
+                    users.extend(p.includes.user);
+                }
+            }
+        }
+        Ok((items, users))
+    }
+
+    /// The token's own user.
+    pub async fn me(&self) -> Result<Me, ContentfulError> {
+        let req = request::users_me();
+        let user: wire::User = self.get_json(&req).await?;
+        let id = user.sys.id.clone();
+        let live = user
+            .into_live()
+            .ok_or_else(|| invalid(&req, "the user has no email".to_string()))?;
+        Ok(Me {
+            id,
+            email: live.email,
+        })
+    }
+
+    /// Reads one organization: members (with their users), teams, team memberships, team space
+    /// memberships, space memberships, the org's spaces, the roles of each managed space and the
+    /// token's own user. Objects of unmanaged spaces are kept; only their roles are not read. A
+    /// managed space that is not a space of the organization is left out of
+    /// [`LiveState::spaces`] (the read does not fail), so the planner can report it.
+    ///
+    /// Requests: one per page of 100 for each collection (at least one each), one per page of
+    /// roles per managed space, plus one for `/users/me`.
+    pub async fn read_live_state(
+        &self,
+        org: &str,
+        managed_space_ids: &[String],
+    ) -> Result<LiveState, ContentfulError> {
+        let tracker = Tracker::new(self.inner.progress.clone());
+        let managed: BTreeSet<&String> = managed_space_ids.iter().collect();
+        let me = async {
+            tracker.announce(1);
+            let me = self.me().await?;
+            tracker.page_done();
+            Ok::<_, ContentfulError>(me)
+        };
+        let om_req = request::org_memberships(org);
+        let tm_req = request::team_memberships(org);
+        let tsm_req = request::team_space_memberships(org);
+        let sm_req = request::space_memberships(org);
+        let roles = try_join_all(managed.iter().map(|space| {
+            let req = request::roles(space);
+            let tracker = &tracker;
+            async move {
+                match self.get_all::<wire::Role>(req, tracker).await {
+                    Ok((roles, _)) => Ok(((*space).clone(), Some(roles))),
+                    // A managed space that does not exist: leave it out of the state, so the
+                    // planner reports it against the access file's line.
+                    Err(e) if e.is_not_found() => Ok(((*space).clone(), None)),
+                    Err(e) => Err(e),
+                }
+            }
+        }));
+        let (me, (oms, users), (teams, _), (tms, _), (tsms, _), (sms, _), (spaces, _), roles) = tokio::try_join!(
+            me,
+            self.get_all::<wire::OrgMembership>(om_req.clone(), &tracker),
+            self.get_all::<wire::Team>(request::teams(org), &tracker),
+            self.get_all::<wire::TeamMembership>(tm_req.clone(), &tracker),
+            self.get_all::<wire::TeamSpaceMembership>(tsm_req.clone(), &tracker),
+            self.get_all::<wire::SpaceMembership>(sm_req.clone(), &tracker),
+            self.get_all::<wire::Space>(request::spaces(org), &tracker),
+            roles,
+        )?;
+
+        let mut state = LiveState {
+            organization: org.to_string(),
+            me: Some(me.id),
+            ..LiveState::default()
+        };
+        for u in users {
+            let id = u.sys.id.clone();
+            match u.into_live() {
+                Some(user) => {
+                    state.users.insert(user.id.clone(), user);
+                }
+                None => tracing::warn!(user = %id, "included user has no email; skipped"),
+            }
+        }
+        for m in oms {
+            let m = m.into_live().map_err(|e| invalid(&om_req, e))?;
+            if !state.users.contains_key(&m.user_id) {
+                tracing::warn!(membership = %m.meta.id, user = %m.user_id, "organization membership's user was not included");
+            }
+            state.org_memberships.insert(m.meta.id.clone(), m);
+        }
+        for t in teams {
+            let t = t.into_live();
+            state.teams.insert(t.meta.id.clone(), t);
+        }
+        for m in tms {
+            let m = m.into_live().map_err(|e| invalid(&tm_req, e))?;
+            state.team_memberships.insert(m.meta.id.clone(), m);
+        }
+        for m in tsms {
+            let m = m.into_live().map_err(|e| invalid(&tsm_req, e))?;
+            state.team_space_memberships.insert(m.meta.id.clone(), m);
+        }
+        for m in sms {
+            let m = m.into_live(None).map_err(|e| invalid(&sm_req, e))?;
+            state.space_memberships.insert(m.meta.id.clone(), m);
+        }
+        for s in spaces {
+            let s = s.into_live();
+            state.spaces.insert(s.id.clone(), s);
+        }
+        for (space_id, roles) in roles {
+            // Roles are attached only to spaces of this organization; a managed space missing
+            // from the organization stays missing, for the planner to report.
+            match (state.spaces.get_mut(&space_id), roles) {
+                (Some(space), Some(roles)) => {
+                    for r in roles {
+                        let r = r.into_live();
+                        space.roles.insert(r.id.clone(), r);
+                    }
+                }
+                _ => {
+                    tracing::warn!(space = %space_id, "managed space is not a space of the organization")
+                }
+            }
+        }
+        Ok(state)
+    }
+
+    /// The personal access tokens of the organization's members (admin view; redacted values).
+    pub async fn read_access_tokens(
+        &self,
+        org: &str,
+    ) -> Result<Vec<LiveAccessToken>, ContentfulError> {
+        let tracker = Tracker::new(self.inner.progress.clone());
+        let (tokens, _) = self
+            .get_all::<wire::AccessToken>(request::access_tokens(org), &tracker)
+            .await?;
+        Ok(tokens
+            .into_iter()
+            .map(wire::AccessToken::into_live)
+            .collect())
+    }
+
+    /// One organization membership.
+    pub async fn get_org_membership(
+        &self,
+        org: &str,
+        id: &str,
+    ) -> Result<LiveOrgMembership, ContentfulError> {
+        let req = request::org_membership(org, id);
+        let m: wire::OrgMembership = self.get_json(&req).await?;
+        m.into_live().map_err(|e| invalid(&req, e))
+    }
+
+    /// One team.
+    pub async fn get_team(&self, org: &str, id: &str) -> Result<LiveTeam, ContentfulError> {
+        let req = request::team(org, id);
+        let t: wire::Team = self.get_json(&req).await?;
+        Ok(t.into_live())
+    }
+
+    /// One team membership.
+    pub async fn get_team_membership(
+        &self,
+        org: &str,
+        team_id: &str,
+        id: &str,
+    ) -> Result<LiveTeamMembership, ContentfulError> {
+        let req = request::team_membership(org, team_id, id);
+        let m: wire::TeamMembership = self.get_json(&req).await?;
+        m.into_live().map_err(|e| invalid(&req, e))
+    }
+
+    /// One team space membership.
+    pub async fn get_team_space_membership(
+        &self,
+        space: &str,
+        id: &str,
+    ) -> Result<LiveTeamSpaceMembership, ContentfulError> {
+        let req = request::team_space_membership(space, id);
+        let m: wire::TeamSpaceMembership = self.get_json(&req).await?;
+        m.into_live().map_err(|e| invalid(&req, e))
+    }
+
+    /// One space membership.
+    pub async fn get_space_membership(
+        &self,
+        space: &str,
+        id: &str,
+    ) -> Result<LiveSpaceMembership, ContentfulError> {
+        let req = request::space_membership(space, id);
+        let m: wire::SpaceMembership = self.get_json(&req).await?;
+        m.into_live(Some(space)).map_err(|e| invalid(&req, e))
+    }
+
+    async fn write(&self, req: Request) -> Result<ObjectMeta, ContentfulError> {
+        let o: wire::AnyObject = self.get_json(&req).await?;
+        Ok(o.sys.meta())
+    }
+
+    async fn delete(&self, req: Request) -> Result<(), ContentfulError> {
+        self.execute(&req, true).await.map(|_| ())
+    }
+
+    /// Invites `email` to the organization with `role`, creating a pending membership.
+    pub async fn invite(
+        &self,
+        org: &str,
+        email: &Email,
+        role: OrgRole,
+        first: Option<&str>,
+        last: Option<&str>,
+    ) -> Result<Invited, ContentfulError> {
+        let req = request::invite(org, email, role, first, last);
+        let inv: wire::Invitation = self.get_json(&req).await?;
+        let org_membership_id = inv
+            .sys
+            .organization_membership
+            .map(|l| l.sys.id)
+            .ok_or_else(|| {
+                invalid(
+                    &req,
+                    "the invitation has no organizationMembership link".to_string(),
+                )
+            })?;
+        Ok(Invited {
+            invitation_id: inv.sys.id,
+            org_membership_id,
+        })
+    }
+
+    /// Changes a member's organization role.
+    pub async fn update_org_membership(
+        &self,
+        org: &str,
+        id: &str,
+        version: u64,
+        role: OrgRole,
+    ) -> Result<ObjectMeta, ContentfulError> {
+        self.write(request::update_org_membership(org, id, version, role))
+            .await
+    }
+
+    /// Removes a member from the organization (also cancels a pending invitation).
+    pub async fn delete_org_membership(&self, org: &str, id: &str) -> Result<(), ContentfulError> {
+        self.delete(request::delete_org_membership(org, id)).await
+    }
+
+    /// Creates a team.
+    pub async fn create_team(
+        &self,
+        org: &str,
+        name: &str,
+        description: &str,
+    ) -> Result<ObjectMeta, ContentfulError> {
+        self.write(request::create_team(org, name, description))
+            .await
+    }
+
+    /// Renames a team or changes its description.
+    pub async fn update_team(
+        &self,
+        org: &str,
+        id: &str,
+        version: u64,
+        name: &str,
+        description: &str,
+    ) -> Result<ObjectMeta, ContentfulError> {
+        self.write(request::update_team(org, id, version, name, description))
+            .await
+    }
+
+    /// Deletes a team (Contentful also removes its memberships).
+    pub async fn delete_team(&self, org: &str, id: &str) -> Result<(), ContentfulError> {
+        self.delete(request::delete_team(org, id)).await
+    }
+
+    /// Adds an organization member to a team.
+    pub async fn create_team_membership(
+        &self,
+        org: &str,
+        team_id: &str,
+        org_membership_id: &str,
+    ) -> Result<ObjectMeta, ContentfulError> {
+        self.write(request::create_team_membership(
+            org,
+            team_id,
+            org_membership_id,
+        ))
+        .await
+    }
+
+    /// Removes a member from a team.
+    pub async fn delete_team_membership(
+        &self,
+        org: &str,
+        team_id: &str,
+        id: &str,
+    ) -> Result<(), ContentfulError> {
+        self.delete(request::delete_team_membership(org, team_id, id))
+            .await
+    }
+
+    /// Gives a team access to a space.
+    pub async fn create_team_space_membership(
+        &self,
+        space: &str,
+        team_id: &str,
+        admin: bool,
+        role_ids: &[String],
+    ) -> Result<ObjectMeta, ContentfulError> {
+        self.write(request::create_team_space_membership(
+            space, team_id, admin, role_ids,
+        ))
+        .await
+    }
+
+    /// Changes a team's access to a space.
+    pub async fn update_team_space_membership(
+        &self,
+        space: &str,
+        id: &str,
+        version: u64,
+        team_id: &str,
+        admin: bool,
+        role_ids: &[String],
+    ) -> Result<ObjectMeta, ContentfulError> {
+        self.write(request::update_team_space_membership(
+            space, id, version, team_id, admin, role_ids,
+        ))
+        .await
+    }
+
+    /// Removes a team's access to a space.
+    pub async fn delete_team_space_membership(
+        &self,
+        space: &str,
+        id: &str,
+    ) -> Result<(), ContentfulError> {
+        self.delete(request::delete_team_space_membership(space, id))
+            .await
+    }
+
+    /// Gives an organization member (by email) direct access to a space.
+    pub async fn create_space_membership(
+        &self,
+        space: &str,
+        email: &Email,
+        admin: bool,
+        role_ids: &[String],
+    ) -> Result<ObjectMeta, ContentfulError> {
+        self.write(request::create_space_membership(
+            space, email, admin, role_ids,
+        ))
+        .await
+    }
+
+    /// Changes a user's direct access to a space.
+    pub async fn update_space_membership(
+        &self,
+        space: &str,
+        id: &str,
+        version: u64,
+        admin: bool,
+        role_ids: &[String],
+    ) -> Result<ObjectMeta, ContentfulError> {
+        self.write(request::update_space_membership(
+            space, id, version, admin, role_ids,
+        ))
+        .await
+    }
+
+    /// Removes a user's direct access to a space.
+    pub async fn delete_space_membership(
+        &self,
+        space: &str,
+        id: &str,
+    ) -> Result<(), ContentfulError> {
+        self.delete(request::delete_space_membership(space, id))
+            .await
+    }
+}

@@ -1,0 +1,226 @@
+//! How to reach Contentful: base URL (checked: plain `http://` only to loopback), the management
+//! token (held as a secret), pacing, concurrency and retry limits, and an optional progress hook.
+
+use std::fmt;
+use std::net::IpAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use reqwest::Url;
+use secrecy::SecretString;
+
+use super::ContentfulError;
+
+/// Contentful's data-residency regions, each with its own API host.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Region {
+    /// `https://api.contentful.com` (the default).
+    #[default]
+    Us,
+    /// `https://api.eu.contentful.com` (EU data residency).
+    Eu,
+}
+
+/// Progress of a long read, reported after each page: `done` of `total` pages known so far
+/// (`total` grows while the first pages reveal the collections' sizes).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Progress {
+    /// Pages received.
+    pub done: u64,
+    /// Pages known to be needed so far.
+    pub total: u64,
+}
+
+/// A callback the client calls with [`Progress`] while reading; the binary uses it to drive a
+/// progress bar. It must be cheap and must not block.
+pub type ProgressHook = Arc<dyn Fn(Progress) + Send + Sync>;
+
+/// Everything [`super::Client::new`] needs.
+#[derive(Clone)]
+pub struct ClientConfig {
+    /// API root without trailing slash, e.g. `https://api.contentful.com`.
+    pub base_url: String,
+    /// The management token. Never printed; sent as a sensitive `Authorization` header.
+    pub token: SecretString,
+    /// Requests per second at most (default 7); lowered automatically when the server announces a
+    /// smaller `X-Contentful-RateLimit-Second-Limit`.
+    pub max_rps: u32,
+    /// Requests in flight at most (default 6).
+    pub concurrency: usize,
+    /// Attempts per request including the first (default 5).
+    pub max_attempts: u32,
+    /// First retry delay of the exponential backoff (default 1 s; doubled per attempt, plus jitter).
+    pub backoff_base: Duration,
+    /// Longest `X-Contentful-RateLimit-Reset` the client waits out (default 60 s); a longer one
+    /// (an hourly limit) fails the request instead of stalling the run.
+    pub max_rate_limit_wait: Duration,
+    /// Timeout of a single HTTP attempt (default 60 s).
+    pub request_timeout: Duration,
+    /// Called after each page of a collection read.
+    pub progress: Option<ProgressHook>,
+}
+
+impl fmt::Debug for ClientConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ClientConfig")
+            .field("base_url", &self.base_url)
+            .field("token", &"[REDACTED]")
+            .field("max_rps", &self.max_rps)
+            .field("concurrency", &self.concurrency)
+            .field("max_attempts", &self.max_attempts)
+            .field("backoff_base", &self.backoff_base)
+            .field("max_rate_limit_wait", &self.max_rate_limit_wait)
+            .field("request_timeout", &self.request_timeout)
+            .field("progress", &self.progress.as_ref().map(|_| "hook"))
+            .finish()
+    }
+}
+
+impl ClientConfig {
+    /// A configuration with the defaults, after checking `base_url`: it must be an absolute
+    /// `https://` URL, or `http://` to a loopback address (`localhost`, `127.0.0.0/8`, `::1`), such
+    /// as a local sandbox. A trailing slash is removed.
+    pub fn new(base_url: &str, token: SecretString) -> Result<Self, ContentfulError> {
+        let base_url = check_base_url(base_url)?;
+        Ok(ClientConfig {
+            base_url,
+            token,
+            max_rps: 7,
+            concurrency: 6,
+            max_attempts: 5,
+            backoff_base: Duration::from_secs(1),
+            max_rate_limit_wait: Duration::from_secs(60),
+            request_timeout: Duration::from_secs(60),
+            progress: None,
+        })
+    }
+
+    /// The API root of a region.
+    pub fn region_base_url(region: Region) -> &'static str {
+        match region {
+            Region::Us => "https://api.contentful.com",
+            Region::Eu => "https://api.eu.contentful.com",
+        }
+    }
+}
+
+/// Validates and normalises a base URL (see [`ClientConfig::new`]).
+fn check_base_url(raw: &str) -> Result<String, ContentfulError> {
+    let trimmed = raw.trim();
+    let url = Url::parse(trimmed)
+        .map_err(|e| ContentfulError::Config(format!("invalid base URL {trimmed:?}: {e}")))?;
+    if url.query().is_some() || url.fragment().is_some() {
+        return Err(ContentfulError::Config(format!(
+            "invalid base URL {trimmed:?}: it must not have a query string or fragment"
+        )));
+    }
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err(ContentfulError::Config(
+            "invalid base URL: it must not contain credentials; pass the token through \
+             CONTENTFUL_MANAGEMENT_TOKEN or --token-file"
+                .to_string(),
+        ));
+    }
+    match url.scheme() {
+        "https" => {}
+        "http" => {
+            if !is_loopback(&url) {
+                return Err(ContentfulError::Config(format!(
+                    "refusing plain http:// to {trimmed:?}: the token would travel unencrypted; \
+                     use https://, or http:// only to a loopback address (localhost, 127.0.0.1, [::1])"
+                )));
+            }
+        }
+        other => {
+            return Err(ContentfulError::Config(format!(
+                "invalid base URL {trimmed:?}: scheme {other:?} is not supported (use https://)"
+            )));
+        }
+    }
+    if url.host().is_none() {
+        return Err(ContentfulError::Config(format!(
+            "invalid base URL {trimmed:?}: it has no host"
+        )));
+    }
+    Ok(url.as_str().trim_end_matches('/').to_string())
+}
+
+fn is_loopback(url: &Url) -> bool {
+    let Some(host) = url.host_str() else {
+        return false;
+    };
+    let bare = host.trim_start_matches('[').trim_end_matches(']');
+    match bare.parse::<IpAddr>() {
+        Ok(ip) => ip.is_loopback(),
+        Err(_) => {
+            let d = bare.to_ascii_lowercase();
+            d == "localhost" || d.ends_with(".localhost")
+        }
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    fn token() -> SecretString {
+        SecretString::from("CFPAT-secret-value")
+    }
+
+    #[test]
+    fn https_and_loopback_http_are_accepted() {
+        for (raw, want) in [
+            ("https://api.contentful.com", "https://api.contentful.com"),
+            (
+                "https://api.eu.contentful.com/",
+                "https://api.eu.contentful.com",
+            ),
+            ("http://127.0.0.1:8080", "http://127.0.0.1:8080"),
+            ("http://localhost:3000/", "http://localhost:3000"),
+            ("http://[::1]:9000", "http://[::1]:9000"),
+            ("http://127.1.2.3", "http://127.1.2.3"),
+        ] {
+            let cfg = ClientConfig::new(raw, token()).unwrap();
+            assert_eq!(cfg.base_url, want, "{raw}");
+        }
+    }
+
+    #[test]
+    fn http_to_other_hosts_and_odd_urls_are_refused() {
+        for raw in [
+            "http://api.contentful.com",
+            "http://10.0.0.1:8080",
+            "http://localhost.evil.com",
+            "ftp://127.0.0.1",
+            "api.contentful.com",
+            "https://user:pw@api.contentful.com",
+            "https://api.contentful.com/?x=1",
+        ] {
+            let err = ClientConfig::new(raw, token()).unwrap_err();
+            assert!(matches!(err, ContentfulError::Config(_)), "{raw}: {err}");
+        }
+        let err = ClientConfig::new("http://api.contentful.com", token()).unwrap_err();
+        assert!(err.to_string().contains("refusing plain http://"), "{err}");
+    }
+
+    #[test]
+    fn regions_have_their_hosts() {
+        assert_eq!(
+            ClientConfig::region_base_url(Region::Us),
+            "https://api.contentful.com"
+        );
+        assert_eq!(
+            ClientConfig::region_base_url(Region::Eu),
+            "https://api.eu.contentful.com"
+        );
+    }
+
+    #[test]
+    fn debug_never_shows_the_token() {
+        let cfg = ClientConfig::new("https://api.contentful.com", token()).unwrap();
+        let shown = format!("{cfg:?}");
+        assert!(!shown.contains("secret-value"), "{shown}");
+        assert!(shown.contains("REDACTED"));
+    }
+}

@@ -1,0 +1,165 @@
+//! Client-side pacing and the retry schedule. One [`Pacer`] is shared by every request of a client:
+//! it hands out evenly spaced start slots at the configured rate, and the rate drops (never rises)
+//! when the server announces a lower `X-Contentful-RateLimit-Second-Limit`. The backoff functions
+//! are pure so the schedule is unit-tested.
+
+use std::time::Duration;
+
+use tokio::sync::Mutex;
+use tokio::time::Instant;
+
+/// Hands out request start times no closer together than `1 / rps`.
+#[derive(Debug)]
+pub(crate) struct Pacer {
+    state: Mutex<PacerState>,
+}
+
+#[derive(Debug)]
+struct PacerState {
+    rps: u32,
+    next: Option<Instant>,
+}
+
+impl Pacer {
+    pub fn new(rps: u32) -> Self {
+        Pacer {
+            state: Mutex::new(PacerState {
+                rps: rps.max(1),
+                next: None,
+            }),
+        }
+    }
+
+    /// Waits for this request's slot.
+    pub async fn acquire(&self) {
+        let slot = {
+            let mut st = self.state.lock().await;
+            let now = Instant::now();
+            let slot = st.next.map_or(now, |n| n.max(now));
+            st.next = Some(slot + interval(st.rps));
+            slot
+        };
+        tokio::time::sleep_until(slot).await;
+    }
+
+    /// Lowers the rate to `announced` when that is below the current one. Returns the new rate
+    /// when it changed.
+    pub async fn lower_to(&self, announced: u32) -> Option<u32> {
+        let mut st = self.state.lock().await;
+        if announced >= 1 && announced < st.rps {
+            st.rps = announced;
+            return Some(announced);
+        }
+        None
+    }
+
+    /// Pushes every later slot back until `until` (after a 429 everyone waits, not just one task).
+    pub async fn hold_until(&self, until: Instant) {
+        let mut st = self.state.lock().await;
+        if st.next.is_none_or(|n| n < until) {
+            st.next = Some(until);
+        }
+    }
+
+    #[cfg(test)]
+    pub async fn rps(&self) -> u32 {
+        self.state.lock().await.rps
+    }
+}
+
+fn interval(rps: u32) -> Duration {
+    Duration::from_secs_f64(1.0 / f64::from(rps.max(1)))
+}
+
+/// Exponential backoff without jitter before retry number `retry` (1 = first retry):
+/// `base · 2^(retry-1)`, capped at 30 s.
+pub(crate) fn backoff(base: Duration, retry: u32) -> Duration {
+    let factor = 2u32.saturating_pow(retry.saturating_sub(1).min(16));
+    base.saturating_mul(factor).min(Duration::from_secs(30))
+}
+
+/// A random extra wait in `[0, max)` so clients that failed together do not retry together.
+pub(crate) fn jitter(max: Duration) -> Duration {
+    use rand::Rng;
+    let ms = u64::try_from(max.as_millis()).unwrap_or(u64::MAX);
+    if ms == 0 {
+        return Duration::ZERO;
+    }
+    Duration::from_millis(rand::rng().random_range(0..ms))
+}
+
+/// The wait before retrying a 429: the announced reset (seconds) plus up to 20 % jitter when the
+/// server said, otherwise the exponential backoff with jitter.
+pub(crate) fn rate_limit_wait(reset_secs: Option<u64>, base: Duration, retry: u32) -> Duration {
+    match reset_secs {
+        Some(secs) => {
+            let reset = Duration::from_secs(secs);
+            // A reset of 0 still deserves a short pause: the server refused this very request.
+            let floor = reset.max(Duration::from_millis(100));
+            floor + jitter(floor / 5 + Duration::from_millis(1))
+        }
+        None => {
+            let b = backoff(base, retry);
+            b + jitter(b / 2 + Duration::from_millis(1))
+        }
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_from_the_base_and_is_capped() {
+        let base = Duration::from_millis(500);
+        assert_eq!(backoff(base, 1), Duration::from_millis(500));
+        assert_eq!(backoff(base, 2), Duration::from_millis(1000));
+        assert_eq!(backoff(base, 3), Duration::from_millis(2000));
+        assert_eq!(backoff(base, 4), Duration::from_millis(4000));
+        assert_eq!(backoff(base, 40), Duration::from_secs(30));
+    }
+
+    #[test]
+    fn rate_limit_wait_follows_the_reset_header() {
+        for _ in 0..50 {
+            let w = rate_limit_wait(Some(2), Duration::from_millis(10), 1);
+            assert!(
+                w >= Duration::from_secs(2) && w <= Duration::from_millis(2401),
+                "{w:?}"
+            );
+            let w = rate_limit_wait(None, Duration::from_millis(100), 3);
+            assert!(
+                w >= Duration::from_millis(400) && w <= Duration::from_millis(601),
+                "{w:?}"
+            );
+        }
+    }
+
+    #[tokio::test]
+    async fn pacer_spaces_requests_and_only_lowers_its_rate() {
+        let pacer = Pacer::new(50);
+        let start = Instant::now();
+        for _ in 0..11 {
+            pacer.acquire().await;
+        }
+        // 11 requests at 50/s: the 11th starts 200 ms after the first.
+        let took = start.elapsed();
+        assert!(took >= Duration::from_millis(199), "{took:?}");
+        assert!(took < Duration::from_millis(600), "{took:?}");
+
+        assert_eq!(pacer.lower_to(100).await, None);
+        assert_eq!(pacer.lower_to(20).await, Some(20));
+        assert_eq!(pacer.rps().await, 20);
+        let start = Instant::now();
+        for _ in 0..6 {
+            pacer.acquire().await;
+        }
+        // The first waits out the old 20 ms slot, the next five are 50 ms apart.
+        assert!(
+            start.elapsed() >= Duration::from_millis(249),
+            "{:?}",
+            start.elapsed()
+        );
+    }
+}

@@ -1,0 +1,7 @@
+//! The Contentful client over real HTTP: against a scripted server for exact status/header
+//! scenarios (`http`), a paging server for whole-organization reads (`read`), and the sandbox
+//! (`sandbox`).
+
+mod http;
+mod read;
+mod sandbox;
