@@ -141,7 +141,7 @@ fn validate_accepts_the_example() {
     assert_eq!(out.status.code(), Some(0), "stderr: {}", text(&out.stderr));
     assert_eq!(
         text(&out.stdout),
-        "examples/access.yaml is valid: 20 users, 3 teams, 3 spaces.\n"
+        "examples/access.yaml is valid: 24 users, 3 teams, 3 spaces.\n"
     );
     // The file can also come from the environment.
     let out = cli(

@@ -1,8 +1,7 @@
 //! The one integration-test binary: each module drives the real binary or the real HTTP client.
 
+mod client;
 mod config;
 mod plan;
 mod sandbox;
 mod util;
-
-mod client;

@@ -188,7 +188,7 @@ mod tests {
         let text = include_str!("../../examples/access.yaml");
         assert!(load_str("access.yaml", text).is_ok());
         let raw: raw::RawConfig = serde_saphyr::from_str(text).expect("fits the raw types");
-        assert_eq!(raw.users.len(), 20);
+        assert_eq!(raw.users.len(), 24);
     }
 
     #[test]

@@ -1158,7 +1158,7 @@ mod tests {
     fn the_example_is_valid() {
         let text = include_str!("../../examples/access.yaml");
         let s = ok(text);
-        assert_eq!((s.users.len(), s.teams.len(), s.spaces.len()), (20, 3, 3));
+        assert_eq!((s.users.len(), s.teams.len(), s.spaces.len()), (24, 3, 3));
         assert_eq!(s.policy.max_removals, MaxRemovals::PercentBasisPoints(1000));
         assert!(
             s.policy

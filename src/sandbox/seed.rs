@@ -1006,7 +1006,7 @@ mod tests {
         assert_eq!(seed.organization.id, "2AcmeDemoOrgSandbox001");
         assert_eq!(
             seed.users.len(),
-            21,
+            25,
             "the access.yaml roster minus nina, plus two extras"
         );
         assert_eq!(demo_seed(), seed);

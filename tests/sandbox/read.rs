@@ -101,7 +101,7 @@ async fn org_users_include_the_pending_invitee_as_not_activated() {
     let s = demo().await;
     let (st, users) = get(&s, &format!("/organizations/{ORG}/users?limit=100")).await;
     assert_eq!(st, 200);
-    assert_eq!(users["total"], 21);
+    assert_eq!(users["total"], 25);
     let priya = users["items"]
         .as_array()
         .unwrap()
@@ -134,14 +134,14 @@ async fn org_memberships_page_in_a_stable_order() {
     let s = demo().await;
     let base = format!("/organizations/{ORG}/organization_memberships");
     let (_, all) = get(&s, &format!("{base}?limit=100")).await;
-    assert_eq!(all["total"], 21);
+    assert_eq!(all["total"], 25);
     assert_eq!(all["limit"], 100);
     let mut paged = Vec::new();
-    for skip in (0..21).step_by(5) {
+    for skip in (0..25).step_by(5) {
         let (st, page) = get(&s, &format!("{base}?limit=5&skip={skip}")).await;
         assert_eq!(st, 200);
         assert_eq!(page["skip"], skip);
-        assert_eq!(page["total"], 21);
+        assert_eq!(page["total"], 25);
         paged.extend(ids(&page));
     }
     assert_eq!(paged, ids(&all));
@@ -175,9 +175,9 @@ async fn org_memberships_filter_by_role_status_and_user() {
     let (_, admins) = get(&s, &format!("{base}?role%5Bin%5D=owner,admin")).await;
     assert_eq!(admins["total"], 3);
     let (_, not_members) = get(&s, &format!("{base}?role[ne]=member")).await;
-    assert_eq!(not_members["total"], 5);
+    assert_eq!(not_members["total"], 6);
     let (_, active) = get(&s, &format!("{base}?sys.status[nin]=pending&limit=100")).await;
-    assert_eq!(active["total"], 20);
+    assert_eq!(active["total"], 24);
     let user = pending["items"][0]["sys"]["user"]["sys"]["id"]
         .as_str()
         .unwrap()
@@ -185,7 +185,7 @@ async fn org_memberships_filter_by_role_status_and_user() {
     let (_, one) = get(&s, &format!("{base}?sys.user.sys.id={user}")).await;
     assert_eq!(ids(&one), ids(&pending));
     let (_, others) = get(&s, &format!("{base}?sys.user.sys.id[ne]={user}&limit=100")).await;
-    assert_eq!(others["total"], 20);
+    assert_eq!(others["total"], 24);
     let (_, q) = get(&s, &format!("{base}?query=okafor")).await;
     assert_eq!(q["total"], 1);
     let (st, err) = get(&s, &format!("{base}?sys.user.email=jane@acme.example")).await;
@@ -222,7 +222,7 @@ async fn memberships_carry_the_user_link_in_sys_and_at_the_top() {
     )
     .await;
     assert_eq!(st, 200);
-    assert_eq!(sms["total"], 4);
+    assert_eq!(sms["total"], 5);
     for m in sms["items"].as_array().unwrap() {
         assert_eq!(m["sys"]["user"], m["user"]);
         assert_eq!(m["sys"]["space"]["sys"]["id"], MARKETING);
@@ -232,13 +232,13 @@ async fn memberships_carry_the_user_link_in_sys_and_at_the_top() {
             assert_eq!(m["roles"][0]["sys"]["linkType"], "Role");
         }
     }
-    assert_eq!(sms["includes"]["User"].as_array().unwrap().len(), 4);
+    assert_eq!(sms["includes"]["User"].as_array().unwrap().len(), 5);
     let (_, org_wide) = get(
         &s,
         &format!("/organizations/{ORG}/space_memberships?limit=100"),
     )
     .await;
-    assert_eq!(org_wide["total"], 13);
+    assert_eq!(org_wide["total"], 17);
     let (_, filtered) = get(
         &s,
         &format!("/organizations/{ORG}/space_memberships?sys.space.sys.id={MARKETING}"),

@@ -24,6 +24,8 @@ enum Command {
     Validate(commands::validate::Args),
     /// Print the JSON Schema of the access file (for editor completion and checks).
     Schema(commands::schema::Args),
+    /// Show what apply would change: read the access file and the live organization, and diff them.
+    Plan(commands::plan::Args),
     /// Serve a Contentful-compatible sandbox API on 127.0.0.1 (no account needed).
     Sandbox(commands::sandbox::Args),
 }
@@ -34,6 +36,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Validate(args) => commands::validate::run(&cli.global, args),
         Command::Schema(args) => commands::schema::run(&cli.global, args),
+        Command::Plan(args) => commands::plan::run(&cli.global, args),
         Command::Sandbox(args) => commands::sandbox::run(&cli.global, args),
     };
     match result {

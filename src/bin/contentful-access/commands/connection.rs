@@ -2,9 +2,6 @@
 //! …), and the one place the management token is read: from `CONTENTFUL_MANAGEMENT_TOKEN` or
 //! `--token-file`, never from a flag value, and never shown.
 
-// Used by plan/apply/drift, which are written in parallel; until they land nothing calls it.
-#![allow(dead_code)]
-
 use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::sync::Arc;

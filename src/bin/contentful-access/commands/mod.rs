@@ -2,8 +2,10 @@
 //! operation; printing happens here, never in the library.
 
 pub mod connection;
+pub mod plan;
 pub mod sandbox;
 pub mod schema;
+pub mod target;
 pub mod validate;
 
 use std::process::ExitCode;
@@ -78,6 +80,13 @@ impl Global {
             }
         }
     }
+}
+
+/// A multi-threaded tokio runtime for the commands that talk to an organization.
+pub fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    Ok(tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?)
 }
 
 /// Sends the library's `tracing` events to stderr at the level `-v` asks for.
