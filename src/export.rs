@@ -10,7 +10,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 
-use crate::model::{DesiredGrant, LiveState, MembershipStatus, SpaceAccess};
+use crate::model::{DesiredGrant, LiveSpace, LiveState, MembershipStatus, SpaceAccess};
 use crate::plan;
 
 /// Why an export cannot be written.
@@ -42,23 +42,25 @@ pub fn slug(name: &str) -> String {
     }
 }
 
-/// Local names for the spaces `space_ids` of `live` (all spaces when empty): local name → id.
-/// Names are slugs of the live names, unique (`-2`, `-3` … on collisions, in space-id order).
+/// Local names for the spaces `wanted` (ids) among `spaces` (all of them when `wanted` is empty):
+/// local name → id. Names are slugs of the live names, unique (`-2`, `-3` … on collisions, in
+/// space-id order).
 pub fn space_names(
-    live: &LiveState,
-    space_ids: &[String],
+    org: &str,
+    spaces: &[LiveSpace],
+    wanted: &[String],
 ) -> Result<BTreeMap<String, String>, ExportError> {
-    let ids: BTreeSet<&String> = if space_ids.is_empty() {
-        live.spaces.keys().collect()
+    let by_id: BTreeMap<&str, &LiveSpace> = spaces.iter().map(|s| (s.id.as_str(), s)).collect();
+    let ids: BTreeSet<&str> = if wanted.is_empty() {
+        by_id.keys().copied().collect()
     } else {
-        space_ids.iter().collect()
+        wanted.iter().map(String::as_str).collect()
     };
     let mut out = BTreeMap::new();
     for id in ids {
-        let space = live
-            .spaces
+        let space = by_id
             .get(id)
-            .ok_or_else(|| ExportError::UnknownSpace(id.clone(), live.organization.clone()))?;
+            .ok_or_else(|| ExportError::UnknownSpace(id.to_string(), org.to_string()))?;
         let base = slug(&space.name);
         let mut name = base.clone();
         let mut n = 2;
@@ -66,7 +68,7 @@ pub fn space_names(
             name = format!("{base}-{n}");
             n += 1;
         }
-        out.insert(name, id.clone());
+        out.insert(name, id.to_string());
     }
     Ok(out)
 }
@@ -219,7 +221,7 @@ const RESERVED: &[&str] = &[
 
 /// `s` as a YAML scalar: plain when that reads back as the same text, double-quoted otherwise.
 pub fn scalar(s: &str) -> String {
-    if plain_ok(s, false) {
+    if plain_ok(s) {
         s.to_string()
     } else {
         quoted(s)
@@ -229,18 +231,25 @@ pub fn scalar(s: &str) -> String {
 /// `s` as an item of a flow list (`[a, b]`): as [`scalar`], and also quoted when it is `admin`
 /// (so a role called `admin` is not read as the admin keyword).
 fn flow_item(s: &str) -> String {
-    if plain_ok(s, true) && s != "admin" {
+    if plain_ok(s) && s != "admin" {
         s.to_string()
     } else {
         quoted(s)
     }
 }
 
-fn plain_ok(s: &str, _in_flow: bool) -> bool {
+fn plain_ok(s: &str) -> bool {
     let Some(first) = s.chars().next() else {
         return false;
     };
-    (first.is_ascii_alphabetic() || first == '_')
+    // A leading digit is fine when a letter that no YAML number contains follows (`5nq2sd7t0mkg`);
+    // `0x1f`, `1e5`, `0o17`, `2026-01-01` stay quoted.
+    let number_like = first.is_ascii_digit()
+        && !s
+            .chars()
+            .any(|c| c.is_ascii_alphabetic() && !"eExXoObB".contains(c));
+    (first.is_ascii_alphanumeric() || first == '_')
+        && !number_like
         && !s.ends_with(' ')
         && !s.contains("  ")
         && s.chars().all(|c| {
@@ -276,6 +285,10 @@ mod tests {
             ("no", "\"no\""),
             ("True", "\"True\""),
             ("0123", "\"0123\""),
+            ("5nq2sd7t0mkg", "5nq2sd7t0mkg"),
+            ("0x1f", "\"0x1f\""),
+            ("1e5", "\"1e5\""),
+            ("2026-01-01", "\"2026-01-01\""),
             ("1.5", "\"1.5\""),
             ("a: b", "\"a: b\""),
             ("# hash", "\"# hash\""),

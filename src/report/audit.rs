@@ -160,8 +160,8 @@ pub fn audit(
     let seats = Seats::of(live);
     let seats_after = file.map(|(_, plan)| Seats::of(&simulate(live, plan)));
     let mut evidence = vec![
-        format!("{} active members", seats.active),
-        format!("{} pending invitations", seats.pending),
+        plural(seats.active, "active member", "active members"),
+        plural(seats.pending, "pending invitation", "pending invitations"),
     ];
     let mut message = format!("{} seats in use", seats.total());
     if let Some(after) = seats_after {
@@ -201,7 +201,7 @@ pub fn audit(
                         (opts.now - at).num_days(),
                         opts.inactive_days
                     ),
-                    evidence: vec![format!("lastActiveAt: {}", at.to_rfc3339()), role],
+                    evidence: vec![format!("lastActiveAt: {}", rfc3339(&at)), role],
                 }),
                 Some(_) => {}
             },
@@ -216,7 +216,7 @@ pub fn audit(
                             "invited {} days ago; the invitation has expired and must be sent again",
                             (opts.now - at).num_days()
                         ),
-                        evidence: vec![format!("invited: {}", at.to_rfc3339()), role],
+                        evidence: vec![format!("invited: {}", rfc3339(&at)), role],
                     });
                 }
             }
@@ -387,11 +387,11 @@ pub fn audit(
                 evidence.push(format!("value: {v}"));
             }
             evidence.push(match t.last_used_at {
-                Some(at) => format!("last used: {}", at.to_rfc3339()),
+                Some(at) => format!("last used: {}", rfc3339(&at)),
                 None => "last used: never".to_string(),
             });
             evidence.push(match t.expires_at {
-                Some(at) => format!("expires: {}", at.to_rfc3339()),
+                Some(at) => format!("expires: {}", rfc3339(&at)),
                 None => "expires: never".to_string(),
             });
             tokens.push(Finding {
@@ -417,4 +417,12 @@ pub fn audit(
 fn sorted_into(out: &mut Vec<Finding>, mut more: Vec<Finding>) {
     more.sort_by(|a, b| a.subject.cmp(&b.subject).then(a.message.cmp(&b.message)));
     out.extend(more);
+}
+
+fn rfc3339(t: &DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+}
+
+fn plural(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
 }

@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
 
-use crate::model::{DesiredState, Email, LiveState, SpaceAccess};
+use crate::model::{DesiredState, Email, LiveState, MembershipStatus, SpaceAccess};
 
 /// How one person holds access to one space: directly and/or through teams.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -150,8 +150,12 @@ pub fn explain_user(email: &Email, desired: &DesiredState, live: &LiveState) -> 
     let mut notes = Vec::new();
     match live.membership_by_email(email) {
         Some((_, m)) => notes.push(format!(
-            "live: {:?} member of the organization as {}",
-            m.status, m.role
+            "live: {} member of the organization as {}",
+            match m.status {
+                MembershipStatus::Active => "active",
+                MembershipStatus::Pending => "pending (invited)",
+            },
+            m.role
         )),
         None => notes.push("live: not a member of the organization".to_string()),
     }
