@@ -243,11 +243,11 @@ fn plain_ok(s: &str) -> bool {
         return false;
     };
     // A leading digit is fine when a letter that no YAML number contains follows (`5nq2sd7t0mkg`);
-    // `0x1f`, `1e5`, `0o17`, `2026-01-01` stay quoted.
+    // `0x1f`, `1e5`, `0o17`, `0b101`, `2026-01-01` stay quoted.
     let number_like = first.is_ascii_digit()
         && !s
             .chars()
-            .any(|c| c.is_ascii_alphabetic() && !"eExXoObB".contains(c));
+            .any(|c| c.is_ascii_alphabetic() && !"abcdefABCDEFxXoO".contains(c));
     (first.is_ascii_alphanumeric() || first == '_')
         && !number_like
         && !s.ends_with(' ')

@@ -426,3 +426,153 @@ fn rfc3339(t: &DateTime<Utc>) -> String {
 fn plural(n: usize, one: &str, many: &str) -> String {
     format!("{n} {}", if n == 1 { one } else { many })
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use crate::model::{
+        LiveAccessToken, LiveOrgMembership, LiveSpace, LiveTeam, LiveTeamSpaceMembership, LiveUser,
+        ObjectMeta, OrgRole,
+    };
+    use chrono::TimeZone;
+
+    fn t(y: i32, m: u32, d: u32) -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(y, m, d, 0, 0, 0).single().unwrap()
+    }
+
+    fn org() -> LiveState {
+        let mut live = LiveState {
+            organization: "o".into(),
+            ..LiveState::default()
+        };
+        for (id, email, status, created) in [
+            ("u1", "a@x.example", MembershipStatus::Active, t(2026, 1, 1)),
+            (
+                "u2",
+                "b@x.example",
+                MembershipStatus::Pending,
+                t(2026, 11, 17),
+            ),
+            (
+                "u3",
+                "c@x.example",
+                MembershipStatus::Pending,
+                t(2026, 11, 15),
+            ),
+        ] {
+            live.users.insert(
+                id.into(),
+                LiveUser {
+                    id: id.into(),
+                    email: Email::new(email),
+                    first_name: None,
+                    last_name: None,
+                    activated: status == MembershipStatus::Active,
+                },
+            );
+            let mut meta = ObjectMeta::new(format!("m-{id}"), 1);
+            meta.created_at = Some(created);
+            live.org_memberships.insert(
+                meta.id.clone(),
+                LiveOrgMembership {
+                    meta,
+                    user_id: id.into(),
+                    role: OrgRole::Member,
+                    status,
+                    last_active_at: Some(t(2026, 11, 1)),
+                },
+            );
+        }
+        live.spaces.insert(
+            "s1".into(),
+            LiveSpace {
+                id: "s1".into(),
+                name: "Blog".into(),
+                roles: BTreeMap::new(),
+            },
+        );
+        live.teams.insert(
+            "t1".into(),
+            LiveTeam {
+                meta: ObjectMeta::new("t1", 1),
+                name: "admins".into(),
+                description: String::new(),
+            },
+        );
+        live.team_space_memberships.insert(
+            "tsm1".into(),
+            LiveTeamSpaceMembership {
+                meta: ObjectMeta::new("tsm1", 1),
+                team_id: "t1".into(),
+                space_id: "s1".into(),
+                admin: true,
+                role_ids: BTreeSet::new(),
+            },
+        );
+        live
+    }
+
+    fn opts() -> AuditOptions {
+        AuditOptions {
+            now: t(2026, 11, 23),
+            inactive_days: 90,
+        }
+    }
+
+    #[test]
+    fn an_invitation_expires_after_seven_days_not_before() {
+        let report = audit(&org(), None, &opts());
+        let expired: Vec<&str> = report
+            .findings
+            .iter()
+            .filter(|f| f.kind == FindingKind::ExpiredInvitation)
+            .map(|f| f.subject.as_str())
+            .collect();
+        assert_eq!(expired, ["c@x.example"]);
+    }
+
+    #[test]
+    fn an_admin_team_without_members_leaves_the_space_without_admin() {
+        let report = audit(&org(), None, &opts());
+        let f = report
+            .findings
+            .iter()
+            .find(|f| f.kind == FindingKind::SpaceWithoutAdmin)
+            .unwrap();
+        assert_eq!(f.subject, "space Blog");
+        assert!(
+            f.evidence
+                .contains(&"admin teams without members: admins".to_string())
+        );
+    }
+
+    #[test]
+    fn tokens_without_a_file_are_not_judged() {
+        let mut live = org();
+        live.access_tokens.push(LiveAccessToken {
+            id: "p".into(),
+            name: "n".into(),
+            user_id: "u1".into(),
+            redacted_value: None,
+            revoked_at: None,
+            expires_at: None,
+            last_used_at: None,
+        });
+        let report = audit(&live, None, &opts());
+        assert!(
+            report
+                .findings
+                .iter()
+                .all(|f| f.kind != FindingKind::UnmanagedToken)
+        );
+        assert_eq!(
+            report.seats,
+            Seats {
+                active: 1,
+                pending: 2
+            }
+        );
+        assert_eq!(report.seats_after_apply, None);
+    }
+}

@@ -256,3 +256,50 @@ fn with_count(text: String, cascades: usize) -> String {
         n => format!("{text} (with {n} team or space memberships)"),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{Email, LiveUser, OrgRole};
+    use crate::plan::{Action, OpId};
+
+    #[test]
+    fn a_role_change_names_who_made_it_by_email_or_by_id() {
+        let mut live = LiveState::default();
+        live.users.insert(
+            "u1".into(),
+            LiveUser {
+                id: "u1".into(),
+                email: Email::new("boss@x.example"),
+                first_name: None,
+                last_name: None,
+                activated: true,
+            },
+        );
+        let mut membership = ObjectMeta::new("m1", 4);
+        membership.updated_by = Some("u1".into());
+        let op = |membership: ObjectMeta| Operation {
+            id: OpId::nth(1),
+            action: Action::Change,
+            kind: OpKind::ChangeOrgRole {
+                email: Email::new("a@x.example"),
+                membership,
+                from: OrgRole::Admin,
+                to: OrgRole::Member,
+            },
+            depends_on: vec![],
+            cause: None,
+            touches: vec![],
+        };
+        let d = difference(&op(membership.clone()), &live);
+        assert_eq!(d.subject, "org role of a@x.example");
+        assert_eq!(
+            (d.file_says.as_str(), d.contentful_has.as_str()),
+            ("member", "admin")
+        );
+        assert_eq!(d.changed_by.as_deref(), Some("boss@x.example"));
+        membership.updated_by = Some("gone".into());
+        let d = difference(&op(membership), &live);
+        assert_eq!(d.changed_by.as_deref(), Some("user gone"));
+    }
+}

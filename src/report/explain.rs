@@ -248,3 +248,24 @@ pub fn explain_space(
         rows: rows.into_values().collect(),
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn roles(r: &[&str]) -> SpaceAccess {
+        SpaceAccess::Roles(r.iter().map(|s| s.to_string()).collect())
+    }
+
+    #[test]
+    fn effective_access_is_admin_if_any_grant_is_else_the_union_of_roles() {
+        let mut g = Grants {
+            direct: Some(roles(&["Author"])),
+            teams: BTreeMap::from([("editors".to_string(), roles(&["Editor", "Author"]))]),
+        };
+        assert_eq!(g.effective(), Some(roles(&["Author", "Editor"])));
+        g.teams.insert("admins".into(), SpaceAccess::Admin);
+        assert_eq!(g.effective(), Some(SpaceAccess::Admin));
+        assert_eq!(Grants::default().effective(), None);
+    }
+}
