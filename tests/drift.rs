@@ -115,3 +115,35 @@ fn drift_exits_1_on_a_name_that_does_not_resolve() {
     assert_eq!(code, 1);
     assert!(err.contains("Publisher"), "{err}");
 }
+
+#[test]
+fn drift_with_prune_reports_undeclared_members_as_differences() {
+    let (code, out, _) = run(&["drift", "-c", "tests/seeds/small-prune.yaml", "--sandbox", SEED]);
+    assert_eq!(code, 2);
+    assert!(
+        out.contains(
+            "  user zed@small.example\n    the file says:  not declared (policy.prune: true)\n    Contentful has: member of the organization as member (with 1 team or space membership)\n"
+        ),
+        "{out}"
+    );
+    assert!(!out.contains("Unmanaged"), "{out}");
+}
+
+#[test]
+fn drift_of_missing_teams_and_grants() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("access.yaml");
+    std::fs::write(
+        &file,
+        "version: 1\norganization: SmallOrg01\nspaces:\n  main: main1\nteams:\n  writers:\n    description: Writers\n  reviewers:\n    description: Reviewers\nusers:\n  ann@small.example:\n    org_role: admin\n    teams: [writers, reviewers]\n    spaces:\n      main: [Editor]\n",
+    )
+    .unwrap();
+    let (code, out, _) = run(&["drift", "-c", file.to_str().unwrap(), "--sandbox", SEED]);
+    assert_eq!(code, 2);
+    let body: String = out
+        .lines()
+        .skip(1)
+        .map(|l| format!("{}\n", l.replace(file.to_str().unwrap(), "access.yaml")))
+        .collect();
+    snap("drift__missing_team_and_grants_text", &body);
+}
