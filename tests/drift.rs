@@ -118,7 +118,13 @@ fn drift_exits_1_on_a_name_that_does_not_resolve() {
 
 #[test]
 fn drift_with_prune_reports_undeclared_members_as_differences() {
-    let (code, out, _) = run(&["drift", "-c", "tests/seeds/small-prune.yaml", "--sandbox", SEED]);
+    let (code, out, _) = run(&[
+        "drift",
+        "-c",
+        "tests/seeds/small-prune.yaml",
+        "--sandbox",
+        SEED,
+    ]);
     assert_eq!(code, 2);
     assert!(
         out.contains(

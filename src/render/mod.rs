@@ -10,8 +10,8 @@ mod text;
 
 pub use markdown::{MARKER_PREFIX, MAX_CHARS as MARKDOWN_MAX_CHARS, plan_markdown};
 pub use report::{
-    DRIFT_MARKER_PREFIX, audit_csv, audit_markdown, audit_text, drift_markdown, drift_text,
-    explain_text, report_json,
+    DRIFT_MARKER_PREFIX, MARKDOWN_BUDGET, audit_csv, audit_markdown, audit_text, drift_markdown,
+    drift_text, explain_text, report_json,
 };
 pub use text::{SUMMARY_THRESHOLD, plan_text};
 

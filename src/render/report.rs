@@ -16,6 +16,10 @@ use crate::report::explain::{Explanation, Grants};
 /// `<!-- contentful-access:drift org=<id> -->`.
 pub const DRIFT_MARKER_PREFIX: &str = "<!-- contentful-access:drift";
 
+/// Markdown reports stop adding rows past this many characters (GitHub refuses comments and
+/// issue bodies over 65,536), saying how many were left out.
+pub const MARKDOWN_BUDGET: usize = 58_000;
+
 /// Any serializable report as pretty-printed JSON.
 pub fn report_json<T: serde::Serialize>(report: &T) -> String {
     match serde_json::to_string_pretty(report) {
@@ -173,7 +177,16 @@ pub fn drift_markdown(report: &DriftReport, config_display: &str) -> String {
             "| What | The file says | Contentful has | Last changed by | Last changed at |"
         );
         let _ = writeln!(out, "|---|---|---|---|---|");
-        for d in &report.differences {
+        for (i, d) in report.differences.iter().enumerate() {
+            if out.len() > MARKDOWN_BUDGET {
+                let _ = writeln!(
+                    out,
+                    "\n… and {} more differences, cut to stay within GitHub's comment size; \
+                     `contentful-access drift --format json` lists them all.",
+                    report.differences.len() - i
+                );
+                break;
+            }
             let line = d
                 .line
                 .map(|l| format!(" ({}:{l})", cell(config_display)))
@@ -196,7 +209,11 @@ pub fn drift_markdown(report: &DriftReport, config_display: &str) -> String {
             "<details><summary>Unmanaged principals (live, not declared, left alone): {}</summary>\n",
             report.unmanaged.len()
         );
-        for u in &report.unmanaged {
+        for (i, u) in report.unmanaged.iter().enumerate() {
+            if out.len() > MARKDOWN_BUDGET {
+                let _ = writeln!(out, "- … and {} more", report.unmanaged.len() - i);
+                break;
+            }
             let _ = writeln!(out, "- {}", cell(&unmanaged_line(u)));
         }
         let _ = writeln!(out, "\n</details>");
@@ -208,7 +225,11 @@ pub fn drift_markdown(report: &DriftReport, config_display: &str) -> String {
             "<details><summary>Pending invitations: {}</summary>\n",
             report.pending.len()
         );
-        for p in &report.pending {
+        for (i, p) in report.pending.iter().enumerate() {
+            if out.len() > MARKDOWN_BUDGET {
+                let _ = writeln!(out, "- … and {} more", report.pending.len() - i);
+                break;
+            }
             let _ = writeln!(out, "- {}", cell(&pending_line(p)));
         }
         let _ = writeln!(out, "\n</details>");
@@ -288,7 +309,16 @@ pub fn audit_markdown(report: &AuditReport) -> String {
     out.push('\n');
     let _ = writeln!(out, "| Finding | Subject | What | Evidence |");
     let _ = writeln!(out, "|---|---|---|---|");
-    for f in &report.findings {
+    for (i, f) in report.findings.iter().enumerate() {
+        if out.len() > MARKDOWN_BUDGET {
+            let _ = writeln!(
+                out,
+                "\n… and {} more findings, cut to stay within GitHub's comment size; \
+                 `--format csv` or `--format json` lists them all.",
+                report.findings.len() - i
+            );
+            break;
+        }
         let evidence: Vec<String> = f.evidence.iter().map(|e| cell(e)).collect();
         let _ = writeln!(
             out,
@@ -341,4 +371,54 @@ pub fn explain_text(e: &Explanation) -> String {
         let _ = writeln!(out, "    file: {}", grants_line(&r.desired));
     }
     out
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use crate::report::drift::Difference;
+
+    #[test]
+    fn drift_markdown_of_a_huge_drift_stays_under_githubs_limit_and_says_what_it_cut() {
+        let d = Difference {
+            subject: "someone@example.com in space marketing".into(),
+            file_says: "[Editor, Translator]".into(),
+            contentful_has: "[Author]".into(),
+            changed_by: Some("admin@example.com".into()),
+            changed_at: None,
+            line: Some(12),
+            fix: "update_space_membership".into(),
+        };
+        let report = DriftReport {
+            organization: "o".into(),
+            config_path: "a.yaml".into(),
+            differences: vec![d; 5_000],
+            pending: vec![],
+            unmanaged: vec![],
+        };
+        let md = drift_markdown(&report, "a.yaml");
+        assert!(md.len() < 65_536, "{}", md.len());
+        let cut = md.lines().find(|l| l.starts_with("… and ")).unwrap();
+        let shown = md.lines().filter(|l| l.starts_with("| someone@")).count();
+        assert_eq!(
+            cut,
+            format!(
+                "… and {} more differences, cut to stay within GitHub's comment size; `contentful-access drift --format json` lists them all.",
+                5_000 - shown
+            )
+        );
+    }
+
+    #[test]
+    fn markdown_cells_cannot_break_the_table() {
+        assert_eq!(cell("a|b`c<d>\nx"), "a\\|b\\`c&lt;d&gt; x");
+    }
+
+    #[test]
+    fn csv_fields_with_commas_or_quotes_are_quoted() {
+        assert_eq!(csv_field("plain"), "plain");
+        assert_eq!(csv_field("a, b"), "\"a, b\"");
+        assert_eq!(csv_field("say \"hi\""), "\"say \"\"hi\"\"\"");
+    }
 }

@@ -93,6 +93,14 @@ fn live_grants(live: &LiveState) -> BTreeMap<(Email, String), Grants> {
                 .direct = Some(live.access_of(&sm.space_id, sm.admin, &sm.role_ids));
         }
     }
+    let mut tsms_of_team: BTreeMap<&str, Vec<&crate::model::LiveTeamSpaceMembership>> =
+        BTreeMap::new();
+    for tsm in live.team_space_memberships.values() {
+        tsms_of_team
+            .entry(tsm.team_id.as_str())
+            .or_default()
+            .push(tsm);
+    }
     for tm in live.team_memberships.values() {
         let Some(team) = live.teams.get(&tm.team_id) else {
             continue;
@@ -103,10 +111,10 @@ fn live_grants(live: &LiveState) -> BTreeMap<(Email, String), Grants> {
         else {
             continue;
         };
-        for tsm in live
-            .team_space_memberships
-            .values()
-            .filter(|t| t.team_id == tm.team_id)
+        for tsm in tsms_of_team
+            .get(tm.team_id.as_str())
+            .map(Vec::as_slice)
+            .unwrap_or_default()
         {
             out.entry((user.email.clone(), tsm.space_id.clone()))
                 .or_default()
