@@ -153,3 +153,22 @@ fn drift_of_missing_teams_and_grants() {
         .collect();
     snap("drift__missing_team_and_grants_text", &body);
 }
+
+#[test]
+fn drift_with_prune_reports_an_undeclared_team() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("access.yaml");
+    std::fs::write(
+        &file,
+        "version: 1\norganization: SmallOrg01\npolicy:\n  prune: true\n  max_removals: 50%\nspaces:\n  main: main1\nusers:\n  owner@small.example:\n    org_role: owner\n    spaces:\n      main: admin\n  ann@small.example:\n    org_role: admin\n  ben@small.example:\n  cid@small.example:\n  dee@small.example:\n  zed@small.example:\n",
+    )
+    .unwrap();
+    let (code, out, _) = run(&["drift", "-c", file.to_str().unwrap(), "--sandbox", SEED]);
+    assert_eq!(code, 2);
+    assert!(
+        out.contains(
+            "  team writers\n    the file says:  not declared (policy.prune: true)\n    Contentful has: exists (with 3 team or space memberships)\n    last changed by ann@small.example at 2026-09-09T09:09:09Z\n"
+        ),
+        "{out}"
+    );
+}

@@ -69,6 +69,7 @@ fn explain_a_space_lists_everyone_with_access() {
         "--format",
         "json",
     ]);
+    snap("explain__space_json", &json);
     let v: serde_json::Value = serde_json::from_str(&json).unwrap();
     let owner = v["rows"]
         .as_array()
