@@ -1,7 +1,11 @@
 //! The one integration-test binary: each module drives the real binary or the real HTTP client.
 
+mod audit;
 mod client;
 mod config;
+mod drift;
+mod explain;
+mod export;
 mod plan;
 mod sandbox;
 mod util;
