@@ -39,7 +39,19 @@ enum Command {
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(err) => {
+            // `--help` and `--version` succeed; every usage error exits 1, never clap's default 2,
+            // which CI reads as "changes pending" (plan --detailed-exitcode) or "drift found".
+            let _ = err.print();
+            return if err.use_stderr() {
+                commands::Exit::Error.into()
+            } else {
+                ExitCode::SUCCESS
+            };
+        }
+    };
     commands::init_logging(&cli.global);
     let result = match cli.command {
         Command::Validate(args) => commands::validate::run(&cli.global, args),
