@@ -26,6 +26,8 @@ enum Command {
     Schema(commands::schema::Args),
     /// Show what apply would change: read the access file and the live organization, and diff them.
     Plan(commands::plan::Args),
+    /// Apply the access file (or a saved plan) to the organization, with version-aware writes.
+    Apply(commands::apply::Args),
     /// Serve a Contentful-compatible sandbox API on 127.0.0.1 (no account needed).
     Sandbox(commands::sandbox::Args),
 }
@@ -37,6 +39,7 @@ fn main() -> ExitCode {
         Command::Validate(args) => commands::validate::run(&cli.global, args),
         Command::Schema(args) => commands::schema::run(&cli.global, args),
         Command::Plan(args) => commands::plan::run(&cli.global, args),
+        Command::Apply(args) => commands::apply::run(&cli.global, args),
         Command::Sandbox(args) => commands::sandbox::run(&cli.global, args),
     };
     match result {
