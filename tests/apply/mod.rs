@@ -5,6 +5,9 @@
 #![allow(clippy::unwrap_used)]
 
 mod cli;
+// The planner's fixture builders, compiled a second time here rather than made public from
+// the plan tests' module (another area's file).
+#[allow(clippy::duplicate_mod)]
 #[path = "../plan/fixtures.rs"]
 mod fixtures;
 mod library;
