@@ -474,9 +474,24 @@ async fn run_op(ctx: &Ctx<'_>, op: &Operation) -> Result<Done, OpFailure> {
         OpKind::UpdateTeam {
             team,
             name,
+            description_before,
             description_after,
-            ..
         } => {
+            // Team list items may come without `sys.version` (read as 0), so a team planned at
+            // version 0 is read once first: unchanged since the plan, its real version is used.
+            let mut version = team.version;
+            if version == 0 {
+                match c.get_team(org, &team.id).await {
+                    Ok(t) if &t.name == name && &t.description == description_after => {
+                        return Ok(Done::already(None));
+                    }
+                    Ok(t) if &t.name == name && &t.description == description_before => {
+                        version = t.meta.version;
+                    }
+                    Ok(t) => return Err(changed_during_apply(&t.meta, team.version)),
+                    Err(e) => return Err(failure(&e, Some(&team.id))),
+                }
+            }
             let path = format!("/organizations/{org}/teams/{}", team.id);
             let r = ctx
                 .write(
@@ -484,7 +499,7 @@ async fn run_op(ctx: &Ctx<'_>, op: &Operation) -> Result<Done, OpFailure> {
                     "PUT",
                     path,
                     meta_id,
-                    c.update_team(org, &team.id, team.version, name, description_after),
+                    c.update_team(org, &team.id, version, name, description_after),
                 )
                 .await;
             after_update(r, team, c.get_team(org, &team.id), |t| {

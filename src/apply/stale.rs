@@ -9,7 +9,7 @@ use futures::StreamExt;
 use serde::Serialize;
 
 use crate::contentful::{Client, ContentfulError};
-use crate::model::ObjectMeta;
+use crate::model::{LiveTeam, ObjectMeta};
 use crate::plan::{Cascade, ObjectKind, OpKind, Plan};
 
 /// One reason a saved plan is stale.
@@ -202,11 +202,17 @@ async fn read_meta(
     kind: ObjectKind,
     id: &str,
     parent: Option<&str>,
-) -> Result<Option<ObjectMeta>, ContentfulError> {
+) -> Result<Option<(ObjectMeta, Option<LiveTeam>)>, ContentfulError> {
     let parent = parent.unwrap_or_default();
     let r = match kind {
         ObjectKind::OrgMembership => client.get_org_membership(org, id).await.map(|m| m.meta),
-        ObjectKind::Team => client.get_team(org, id).await.map(|t| t.meta),
+        ObjectKind::Team => {
+            return match client.get_team(org, id).await {
+                Ok(t) => Ok(Some((t.meta.clone(), Some(t)))),
+                Err(e) if e.is_not_found() => Ok(None),
+                Err(e) => Err(e),
+            };
+        }
         ObjectKind::TeamMembership => client
             .get_team_membership(org, parent, id)
             .await
@@ -221,7 +227,7 @@ async fn read_meta(
             .map(|m| m.meta),
     };
     match r {
-        Ok(meta) => Ok(Some(meta)),
+        Ok(meta) => Ok(Some((meta, None))),
         Err(e) if e.is_not_found() => Ok(None),
         Err(e) => Err(e),
     }
@@ -255,6 +261,24 @@ pub async fn check_stale(
         });
     }
     let parents = parents(plan);
+    // What the plan saw of each team it updates or deletes: name, and description when known.
+    let mut teams_seen: BTreeMap<&str, (&str, Option<&str>)> = BTreeMap::new();
+    for op in &plan.operations {
+        match &op.kind {
+            OpKind::UpdateTeam {
+                team,
+                name,
+                description_before,
+                ..
+            } => {
+                teams_seen.insert(&team.id, (name, Some(description_before)));
+            }
+            OpKind::DeleteTeam { team, name, .. } => {
+                teams_seen.entry(&team.id).or_insert((name, None));
+            }
+            _ => {}
+        }
+    }
     let mut seen = BTreeSet::new();
     let touched: Vec<_> = plan
         .operations
@@ -280,7 +304,17 @@ pub async fn check_stale(
                 kind: t.kind,
                 id: t.id.clone(),
             }),
-            Some(m) if m.version != t.version => out.push(Staleness::ObjectChanged {
+            // A team planned at version 0 may come from a list view without `sys.version`:
+            // it is stale only when what the plan saw of it (name, description) changed.
+            Some((_, Some(team)))
+                if t.kind == ObjectKind::Team
+                    && t.version == 0
+                    && teams_seen
+                        .get(t.id.as_str())
+                        .is_some_and(|(name, description)| {
+                            team.name == *name && description.is_none_or(|d| d == team.description)
+                        }) => {}
+            Some((m, _)) if m.version != t.version => out.push(Staleness::ObjectChanged {
                 kind: t.kind,
                 id: t.id.clone(),
                 planned: t.version,

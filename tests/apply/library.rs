@@ -408,3 +408,76 @@ async fn failures_switched_on_mid_way_skip_dependents_and_the_next_run_converges
     assert!(plan_now(&c, &d).await.is_empty());
     server.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_team_listed_without_a_version_is_read_before_its_update_and_edits_are_not_overwritten() {
+    // Team list items may lack `sys.version` (read as 0): apply reads the team before the PUT.
+    let mut seed = demo_seed();
+    for t in &mut seed.teams {
+        t.sys.version = 0;
+    }
+    let start = |seed| async move {
+        Server::start(
+            seed,
+            SandboxOptions {
+                rate_limit_per_sec: 0,
+                ..SandboxOptions::default()
+            },
+        )
+        .await
+        .unwrap()
+    };
+    let mut d = desired();
+    d.teams.get_mut("editors").unwrap().description = "Editors of all content".into();
+
+    let server = start(seed.clone()).await;
+    let c = client(&server);
+    let p = plan_now(&c, &d).await;
+    assert!(p.operations.iter().any(|o| o.kind.name() == "update_team"));
+    let report = apply::apply(&c, &p, &ApplyOptions::default(), &mut NoObserver).await;
+    assert!(report.succeeded(), "{report:#?}");
+    assert!(plan_now(&c, &d).await.is_empty());
+    // What the plan saw of the team (its description) changed: the saved plan is now stale.
+    let stale = apply::check_stale(&c, &p, None, p.created_at, chrono::Duration::hours(1))
+        .await
+        .unwrap();
+    assert!(
+        stale.iter().any(|s| matches!(
+            s,
+            Staleness::ObjectChanged {
+                kind: ObjectKind::Team,
+                ..
+            }
+        )),
+        "{stale:#?}"
+    );
+    server.shutdown().await;
+
+    // Someone else rewrites the description between plan and apply: not overwritten.
+    let server = start(seed).await;
+    let c = client(&server);
+    let p = plan_now(&c, &d).await;
+    let live = read(&c, &d).await;
+    let editors = live.teams.values().find(|t| t.name == "editors").unwrap();
+    c.update_team(
+        &d.organization,
+        &editors.meta.id,
+        editors.meta.version,
+        "editors",
+        "Theirs",
+    )
+    .await
+    .unwrap();
+    let report = apply::apply(&c, &p, &ApplyOptions::default(), &mut NoObserver).await;
+    let failed: Vec<_> = report.failed().collect();
+    assert_eq!(failed.len(), 1, "{report:#?}");
+    assert_eq!(failed[0].kind, "update_team");
+    assert_eq!(
+        c.get_team(&d.organization, &editors.meta.id)
+            .await
+            .unwrap()
+            .description,
+        "Theirs"
+    );
+    server.shutdown().await;
+}

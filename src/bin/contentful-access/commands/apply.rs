@@ -128,8 +128,10 @@ fn run_config(global: &Global, args: &Args) -> anyhow::Result<Exit> {
             if plan.is_empty() {
                 return Ok(Exit::Ok);
             }
-            let mut observer = CliObserver::new(args.journal.as_deref(), plan.operations.len())?;
             if args.rehearse {
+                // A rehearsal writes only to its own sandbox: nothing goes to the journal, which
+                // records writes to the organization.
+                let mut observer = CliObserver::new(None, plan.operations.len())?;
                 let rehearsal =
                     apply::rehearse(&live, &desired, &plan, &options(args), &mut observer)
                         .await
@@ -157,6 +159,7 @@ fn run_config(global: &Global, args: &Args) -> anyhow::Result<Exit> {
             if !confirm(args.auto_approve, &plan)? {
                 return Ok(Exit::Error);
             }
+            let mut observer = CliObserver::new(args.journal.as_deref(), plan.operations.len())?;
             let report = apply::apply(&target.client, &plan, &options(args), &mut observer).await;
             observer.finish()?;
             finish(global, &report)
