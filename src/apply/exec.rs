@@ -62,6 +62,7 @@ pub async fn apply(
             org: &plan.organization,
             created: created.clone(),
             journal: tx,
+            names: &opts.user_names,
         };
         let mut running = futures::stream::iter(runnable.into_iter().map(|op| {
             let ctx = &ctx;
@@ -144,6 +145,7 @@ struct Ctx<'a> {
     org: &'a str,
     created: Created,
     journal: mpsc::UnboundedSender<JournalRecord>,
+    names: &'a BTreeMap<String, String>,
 }
 
 /// A finished operation.
@@ -187,8 +189,18 @@ fn plain_failure(message: String, object_id: Option<&str>) -> OpFailure {
 }
 
 /// The failure for an object someone else changed while this run was under way.
-fn changed_during_apply(meta: &ObjectMeta, planned: u64) -> OpFailure {
-    let by = meta.updated_by.as_deref().unwrap_or("an unknown user");
+fn changed_during_apply(
+    meta: &ObjectMeta,
+    planned: u64,
+    names: &BTreeMap<String, String>,
+) -> OpFailure {
+    let by = match meta.updated_by.as_deref() {
+        Some(id) => match names.get(id) {
+            Some(name) => format!("{name} ({id})"),
+            None => id.to_string(),
+        },
+        None => "an unknown user".to_string(),
+    };
     let at = meta
         .updated_at
         .map(|t| t.to_rfc3339())
@@ -327,6 +339,7 @@ async fn after_duplicate(
 /// What to do after a versioned update: on 409, re-read and accept only when the object already
 /// is as desired.
 async fn after_update<T>(
+    names: &BTreeMap<String, String>,
     result: Result<ObjectMeta, ContentfulError>,
     meta: &ObjectMeta,
     reread: impl Future<Output = Result<T, ContentfulError>>,
@@ -340,7 +353,7 @@ async fn after_update<T>(
                 if as_desired {
                     Ok(Done::already(None))
                 } else {
-                    Err(changed_during_apply(now, meta.version))
+                    Err(changed_during_apply(now, meta.version, names))
                 }
             }
             Err(e2) if e2.is_not_found() => Err(plain_failure(
@@ -424,6 +437,7 @@ async fn run_op(ctx: &Ctx<'_>, op: &Operation) -> Result<Done, OpFailure> {
                 )
                 .await;
             after_update(
+                ctx.names,
                 r,
                 membership,
                 c.get_org_membership(org, &membership.id),
@@ -488,7 +502,7 @@ async fn run_op(ctx: &Ctx<'_>, op: &Operation) -> Result<Done, OpFailure> {
                     Ok(t) if &t.name == name && &t.description == description_before => {
                         version = t.meta.version;
                     }
-                    Ok(t) => return Err(changed_during_apply(&t.meta, team.version)),
+                    Ok(t) => return Err(changed_during_apply(&t.meta, team.version, ctx.names)),
                     Err(e) => return Err(failure(&e, Some(&team.id))),
                 }
             }
@@ -502,7 +516,7 @@ async fn run_op(ctx: &Ctx<'_>, op: &Operation) -> Result<Done, OpFailure> {
                     c.update_team(org, &team.id, version, name, description_after),
                 )
                 .await;
-            after_update(r, team, c.get_team(org, &team.id), |t| {
+            after_update(ctx.names, r, team, c.get_team(org, &team.id), |t| {
                 (
                     &t.meta,
                     &t.name == name && &t.description == description_after,
@@ -628,6 +642,7 @@ async fn run_op(ctx: &Ctx<'_>, op: &Operation) -> Result<Done, OpFailure> {
                 )
                 .await;
             after_update(
+                ctx.names,
                 r,
                 tsm,
                 c.get_team_space_membership(space_id, &tsm.id),
@@ -708,12 +723,18 @@ async fn run_op(ctx: &Ctx<'_>, op: &Operation) -> Result<Done, OpFailure> {
                     c.update_space_membership(space_id, &sm.id, sm.version, admin, role_ids),
                 )
                 .await;
-            after_update(r, sm, c.get_space_membership(space_id, &sm.id), |m| {
-                (
-                    &m.meta,
-                    access_matches(m.admin, &m.role_ids, admin, role_ids),
-                )
-            })
+            after_update(
+                ctx.names,
+                r,
+                sm,
+                c.get_space_membership(space_id, &sm.id),
+                |m| {
+                    (
+                        &m.meta,
+                        access_matches(m.admin, &m.role_ids, admin, role_ids),
+                    )
+                },
+            )
             .await
         }
         OpKind::DeleteSpaceMembership {
@@ -767,7 +788,8 @@ mod tests {
         meta.updated_at = chrono::DateTime::parse_from_rfc3339("2026-11-23T08:00:00Z")
             .ok()
             .map(|t| t.with_timezone(&Utc));
-        let f = changed_during_apply(&meta, 5);
+        let names = [("user-42".to_string(), "carla@acme.example".to_string())].into();
+        let f = changed_during_apply(&meta, 5, &names);
         assert_eq!(f.status, Some(409));
         assert_eq!(f.object_id.as_deref(), Some("sm1"));
         assert!(

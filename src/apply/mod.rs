@@ -20,6 +20,8 @@ pub use rehearse::{Rehearsal, rehearse};
 pub use report::{ApplyReport, OpFailure, OpOutcome, OpStatus, describe, render_report};
 pub use stale::{Staleness, check_stale, describe_staleness};
 
+use std::collections::BTreeMap;
+
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
@@ -30,12 +32,30 @@ use crate::plan::{OpId, Plan};
 pub struct ApplyOptions {
     /// At most this many operations of one level run at the same time (at least 1).
     pub parallelism: usize,
+    /// Names (emails) of user ids, to say who changed an object during the apply; an id not
+    /// listed is shown as is.
+    pub user_names: BTreeMap<String, String>,
 }
 
 impl Default for ApplyOptions {
-    /// Four operations at a time.
+    /// Four operations at a time, no user names.
     fn default() -> Self {
-        ApplyOptions { parallelism: 4 }
+        ApplyOptions {
+            parallelism: 4,
+            user_names: BTreeMap::new(),
+        }
+    }
+}
+
+impl ApplyOptions {
+    /// Takes the emails of `live`'s users as the names of their ids.
+    pub fn with_users_of(mut self, live: &crate::model::LiveState) -> Self {
+        self.user_names = live
+            .users
+            .values()
+            .map(|u| (u.id.clone(), u.email.to_string()))
+            .collect();
+        self
     }
 }
 

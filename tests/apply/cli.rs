@@ -276,3 +276,28 @@ async fn a_saved_plan_whose_objects_changed_is_refused_with_nothing_written() {
     );
     server.shutdown().await;
 }
+
+#[test]
+fn a_plan_refused_by_a_guardrail_is_not_applied_even_with_auto_approve() {
+    let dir = tempfile::tempdir().unwrap();
+    let yaml = std::fs::read_to_string(root().join("examples/access.yaml"))
+        .unwrap()
+        .replace("max_removals: 10%", "max_removals: 0");
+    let file = dir.path().join("access.yaml");
+    std::fs::write(&file, yaml).unwrap();
+    let journal = temp_path(dir.path(), "journal.jsonl");
+    let out = run(&[
+        "apply",
+        "-c",
+        &file.display().to_string(),
+        "--sandbox",
+        "--auto-approve",
+        "--journal",
+        &journal,
+    ]);
+    assert_eq!(out.status.code(), Some(3), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    assert!(stdout.contains("max_removals"), "{stdout}");
+    assert!(!stdout.contains("Apply complete"));
+    assert!(!Path::new(&journal).exists(), "nothing may be written");
+}

@@ -216,16 +216,25 @@ async fn an_edit_by_someone_else_between_plan_and_apply_is_not_overwritten() {
     let d = desired();
     let p = plan_now(&c, &d).await;
     let (space, sm_id, planned) = bob_marketing(&p);
-    // Another admin edits Bob's marketing membership after the plan was made.
+    let before = read(&c, &d).await;
+    let carla = before
+        .users
+        .values()
+        .find(|u| u.email.to_string() == "carla.gomez@acme.example")
+        .unwrap()
+        .id
+        .clone();
+    // Carla edits Bob's marketing membership after the plan was made.
     server.with_world(|w| {
         assert!(w.bump_version(
             contentful_access::sandbox::ObjectKind::SpaceMembership,
             &sm_id,
-            "someone-else",
+            &carla,
             Utc::now()
         ))
     });
-    let report = apply::apply(&c, &p, &ApplyOptions::default(), &mut NoObserver).await;
+    let opts = ApplyOptions::default().with_users_of(&before);
+    let report = apply::apply(&c, &p, &opts, &mut NoObserver).await;
     let failed: Vec<_> = report.failed().collect();
     assert_eq!(failed.len(), 1, "{report:#?}");
     let OpStatus::Failed(f) = &failed[0].status else {
@@ -233,7 +242,9 @@ async fn an_edit_by_someone_else_between_plan_and_apply_is_not_overwritten() {
     };
     assert_eq!(f.object_id.as_deref(), Some(sm_id.as_str()));
     assert!(
-        f.message.contains("changed during apply by someone-else"),
+        f.message.contains(&format!(
+            "changed during apply by carla.gomez@acme.example ({carla}) at "
+        )),
         "{}",
         f.message
     );
@@ -350,7 +361,10 @@ async fn an_apply_cut_off_half_way_is_finished_by_the_next_one() {
     let d = desired();
     let p = plan_now(&c, &d).await;
     server.clear_journal();
-    let opts = ApplyOptions { parallelism: 1 };
+    let opts = ApplyOptions {
+        parallelism: 1,
+        ..ApplyOptions::default()
+    };
     // Drop the apply future as soon as two writes have reached the sandbox.
     let mut quiet = NoObserver;
     tokio::select! {

@@ -87,6 +87,7 @@ pub fn run(global: &Global, args: Args) -> anyhow::Result<Exit> {
 fn options(args: &Args) -> ApplyOptions {
     ApplyOptions {
         parallelism: usize::from(args.parallelism),
+        ..ApplyOptions::default()
     }
 }
 
@@ -160,7 +161,8 @@ fn run_config(global: &Global, args: &Args) -> anyhow::Result<Exit> {
                 return Ok(Exit::Error);
             }
             let mut observer = CliObserver::new(args.journal.as_deref(), plan.operations.len())?;
-            let report = apply::apply(&target.client, &plan, &options(args), &mut observer).await;
+            let opts = options(args).with_users_of(&live);
+            let report = apply::apply(&target.client, &plan, &opts, &mut observer).await;
             observer.finish()?;
             finish(global, &report)
         }
