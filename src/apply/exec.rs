@@ -792,10 +792,11 @@ mod tests {
         let f = changed_during_apply(&meta, 5, &names);
         assert_eq!(f.status, Some(409));
         assert_eq!(f.object_id.as_deref(), Some("sm1"));
-        assert!(
-            f.message
-                .contains("changed during apply by user-42 at 2026-11-23T08:00:00")
-        );
+        assert!(f.message.contains(
+            "changed during apply by carla@acme.example (user-42) at 2026-11-23T08:00:00"
+        ));
+        let f = changed_during_apply(&meta, 5, &BTreeMap::new());
+        assert!(f.message.contains("by user-42 at "));
         assert!(f.message.contains("now version 7, planned against 5"));
     }
 }
