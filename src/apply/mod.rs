@@ -1,4 +1,4 @@
-//! The only module that changes Contentful: executes a [`Plan`] level by level with
+//! The only module that changes Contentful: executes a [`Plan`](crate::plan::Plan) level by level with
 //! version-aware writes, and checks a saved plan for staleness before anything is written.
 //!
 //! [`apply`] runs the operations of one level concurrently (at most
@@ -25,7 +25,7 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-use crate::plan::{OpId, Plan};
+use crate::plan::OpId;
 
 /// How [`apply`] runs.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -143,9 +143,4 @@ pub enum ApplyError {
     /// The access file does not resolve against the organization.
     #[error(transparent)]
     Plan(#[from] crate::plan::PlanError),
-}
-
-/// The plan's operations in execution order (level by level), for callers that show them.
-pub fn execution_order(plan: &Plan) -> Vec<&OpId> {
-    plan.levels.iter().flatten().collect()
 }
