@@ -28,6 +28,10 @@ enum Command {
     Plan(commands::plan::Args),
     /// Serve a Contentful-compatible sandbox API on 127.0.0.1 (no account needed).
     Sandbox(commands::sandbox::Args),
+    /// Print a shell completion script (bash, zsh, fish, …) to stdout.
+    Completions(commands::completions::Args),
+    /// Print the manual page (roff) to stdout, or write one page per subcommand with --out-dir.
+    Man(commands::man::Args),
 }
 
 fn main() -> ExitCode {
@@ -38,6 +42,8 @@ fn main() -> ExitCode {
         Command::Schema(args) => commands::schema::run(&cli.global, args),
         Command::Plan(args) => commands::plan::run(&cli.global, args),
         Command::Sandbox(args) => commands::sandbox::run(&cli.global, args),
+        Command::Completions(args) => commands::completions::run(&cli.global, args),
+        Command::Man(args) => commands::man::run(&cli.global, args),
     };
     match result {
         Ok(code) => code.into(),

@@ -1,7 +1,9 @@
 //! One module per subcommand. Each turns its arguments into options and calls one library
 //! operation; printing happens here, never in the library.
 
+pub mod completions;
 pub mod connection;
+pub mod man;
 pub mod plan;
 pub mod sandbox;
 pub mod schema;

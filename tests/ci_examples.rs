@@ -1,0 +1,683 @@
+//! The CI examples under `examples/ci/` are checked against the real binary: every workflow parses
+//! as YAML, every `contentful-access` invocation in a script names a subcommand that exists and
+//! flags (and enum values) its `--help` lists; the workflows keep the properties the walk-through
+//! promises (plan comment marker, one apply at a time, nightly drift failing the job). Also here:
+//! GitHub annotations for config errors appear only under GitHub Actions, per command that loads
+//! the access file, and the `completions` / `man` subcommands.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use serde_json::Value;
+
+use crate::util::root;
+
+const BIN: &str = env!("CARGO_BIN_EXE_contentful-access");
+
+/// The example workflows, by path relative to the project root.
+const GITHUB: [&str; 3] = [
+    "examples/ci/github/plan.yml",
+    "examples/ci/github/apply.yml",
+    "examples/ci/github/drift.yml",
+];
+const GITLAB: &str = "examples/ci/gitlab/.gitlab-ci.yml";
+
+fn read(rel: &str) -> String {
+    std::fs::read_to_string(root().join(rel)).unwrap_or_else(|e| panic!("cannot read {rel}: {e}"))
+}
+
+fn parse(text: &str) -> Result<Value, String> {
+    serde_saphyr::from_str::<Value>(text).map_err(|e| e.to_string())
+}
+
+/// Runs the binary in the project root with the variables it reads under control.
+fn cli(args: &[&str], envs: &[(&str, &str)]) -> Output {
+    let mut cmd = Command::new(BIN);
+    cmd.current_dir(root())
+        .args(args)
+        .env_remove("GITHUB_ACTIONS")
+        .env_remove("CONTENTFUL_ACCESS_CONFIG")
+        .env_remove("CONTENTFUL_MANAGEMENT_TOKEN")
+        .env_remove("COLUMNS")
+        .env("NO_COLOR", "1");
+    for (k, v) in envs {
+        cmd.env(k, v);
+    }
+    cmd.output().expect("the binary runs")
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+// ---------------------------------------------------------------------------------------------
+// Finding the invocations in the scripts of a workflow.
+
+/// The shell scripts of a workflow: the strings under `run` (GitHub) and `script`,
+/// `before_script`, `after_script` (GitLab). Inputs of actions (`with:`) are not shell.
+fn scripts(value: &Value) -> Vec<String> {
+    fn walk(value: &Value, in_script: bool, out: &mut Vec<String>) {
+        match value {
+            Value::String(s) if in_script => out.push(s.clone()),
+            Value::Array(items) => items.iter().for_each(|v| walk(v, in_script, out)),
+            Value::Object(map) => {
+                for (key, v) in map {
+                    if key == "with" {
+                        continue;
+                    }
+                    let script_key = matches!(
+                        key.as_str(),
+                        "run" | "script" | "before_script" | "after_script"
+                    );
+                    walk(v, in_script || script_key, out);
+                }
+            }
+            _ => {}
+        }
+    }
+    let mut out = Vec::new();
+    walk(value, false, &mut out);
+    out
+}
+
+#[derive(Debug, Clone, PartialEq)]
+enum Token {
+    Word(String),
+    /// A shell operator or redirection: `;`, `&&`, `|`, `>`, `(`, newline, …
+    Op,
+}
+
+/// Splits a shell script into words and operators: enough shell for CI scripts (quotes,
+/// comments, line continuations, `$(…)`), not a full parser.
+fn shell_tokens(script: &str) -> Vec<Token> {
+    let mut tokens = Vec::new();
+    let mut word = String::new();
+    let mut in_word = false;
+    let mut chars = script.chars().peekable();
+    let flush = |word: &mut String, in_word: &mut bool, tokens: &mut Vec<Token>| {
+        if *in_word {
+            tokens.push(Token::Word(std::mem::take(word)));
+            *in_word = false;
+        }
+    };
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' if chars.peek() == Some(&'\n') => {
+                chars.next();
+            }
+            '\\' => {
+                if let Some(n) = chars.next() {
+                    word.push(n);
+                    in_word = true;
+                }
+            }
+            '\'' | '"' => {
+                in_word = true;
+                for q in chars.by_ref() {
+                    if q == c {
+                        break;
+                    }
+                    word.push(q);
+                }
+            }
+            '#' if !in_word => {
+                for n in chars.by_ref() {
+                    if n == '\n' {
+                        break;
+                    }
+                }
+                tokens.push(Token::Op);
+            }
+            '$' if chars.peek() == Some(&'(') => {
+                chars.next();
+                flush(&mut word, &mut in_word, &mut tokens);
+                tokens.push(Token::Op);
+            }
+            ';' | '|' | '&' | '>' | '<' | '(' | ')' | '\n' => {
+                flush(&mut word, &mut in_word, &mut tokens);
+                tokens.push(Token::Op);
+            }
+            c if c.is_whitespace() => flush(&mut word, &mut in_word, &mut tokens),
+            c => {
+                word.push(c);
+                in_word = true;
+            }
+        }
+    }
+    flush(&mut word, &mut in_word, &mut tokens);
+    tokens
+}
+
+/// Every `contentful-access …` command in a script, as its arguments (up to the first operator
+/// or redirection). A command is a word at the start of a simple command, after any `VAR=value`
+/// assignments and keywords like `then`.
+fn invocations_in(script: &str) -> Vec<Vec<String>> {
+    let tokens = shell_tokens(script);
+    let mut found = Vec::new();
+    let mut at_start = true;
+    let mut i = 0;
+    while i < tokens.len() {
+        match &tokens[i] {
+            Token::Op => at_start = true,
+            Token::Word(w) if at_start => {
+                let keyword = matches!(
+                    w.as_str(),
+                    "then" | "do" | "else" | "elif" | "if" | "while" | "until" | "!" | "time"
+                );
+                let assignment = w.contains('=') && !w.starts_with('-');
+                if w == "contentful-access" {
+                    let mut args = Vec::new();
+                    i += 1;
+                    while let Some(Token::Word(arg)) = tokens.get(i) {
+                        args.push(arg.clone());
+                        i += 1;
+                    }
+                    found.push(args);
+                    at_start = false;
+                    continue;
+                }
+                at_start = keyword || assignment;
+            }
+            Token::Word(_) => {}
+        }
+        i += 1;
+    }
+    found
+}
+
+fn invocations(workflow: &Value) -> Vec<Vec<String>> {
+    scripts(workflow)
+        .iter()
+        .flat_map(|s| invocations_in(s))
+        .collect()
+}
+
+// ---------------------------------------------------------------------------------------------
+// Checking an invocation against `--help`.
+
+/// `--help` of the binary (empty path) or of one subcommand, cached; `Err` when it fails.
+struct Helps(HashMap<String, Result<String, String>>);
+
+impl Helps {
+    fn new() -> Self {
+        Helps(HashMap::new())
+    }
+
+    fn get(&mut self, subcommand: Option<&str>) -> Result<String, String> {
+        let key = subcommand.unwrap_or("").to_string();
+        self.0
+            .entry(key)
+            .or_insert_with(|| {
+                let mut args: Vec<&str> = subcommand.into_iter().collect();
+                args.push("--help");
+                let out = cli(&args, &[]);
+                if out.status.success() {
+                    Ok(text(&out.stdout))
+                } else {
+                    Err(text(&out.stderr))
+                }
+            })
+            .clone()
+    }
+}
+
+/// Whether `help` lists `flag` as an option (`  -c, --config <FILE>`), not just as a substring
+/// of a longer flag.
+fn lists_flag(help: &str, flag: &str) -> bool {
+    help.match_indices(flag).any(|(at, _)| {
+        let before = help[..at].chars().next_back();
+        let after = help[at + flag.len()..].chars().next();
+        before.is_none_or(|c| c.is_whitespace() || c == '[')
+            && after.is_none_or(|c| !(c.is_alphanumeric() || c == '-' || c == '_'))
+    })
+}
+
+/// The possible values `--help` documents for `flag`, if it has any.
+fn possible_values(help: &str, flag: &str) -> Vec<String> {
+    let lines: Vec<&str> = help.lines().collect();
+    let is_option_line = |l: &str| {
+        let t = l.trim_start();
+        t.starts_with("--")
+            || (t.len() >= 3
+                && t.starts_with('-')
+                && t.as_bytes()[1].is_ascii_alphanumeric()
+                && matches!(t.as_bytes()[2], b',' | b' '))
+    };
+    let Some(start) = lines
+        .iter()
+        .position(|l| is_option_line(l) && lists_flag(l, flag))
+    else {
+        return Vec::new();
+    };
+    let mut values = Vec::new();
+    for line in lines[start + 1..].iter().take_while(|l| !is_option_line(l)) {
+        let t = line.trim();
+        if let Some(rest) = t.strip_prefix("- ") {
+            if let Some((value, _)) = rest.split_once(':') {
+                values.push(value.trim().to_string());
+            }
+        } else if let Some(rest) = t.strip_prefix("[possible values: ") {
+            values.extend(
+                rest.trim_end_matches(']')
+                    .split(',')
+                    .map(|v| v.trim().to_string()),
+            );
+        }
+    }
+    values
+}
+
+/// Checks one invocation: the subcommand exists, every flag is listed by its `--help`, and a
+/// flag with documented possible values gets one of them.
+fn check_invocation(helps: &mut Helps, args: &[String]) -> Result<(), String> {
+    let shown = format!("contentful-access {}", args.join(" "));
+    let first_positional = args.iter().position(|a| !a.starts_with('-'));
+    let Some(sub_at) = first_positional else {
+        return Err(format!("`{shown}`: no subcommand"));
+    };
+    let subcommand = args[sub_at].as_str();
+    let top = helps.get(None)?;
+    let sub = helps
+        .get(Some(subcommand))
+        .map_err(|e| format!("`{shown}`: unknown subcommand `{subcommand}`: {e}"))?;
+    for (i, arg) in args.iter().enumerate() {
+        if !arg.starts_with('-') || arg == "-" {
+            continue;
+        }
+        if arg == "--" {
+            break;
+        }
+        let (flag, inline_value) = match arg.split_once('=') {
+            Some((f, v)) => (f, Some(v.to_string())),
+            None => (arg.as_str(), None),
+        };
+        let help = if i < sub_at { &top } else { &sub };
+        if !lists_flag(help, flag) {
+            return Err(format!(
+                "`{shown}`: `{subcommand} --help` does not list the flag `{flag}`"
+            ));
+        }
+        let value =
+            inline_value.or_else(|| args.get(i + 1).filter(|v| !v.starts_with('-')).cloned());
+        let allowed = possible_values(help, flag);
+        if let Some(value) = value
+            && !allowed.is_empty()
+            && !allowed.contains(&value)
+        {
+            return Err(format!(
+                "`{shown}`: `{flag} {value}` is not one of {}",
+                allowed.join(", ")
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Checks every invocation of a workflow; returns the subcommands it calls.
+fn check_workflow(helps: &mut Helps, workflow: &Value) -> Result<Vec<String>, String> {
+    let calls = invocations(workflow);
+    let mut subcommands = Vec::new();
+    for args in &calls {
+        check_invocation(helps, args)?;
+        if let Some(sub) = args.iter().find(|a| !a.starts_with('-')) {
+            subcommands.push(sub.clone());
+        }
+    }
+    Ok(subcommands)
+}
+
+#[test]
+fn the_shell_reader_finds_commands_and_only_commands() {
+    let script = "set -e\n\
+        # contentful-access plan in a comment is not a call\n\
+        code=0\n\
+        contentful-access plan -c access.yaml --format markdown \\\n  --out plan.json > plan.md || code=$?\n\
+        echo \"contentful-access apply is text\" | tee x\n\
+        if [ \"$code\" -eq 2 ]; then contentful-access apply plan.json --auto-approve; fi\n\
+        cargo install --locked contentful-access\n\
+        out=$(contentful-access --color never drift -c 'my file.yaml')\n\
+        CONTENTFUL_ACCESS_CONFIG=a.yaml contentful-access validate";
+    let found = invocations_in(script);
+    let as_strs: Vec<Vec<&str>> = found
+        .iter()
+        .map(|a| a.iter().map(String::as_str).collect())
+        .collect();
+    assert_eq!(
+        as_strs,
+        vec![
+            vec![
+                "plan",
+                "-c",
+                "access.yaml",
+                "--format",
+                "markdown",
+                "--out",
+                "plan.json"
+            ],
+            vec!["apply", "plan.json", "--auto-approve"],
+            vec!["--color", "never", "drift", "-c", "my file.yaml"],
+            vec!["validate"],
+        ]
+    );
+}
+
+#[test]
+fn workflows_parse_and_call_only_subcommands_and_flags_that_exist() {
+    let mut helps = Helps::new();
+    let expected: [(&str, &[&str]); 4] = [
+        (GITHUB[0], &["validate", "plan"]),
+        (GITHUB[1], &["plan", "apply"]),
+        (GITHUB[2], &["drift"]),
+        (GITLAB, &["validate", "plan", "plan", "apply", "drift"]),
+    ];
+    for (path, subcommands) in expected {
+        let workflow = parse(&read(path)).unwrap_or_else(|e| panic!("{path} is not YAML: {e}"));
+        let called =
+            check_workflow(&mut helps, &workflow).unwrap_or_else(|e| panic!("{path}: {e}"));
+        assert_eq!(called, subcommands, "{path} calls these subcommands");
+    }
+}
+
+#[test]
+fn a_broken_copy_of_a_workflow_is_rejected() {
+    let mut helps = Helps::new();
+    let original = read(GITHUB[0]);
+    assert!(check_workflow(&mut helps, &parse(&original).expect("YAML")).is_ok());
+    let broken = [
+        (
+            "--detailed-exitcode",
+            "--detailed-exit-code",
+            "--detailed-exit-code",
+        ),
+        (
+            "--format markdown",
+            "--format md",
+            "`--format md` is not one of",
+        ),
+        ("--format markdown", "--formats markdown", "--formats"),
+        (
+            "contentful-access plan -c",
+            "contentful-access plna -c",
+            "unknown subcommand `plna`",
+        ),
+        ("plan -c access.yaml", "plan -C access.yaml", "`-C`"),
+    ];
+    for (from, to, complaint) in broken {
+        assert!(original.contains(from), "the example uses {from}");
+        let copy = original.replacen(from, to, 1);
+        let err = check_workflow(&mut helps, &parse(&copy).expect("YAML"))
+            .expect_err(&format!("a copy with `{to}` must be rejected"));
+        assert!(err.contains(complaint), "{err}");
+    }
+    // Broken YAML is rejected too.
+    assert!(parse(&original.replacen("jobs:", "jobs: [", 1)).is_err());
+}
+
+#[test]
+fn drift_and_apply_examples_use_their_documented_flags() {
+    // The same check for the other two workflows, through a deliberately wrong flag each.
+    let mut helps = Helps::new();
+    for (path, from, to, flag) in [
+        (GITHUB[1], "--auto-approve", "--yes", "--yes"),
+        (GITHUB[1], "--journal", "--log", "--log"),
+        (GITHUB[2], "drift -c", "drift --file", "--file"),
+        (GITLAB, "--journal", "--journal-file", "--journal-file"),
+    ] {
+        let text = read(path);
+        assert!(text.contains(from), "{path} uses {from}");
+        let copy = text.replacen(from, to, 1);
+        let err = check_workflow(&mut helps, &parse(&copy).expect("YAML"))
+            .expect_err(&format!("{path} with `{to}` must be rejected"));
+        assert!(
+            err.contains(&format!("does not list the flag `{flag}`")),
+            "{err}"
+        );
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// What the workflows promise.
+
+fn get<'a>(value: &'a Value, path: &[&str]) -> &'a Value {
+    path.iter().fold(value, |v, key| &v[*key])
+}
+
+/// The first line `plan --format markdown` prints for the demo org.
+fn markdown_marker_line() -> String {
+    let out = cli(
+        &[
+            "plan",
+            "-c",
+            "examples/access.yaml",
+            "--sandbox",
+            "--format",
+            "markdown",
+        ],
+        &[],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    text(&out.stdout).lines().next().unwrap_or("").to_string()
+}
+
+#[test]
+fn plan_comments_are_found_by_the_marker_the_tool_prints() {
+    let first_line = markdown_marker_line();
+    let marker = "<!-- contentful-access:plan";
+    assert!(first_line.starts_with(marker), "{first_line}");
+    // Each workflow finds its earlier comment by a body that starts with the marker.
+    for (path, search) in [
+        (GITHUB[0], format!("const marker = '{marker}';\n")),
+        (GITHUB[0], "c.body.startsWith(marker)".to_string()),
+        (GITLAB, format!("select(.body | startswith(\"{marker}\"))")),
+    ] {
+        assert!(
+            read(path).contains(&search),
+            "{path} searches with {search}"
+        );
+    }
+    let plan = parse(&read(GITHUB[0])).expect("YAML");
+    assert!(get(&plan, &["on", "pull_request"]).is_object());
+    assert_eq!(get(&plan, &["permissions", "pull-requests"]), "write");
+    let steps = get(&plan, &["jobs", "plan", "steps"])
+        .as_array()
+        .expect("steps");
+    assert!(steps.iter().any(|s| {
+        s["uses"]
+            .as_str()
+            .is_some_and(|u| u.starts_with("actions/upload-artifact"))
+            && s["with"]["path"]
+                .as_str()
+                .is_some_and(|p| p.contains("plan.json"))
+    }));
+    assert_eq!(
+        get(
+            &plan,
+            &["jobs", "plan", "env", "CONTENTFUL_MANAGEMENT_TOKEN"]
+        ),
+        "${{ secrets.CONTENTFUL_MANAGEMENT_TOKEN }}"
+    );
+}
+
+#[test]
+fn two_applies_never_overlap() {
+    let apply = parse(&read(GITHUB[1])).expect("YAML");
+    assert_eq!(get(&apply, &["on", "push", "branches"])[0], "main");
+    assert_eq!(
+        get(&apply, &["concurrency", "group"]),
+        "contentful-access-apply"
+    );
+    assert_eq!(get(&apply, &["concurrency", "cancel-in-progress"]), false);
+    let steps = get(&apply, &["jobs", "apply", "steps"])
+        .as_array()
+        .expect("steps");
+    assert!(steps.iter().any(|s| {
+        s["uses"]
+            .as_str()
+            .is_some_and(|u| u.starts_with("actions/upload-artifact"))
+            && s["with"]["path"]
+                .as_str()
+                .is_some_and(|p| p.contains("journal.jsonl"))
+            && s["if"] == "always()"
+    }));
+
+    let gitlab = parse(&read(GITLAB)).expect("YAML");
+    assert_eq!(
+        get(&gitlab, &["apply", "resource_group"]),
+        "contentful-access-apply"
+    );
+    assert!(
+        get(&gitlab, &["apply", "artifacts", "paths"])
+            .as_array()
+            .is_some_and(|p| p.iter().any(|p| p == "journal.jsonl"))
+    );
+}
+
+#[test]
+fn drift_runs_nightly_and_fails_the_job() {
+    let drift = parse(&read(GITHUB[2])).expect("YAML");
+    let cron = get(&drift, &["on", "schedule"])[0]["cron"]
+        .as_str()
+        .expect("a cron schedule");
+    assert_eq!(cron.split_whitespace().count(), 5, "{cron}");
+    assert_eq!(
+        &cron.split_whitespace().collect::<Vec<_>>()[2..],
+        ["*", "*", "*"]
+    );
+    assert!(get(&drift, &["on"]).get("workflow_dispatch").is_some());
+    let run = scripts(&drift).join("\n");
+    assert!(run.contains(">> \"$GITHUB_STEP_SUMMARY\""), "{run}");
+    assert!(
+        run.contains("exit \"$code\""),
+        "the drift exit code fails the job"
+    );
+
+    let gitlab = parse(&read(GITLAB)).expect("YAML");
+    assert_eq!(
+        get(&gitlab, &["drift", "rules"])[0]["if"],
+        "$CI_PIPELINE_SOURCE == \"schedule\""
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// GitHub annotations, per command that loads the access file.
+
+/// An access file whose role name does not exist in a space (found only when planning), and a
+/// file that is invalid on its own.
+fn broken_files(dir: &Path) -> (PathBuf, PathBuf) {
+    let typo = dir.join("typo.yaml");
+    let example = read("examples/access.yaml");
+    assert!(example.contains("blog: [Editor]"));
+    std::fs::write(
+        &typo,
+        example.replacen("blog: [Editor]", "blog: [Editr]", 1),
+    )
+    .expect("write");
+    let invalid = dir.join("invalid.yaml");
+    std::fs::write(
+        &invalid,
+        "version: 2\norganization: 2AcmeDemoOrgSandbox001\n",
+    )
+    .expect("write");
+    (typo, invalid)
+}
+
+#[test]
+fn plan_annotates_config_errors_only_under_github_actions() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let (typo, invalid) = broken_files(dir.path());
+    let typo = typo.to_str().expect("utf-8 path");
+    let invalid = invalid.to_str().expect("utf-8 path");
+
+    let args = ["plan", "-c", typo, "--sandbox", "--format", "markdown"];
+    let out = cli(&args, &[("GITHUB_ACTIONS", "true")]);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        text(&out.stdout),
+        format!(
+            "::error file={typo},line=32,col=7::role \"Editr\" does not exist in space blog (9w3kd0x1mzq4) (did you mean \"Editor\"?)\n"
+        )
+    );
+    assert!(text(&out.stderr).contains(&format!("--> {typo}:32:7")));
+    for env in [&[][..], &[("GITHUB_ACTIONS", "false")][..]] {
+        let out = cli(&args, env);
+        assert_eq!(out.status.code(), Some(1));
+        assert_eq!(
+            text(&out.stdout),
+            "",
+            "no annotations outside GitHub Actions"
+        );
+        assert!(text(&out.stderr).contains("did you mean \"Editor\"?"));
+    }
+
+    let args = ["plan", "-c", invalid, "--sandbox"];
+    let out = cli(&args, &[("GITHUB_ACTIONS", "true")]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stdout).starts_with(&format!("::error file={invalid},line=1,col=10::")),
+        "{}",
+        text(&out.stdout)
+    );
+    assert_eq!(text(&cli(&args, &[]).stdout), "");
+}
+
+// ---------------------------------------------------------------------------------------------
+// completions and man.
+
+#[test]
+fn completions_cover_every_subcommand_in_each_shell() {
+    let top = text(&cli(&["--help"], &[]).stdout);
+    let subcommands: Vec<&str> = top
+        .lines()
+        .skip_while(|l| !l.starts_with("Commands:"))
+        .skip(1)
+        .take_while(|l| l.starts_with("  "))
+        .filter(|l| !l.starts_with("   "))
+        .filter_map(|l| l.split_whitespace().next())
+        .filter(|s| *s != "help")
+        .collect();
+    assert!(subcommands.contains(&"plan") && subcommands.contains(&"completions"));
+    for shell in ["bash", "zsh", "fish"] {
+        let out = cli(&["completions", shell], &[]);
+        assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+        let script = text(&out.stdout);
+        for sub in &subcommands {
+            assert!(script.contains(sub), "{shell} completions miss {sub}");
+        }
+        assert!(
+            script.contains("detailed-exitcode"),
+            "{shell}: plan's flags"
+        );
+    }
+    assert!(text(&cli(&["completions", "bash"], &[]).stdout).contains("complete -F"));
+    assert!(
+        text(&cli(&["completions", "zsh"], &[]).stdout).starts_with("#compdef contentful-access")
+    );
+    let out = cli(&["completions", "tcsh"], &[]);
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "an unknown shell is a usage error"
+    );
+}
+
+#[test]
+fn man_prints_a_roff_page_and_writes_one_per_subcommand() {
+    let out = cli(&["man"], &[]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let page = text(&out.stdout);
+    assert!(page.contains(".TH contentful-access 1"), "{page}");
+    assert!(page.contains(".SH SYNOPSIS") && page.contains(".SH SUBCOMMANDS"));
+    assert!(page.contains("contentful\\-access\\-plan(1)"), "{page}");
+
+    let dir = tempfile::tempdir().expect("temp dir");
+    let out_dir = dir.path().join("man1");
+    let out = cli(&["man", "--out-dir", out_dir.to_str().expect("utf-8")], &[]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let plan =
+        std::fs::read_to_string(out_dir.join("contentful-access-plan.1")).expect("plan page");
+    assert!(plan.contains(".TH contentful-access-plan 1"), "{plan}");
+    assert!(plan.contains("\\-\\-detailed\\-exitcode"), "{plan}");
+    assert!(out_dir.join("contentful-access.1").exists());
+    assert_eq!(text(&out.stdout), "", "nothing printed with --out-dir");
+}
