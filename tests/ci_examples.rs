@@ -681,3 +681,149 @@ fn man_prints_a_roff_page_and_writes_one_per_subcommand() {
     assert!(out_dir.join("contentful-access.1").exists());
     assert_eq!(text(&out.stdout), "", "nothing printed with --out-dir");
 }
+
+// ---------------------------------------------------------------------------------------------
+// Running the workflow steps themselves, with the sandbox standing in for Contentful.
+
+/// The `run` script of the step with this `id` (or `name`) in a GitHub workflow.
+fn github_step(path: &str, job: &str, step: &str) -> String {
+    let workflow = parse(&read(path)).expect("YAML");
+    let steps = get(&workflow, &["jobs", job, "steps"])
+        .as_array()
+        .expect("steps")
+        .clone();
+    steps
+        .iter()
+        .find(|s| s["id"] == step || s["name"] == step)
+        .and_then(|s| s["run"].as_str())
+        .unwrap_or_else(|| panic!("{path}: no step {step} with a run script"))
+        .to_string()
+}
+
+/// A directory laid out like a CI checkout: `access.yaml` (the given text) and a `bin/` whose
+/// `contentful-access` is the real binary with `--sandbox` added to the commands that talk to an
+/// organization, so a workflow's script runs unchanged against the built-in demo org.
+struct Checkout {
+    dir: tempfile::TempDir,
+}
+
+impl Checkout {
+    fn new(access_yaml: &str) -> Self {
+        let dir = tempfile::tempdir().expect("temp dir");
+        std::fs::write(dir.path().join("access.yaml"), access_yaml).expect("write");
+        let bin = dir.path().join("bin");
+        std::fs::create_dir(&bin).expect("mkdir");
+        let shim = bin.join("contentful-access");
+        std::fs::write(
+            &shim,
+            format!(
+                "#!/bin/sh\nsub=\"$1\"; shift\ncase \"$sub\" in\n  plan|apply|drift) exec '{BIN}' \"$sub\" \"$@\" --sandbox ;;\n  *) exec '{BIN}' \"$sub\" \"$@\" ;;\nesac\n"
+            ),
+        )
+        .expect("write shim");
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(&shim, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+        }
+        Checkout { dir }
+    }
+
+    fn path(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+
+    fn read(&self, name: &str) -> String {
+        std::fs::read_to_string(self.path(name)).unwrap_or_default()
+    }
+
+    /// Runs a script the way GitHub Actions runs `run:` (`bash -e`), with GitHub's files.
+    fn run_github(&self, script: &str) -> Output {
+        let path = format!(
+            "{}:{}",
+            self.path("bin").display(),
+            std::env::var("PATH").unwrap_or_default()
+        );
+        Command::new("bash")
+            .arg("-e")
+            .arg("-c")
+            .arg(script)
+            .current_dir(self.dir.path())
+            .env("PATH", path)
+            .env("GITHUB_ACTIONS", "true")
+            .env("GITHUB_OUTPUT", self.path("github_output"))
+            .env("GITHUB_STEP_SUMMARY", self.path("step_summary"))
+            .env("NO_COLOR", "1")
+            .env_remove("CONTENTFUL_ACCESS_CONFIG")
+            .env_remove("CONTENTFUL_MANAGEMENT_TOKEN")
+            .output()
+            .expect("bash runs")
+    }
+}
+
+#[test]
+fn the_github_plan_step_saves_the_plan_and_its_exit_code() {
+    let script = github_step(GITHUB[0], "plan", "plan");
+    let checkout = Checkout::new(&read("examples/access.yaml"));
+    let out = checkout.run_github(&script);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(checkout.read("github_output"), "exitcode=2\n");
+    assert!(
+        checkout
+            .read("plan.md")
+            .starts_with("<!-- contentful-access:plan org=")
+    );
+    let plan: Value = serde_json::from_str(&checkout.read("plan.json")).expect("plan.json");
+    assert_eq!(plan["format_version"], 1);
+    assert_eq!(
+        text(&out.stdout),
+        "",
+        "nothing but annotations goes to the log"
+    );
+}
+
+#[test]
+fn the_github_plan_step_surfaces_annotations_when_the_plan_fails() {
+    let typo = read("examples/access.yaml").replacen("blog: [Editor]", "blog: [Editr]", 1);
+    let checkout = Checkout::new(&typo);
+    let out = checkout.run_github(&github_step(GITHUB[0], "plan", "plan"));
+    assert!(
+        out.status.success(),
+        "the step records the code, a later step fails"
+    );
+    assert_eq!(checkout.read("github_output"), "exitcode=1\n");
+    assert_eq!(
+        text(&out.stdout),
+        "::error file=access.yaml,line=32,col=7::role \"Editr\" does not exist in space blog (9w3kd0x1mzq4) (did you mean \"Editor\"?)\n",
+        "the annotation reaches the log, where GitHub reads it"
+    );
+    assert_eq!(
+        checkout.read("plan.md"),
+        "",
+        "the comment step then posts the failure note"
+    );
+}
+
+#[test]
+fn the_github_apply_plan_step_writes_the_job_summary() {
+    let checkout = Checkout::new(&read("examples/access.yaml"));
+    let out = checkout.run_github(&github_step(GITHUB[1], "apply", "plan"));
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(checkout.read("github_output"), "exitcode=2\n");
+    let summary = checkout.read("step_summary");
+    assert!(
+        summary.starts_with("<!-- contentful-access:plan"),
+        "{summary}"
+    );
+    assert!(
+        summary.contains("2 to add, 2 to change, 1 to remove"),
+        "{summary}"
+    );
+
+    // A refused plan stops the job before apply.
+    let refusing = read("examples/access.yaml").replacen("max_removals: 10%", "max_removals: 0", 1);
+    let checkout = Checkout::new(&refusing);
+    let out = checkout.run_github(&github_step(GITHUB[1], "apply", "plan"));
+    assert_eq!(out.status.code(), Some(3), "{}", text(&out.stderr));
+    assert_eq!(checkout.read("github_output"), "exitcode=3\n");
+}
