@@ -827,3 +827,118 @@ fn the_github_apply_plan_step_writes_the_job_summary() {
     assert_eq!(out.status.code(), Some(3), "{}", text(&out.stderr));
     assert_eq!(checkout.read("github_output"), "exitcode=3\n");
 }
+
+/// Runs the `actions/github-script` step of plan.yml under node with a recording stand-in for
+/// GitHub's REST client, in a directory holding `plan_md` as `plan.md` (or none), with these
+/// earlier comments on the pull request. Returns the calls it made as `(kind, id, body)`.
+/// `None` when node is not installed.
+fn run_comment_script(plan_md: Option<&str>, earlier: Value) -> Option<Vec<(String, u64, String)>> {
+    if Command::new("node").arg("--version").output().is_err() {
+        eprintln!("node is not installed: the comment script is not exercised");
+        return None;
+    }
+    let workflow = parse(&read(GITHUB[0])).expect("YAML");
+    let script = get(&workflow, &["jobs", "plan", "steps"])
+        .as_array()
+        .expect("steps")
+        .iter()
+        .find(|s| {
+            s["uses"]
+                .as_str()
+                .is_some_and(|u| u.starts_with("actions/github-script"))
+        })
+        .and_then(|s| s["with"]["script"].as_str())
+        .expect("a github-script step")
+        .to_string();
+    let dir = tempfile::tempdir().expect("temp dir");
+    if let Some(md) = plan_md {
+        std::fs::write(dir.path().join("plan.md"), md).expect("write");
+    }
+    std::fs::write(dir.path().join("script.js"), script).expect("write");
+    let harness = r#"
+const fs = require('fs');
+const earlier = JSON.parse(process.argv[2]);
+const calls = [];
+const github = {
+  paginate: async (method, args) => (await method(args)).data,
+  rest: { issues: {
+    listComments: async (a) => { if (a.issue_number !== 7) throw new Error('wrong PR'); return { data: earlier }; },
+    updateComment: async (a) => { calls.push(['update', a.comment_id, a.body]); },
+    createComment: async (a) => { calls.push(['create', a.issue_number, a.body]); },
+  } },
+};
+const context = { serverUrl: 'https://github.com', repo: { owner: 'acme', repo: 'access' }, runId: 42, issue: { number: 7 } };
+const AsyncFunction = Object.getPrototypeOf(async function () {}).constructor;
+new AsyncFunction('github', 'context', 'require', fs.readFileSync('script.js', 'utf8'))(github, context, require)
+  .then(() => console.log(JSON.stringify(calls)))
+  .catch((e) => { console.error(e); process.exit(1); });
+"#;
+    std::fs::write(dir.path().join("harness.js"), harness).expect("write");
+    let out = Command::new("node")
+        .arg("harness.js")
+        .arg(earlier.to_string())
+        .current_dir(dir.path())
+        .output()
+        .expect("node runs");
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let calls: Vec<(String, u64, String)> =
+        serde_json::from_slice(&out.stdout).expect("the recorded calls");
+    Some(calls)
+}
+
+#[test]
+fn the_plan_comment_replaces_the_earlier_one_found_by_its_marker() {
+    let plan_md = "<!-- contentful-access:plan org=2AcmeDemoOrgSandbox001 -->\n### Contentful access plan: 1 to add, 0 to change, 0 to remove\n";
+    let earlier = serde_json::json!([
+        { "id": 1, "user": { "type": "User" }, "body": "<!-- contentful-access:plan quoted by a human -->" },
+        { "id": 2, "user": { "type": "Bot" }, "body": "<!-- other-bot -->" },
+        { "id": 3, "user": { "type": "Bot" }, "body": "<!-- contentful-access:plan org=2AcmeDemoOrgSandbox001 -->\nold plan" },
+    ]);
+    let Some(calls) = run_comment_script(Some(plan_md), earlier) else {
+        return;
+    };
+    assert_eq!(calls, vec![("update".to_string(), 3, plan_md.to_string())]);
+
+    // No earlier comment: a new one.
+    let calls = run_comment_script(Some(plan_md), serde_json::json!([])).unwrap_or_default();
+    assert_eq!(calls, vec![("create".to_string(), 7, plan_md.to_string())]);
+}
+
+#[test]
+fn a_failed_or_huge_plan_still_gets_a_comment_that_fits() {
+    let earlier = serde_json::json!([
+        { "id": 3, "user": { "type": "Bot" }, "body": "<!-- contentful-access:plan org=x -->\nold plan" },
+    ]);
+    // No plan (an earlier step failed): the old plan is replaced by a failure note.
+    let Some(calls) = run_comment_script(None, earlier.clone()) else {
+        return;
+    };
+    assert_eq!(calls.len(), 1);
+    let (kind, id, body) = &calls[0];
+    assert_eq!((kind.as_str(), *id), ("update", 3));
+    assert!(
+        body.starts_with(
+            "<!-- contentful-access:plan error -->\n### Contentful access plan failed"
+        ),
+        "{body}"
+    );
+    assert!(
+        body.contains("https://github.com/acme/access/actions/runs/42"),
+        "{body}"
+    );
+
+    // Larger than a comment may be: cut, the details block closed, the artifact named.
+    let huge = format!(
+        "<!-- contentful-access:plan org=x -->\n<details><summary>Show the plan</summary>\n\n```diff\n{}",
+        "+   user someone@acme.example\n".repeat(3000)
+    );
+    let calls = run_comment_script(Some(&huge), earlier).unwrap_or_default();
+    let body = &calls[0].2;
+    assert!(body.chars().count() <= 65_536, "{}", body.len());
+    assert!(body.starts_with("<!-- contentful-access:plan org=x -->"));
+    assert!(
+        body.contains("\n```\n\n</details>\n"),
+        "the code block and details are closed"
+    );
+    assert!(body.ends_with("the full plan is the `plan` artifact of [this run](https://github.com/acme/access/actions/runs/42)._\n"), "{}", &body[body.len() - 200..]);
+}
