@@ -369,7 +369,7 @@ fn workflows_parse_and_call_only_subcommands_and_flags_that_exist() {
         (GITHUB[0], &["validate", "plan"]),
         (GITHUB[1], &["plan", "apply"]),
         (GITHUB[2], &["drift"]),
-        (GITLAB, &["validate", "plan", "plan", "apply", "drift"]),
+        (GITLAB, &["plan", "plan", "apply", "drift"]),
     ];
     for (path, subcommands) in expected {
         let workflow = parse(&read(path)).unwrap_or_else(|e| panic!("{path} is not YAML: {e}"));
@@ -941,4 +941,104 @@ fn a_failed_or_huge_plan_still_gets_a_comment_that_fits() {
         "the code block and details are closed"
     );
     assert!(body.ends_with("the full plan is the `plan` artifact of [this run](https://github.com/acme/access/actions/runs/42)._\n"), "{}", &body[body.len() - 200..]);
+}
+
+/// The `script` of a GitLab job as one bash script, the way the runner runs it (`set -eo
+/// pipefail`, lines in order in one shell), without package installs.
+fn gitlab_script(job: &str) -> String {
+    let workflow = parse(&read(GITLAB)).expect("YAML");
+    let lines = get(&workflow, &[job, "script"]).as_array().expect("script");
+    let mut script = String::from("set -eo pipefail\n");
+    for line in lines {
+        let line = line.as_str().expect("a script line");
+        if !line.starts_with("apt-get") {
+            script.push_str(line);
+            script.push('\n');
+        }
+    }
+    script
+}
+
+impl Checkout {
+    /// Runs a GitLab job script with a `curl` stand-in that logs each call (one line of
+    /// arguments, plus the note body it would send) and answers GETs with `notes`.
+    fn run_gitlab(&self, script: &str, notes: &Value) -> Output {
+        std::fs::write(self.path("notes.json"), notes.to_string()).expect("write");
+        let curl = self.path("bin").join("curl");
+        std::fs::write(
+            &curl,
+            "#!/bin/sh\necho \"curl $*\" >> curl.log\ncase \"$*\" in\n  *--request*) for a in \"$@\"; do case \"$a\" in body@*) echo \"body: $(head -n 1 \"${a#body@}\")\" >> curl.log ;; esac; done ;;\n  *) cat notes.json ;;\nesac\n",
+        )
+        .expect("write curl");
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(&curl, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+        }
+        let path = format!(
+            "{}:{}",
+            self.path("bin").display(),
+            std::env::var("PATH").unwrap_or_default()
+        );
+        Command::new("bash")
+            .arg("-c")
+            .arg(script)
+            .current_dir(self.dir.path())
+            .env("PATH", path)
+            .env("CI_API_V4_URL", "https://gitlab.example/api/v4")
+            .env("CI_PROJECT_ID", "9")
+            .env("CI_MERGE_REQUEST_IID", "5")
+            .env("CI_JOB_URL", "https://gitlab.example/acme/access/-/jobs/11")
+            .env("GITLAB_API_TOKEN", "glpat-test")
+            .env("NO_COLOR", "1")
+            .env_remove("GITHUB_ACTIONS")
+            .env_remove("CONTENTFUL_ACCESS_CONFIG")
+            .env_remove("CONTENTFUL_MANAGEMENT_TOKEN")
+            .output()
+            .expect("bash runs")
+    }
+}
+
+#[test]
+fn the_gitlab_plan_job_replaces_its_earlier_note_and_fails_on_errors() {
+    if Command::new("jq").arg("--version").output().is_err() {
+        eprintln!("jq is not installed: the GitLab plan job is not exercised");
+        return;
+    }
+    let notes = serde_json::json!([
+        { "id": 70, "body": "Looks good" },
+        { "id": 77, "body": "<!-- contentful-access:plan org=2AcmeDemoOrgSandbox001 -->\nold" },
+    ]);
+    let checkout = Checkout::new(&read("examples/access.yaml"));
+    let out = checkout.run_gitlab(&gitlab_script("plan"), &notes);
+    assert!(
+        out.status.success(),
+        "changes (exit 2) pass: {}",
+        text(&out.stderr)
+    );
+    let log = checkout.read("curl.log");
+    let notes_url = "https://gitlab.example/api/v4/projects/9/merge_requests/5/notes";
+    assert!(log.contains(&format!("{notes_url}?per_page=100")), "{log}");
+    assert!(
+        log.contains(&format!("--request PUT --header PRIVATE-TOKEN: glpat-test --data-urlencode body@plan.md {notes_url}/77")),
+        "{log}"
+    );
+    assert!(
+        log.contains("body: <!-- contentful-access:plan org=2AcmeDemoOrgSandbox001 -->"),
+        "{log}"
+    );
+    assert!(checkout.path("plan.json").exists());
+
+    // A role missing in a space: a failure note is posted (as a new note here) and the job fails.
+    let typo = read("examples/access.yaml").replacen("blog: [Editor]", "blog: [Editr]", 1);
+    let checkout = Checkout::new(&typo);
+    let out = checkout.run_gitlab(&gitlab_script("plan"), &serde_json::json!([]));
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out.stderr).contains("did you mean \"Editor\"?"));
+    let log = checkout.read("curl.log");
+    assert!(log.contains(&format!("--request POST --header PRIVATE-TOKEN: glpat-test --data-urlencode body@plan.md {notes_url}\n")), "{log}");
+    assert!(
+        log.contains("body: <!-- contentful-access:plan error -->"),
+        "{log}"
+    );
 }
