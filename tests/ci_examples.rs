@@ -1042,3 +1042,45 @@ fn the_gitlab_plan_job_replaces_its_earlier_note_and_fails_on_errors() {
         "{log}"
     );
 }
+
+#[test]
+fn every_command_that_reads_the_access_file_annotates_only_under_github_actions() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let (_, invalid) = broken_files(dir.path());
+    let file = invalid.to_str().expect("utf-8 path");
+    let annotation = format!(
+        "::error file={file},line=1,col=10::unsupported version `2`: this tool reads version 1\n"
+    );
+    let commands: [&[&str]; 6] = [
+        &["validate", "-c", file],
+        &["plan", "-c", file, "--sandbox"],
+        &["apply", "-c", file, "--auto-approve", "--sandbox"],
+        &["drift", "-c", file, "--sandbox"],
+        &["audit", "-c", file, "--sandbox"],
+        &["explain", "jane@acme.example", "-c", file, "--sandbox"],
+    ];
+    for args in commands {
+        let shown = args.join(" ");
+        let out = cli(args, &[("GITHUB_ACTIONS", "true")]);
+        assert_eq!(out.status.code(), Some(1), "{shown}: {}", text(&out.stderr));
+        assert_eq!(
+            text(&out.stdout),
+            annotation,
+            "{shown} under GitHub Actions"
+        );
+        assert!(
+            text(&out.stderr).contains("error: unsupported version `2`"),
+            "{shown}: {}",
+            text(&out.stderr)
+        );
+        for env in [&[][..], &[("GITHUB_ACTIONS", "false")][..]] {
+            let out = cli(args, env);
+            assert_eq!(out.status.code(), Some(1), "{shown}");
+            assert_eq!(
+                text(&out.stdout),
+                "",
+                "{shown}: no annotations outside GitHub Actions"
+            );
+        }
+    }
+}
