@@ -1,8 +1,12 @@
 //! The one integration-test binary: each module drives the real binary or the real HTTP client.
 
+mod audit;
 mod ci_examples;
 mod client;
 mod config;
+mod drift;
+mod explain;
+mod export;
 mod plan;
 mod sandbox;
 mod util;

@@ -374,3 +374,15 @@ fn a_closed_stdout_is_not_an_error() {
     assert!(!stderr.contains("panicked"), "{stderr}");
     assert_eq!(out.status.code(), Some(0), "{stderr}");
 }
+
+#[test]
+fn usage_errors_exit_1_not_2_which_means_changes() {
+    let out = cli(&["plan", "--no-such-flag"], &[]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out.stderr).contains("--no-such-flag"));
+    let out = cli(&["drift"], &[("CONTENTFUL_ACCESS_CONFIG", "")]);
+    assert_ne!(out.status.code(), Some(2), "{}", text(&out.stderr));
+    let out = cli(&["--version"], &[]);
+    assert_eq!(out.status.code(), Some(0));
+    assert!(text(&out.stdout).starts_with("contentful-access "));
+}
