@@ -656,7 +656,7 @@ fn completions_cover_every_subcommand_in_each_shell() {
     let out = cli(&["completions", "tcsh"], &[]);
     assert_eq!(
         out.status.code(),
-        Some(2),
+        Some(1),
         "an unknown shell is a usage error"
     );
 }
@@ -1054,10 +1054,10 @@ fn every_command_that_reads_the_access_file_annotates_only_under_github_actions(
     let commands: [&[&str]; 6] = [
         &["validate", "-c", file],
         &["plan", "-c", file, "--sandbox"],
-        &["apply", "-c", file, "--auto-approve", "--sandbox"],
         &["drift", "-c", file, "--sandbox"],
         &["audit", "-c", file, "--sandbox"],
         &["explain", "jane@acme.example", "-c", file, "--sandbox"],
+        &["apply", "-c", file, "--auto-approve", "--sandbox"],
     ];
     for args in commands {
         let shown = args.join(" ");
@@ -1083,4 +1083,61 @@ fn every_command_that_reads_the_access_file_annotates_only_under_github_actions(
             );
         }
     }
+}
+
+/// An access file that matches the demo org, made by `export` (what the walk-through starts with).
+fn exported_demo_file() -> String {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let file = dir.path().join("access.yaml");
+    let out = cli(
+        &[
+            "export",
+            "--org",
+            "2AcmeDemoOrgSandbox001",
+            "--sandbox",
+            "-o",
+            file.to_str().expect("utf-8 path"),
+        ],
+        &[],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    std::fs::read_to_string(file).expect("the exported file")
+}
+
+#[test]
+fn the_github_drift_step_fails_on_drift_and_writes_the_summary() {
+    let script = github_step(GITHUB[2], "drift", "Detect drift");
+    let checkout = Checkout::new(&read("examples/access.yaml"));
+    let out = checkout.run_github(&script);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+    let summary = checkout.read("step_summary");
+    assert!(
+        summary.starts_with("<!-- contentful-access:drift org=2AcmeDemoOrgSandbox001 -->"),
+        "{summary}"
+    );
+    assert!(
+        summary.contains("bob@acme.example in space marketing"),
+        "{summary}"
+    );
+
+    let checkout = Checkout::new(&exported_demo_file());
+    let out = checkout.run_github(&script);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(checkout.read("step_summary").contains("No access drift"));
+}
+
+#[test]
+fn the_gitlab_drift_job_fails_on_drift_and_keeps_the_report() {
+    let checkout = Checkout::new(&read("examples/access.yaml"));
+    let out = checkout.run_gitlab(&gitlab_script("drift"), &serde_json::json!([]));
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+    let report = checkout.read("drift.md");
+    assert!(
+        report.contains("Access drift in `2AcmeDemoOrgSandbox001`: 5 differences"),
+        "{report}"
+    );
+
+    let checkout = Checkout::new(&exported_demo_file());
+    let out = checkout.run_gitlab(&gitlab_script("drift"), &serde_json::json!([]));
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
 }
