@@ -1,5 +1,6 @@
 //! The one integration-test binary: each module drives the real binary or the real HTTP client.
 
+mod apply;
 mod audit;
 mod ci_examples;
 mod client;

@@ -26,6 +26,8 @@ enum Command {
     Schema(commands::schema::Args),
     /// Show what apply would change: read the access file and the live organization, and diff them.
     Plan(commands::plan::Args),
+    /// Apply the access file (or a saved plan) to the organization, with version-aware writes.
+    Apply(commands::apply::Args),
     /// Check that the live organization still matches the access file (exit 2 when it does not).
     Drift(commands::drift::Args),
     /// Write an access file describing a live organization.
@@ -61,6 +63,7 @@ fn main() -> ExitCode {
         Command::Validate(args) => commands::validate::run(&cli.global, args),
         Command::Schema(args) => commands::schema::run(&cli.global, args),
         Command::Plan(args) => commands::plan::run(&cli.global, args),
+        Command::Apply(args) => commands::apply::run(&cli.global, args),
         Command::Drift(args) => commands::drift::run(&cli.global, args),
         Command::Export(args) => commands::export::run(&cli.global, args),
         Command::Audit(args) => commands::audit::run(&cli.global, args),

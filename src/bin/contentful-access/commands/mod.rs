@@ -1,6 +1,7 @@
 //! One module per subcommand. Each turns its arguments into options and calls one library
 //! operation; printing happens here, never in the library.
 
+pub mod apply;
 pub mod audit;
 pub mod completions;
 pub mod connection;
