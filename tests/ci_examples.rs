@@ -373,9 +373,13 @@ fn workflows_parse_and_call_only_subcommands_and_flags_that_exist() {
     ];
     for (path, subcommands) in expected {
         let workflow = parse(&read(path)).unwrap_or_else(|e| panic!("{path} is not YAML: {e}"));
-        let called =
+        let mut called =
             check_workflow(&mut helps, &workflow).unwrap_or_else(|e| panic!("{path}: {e}"));
-        assert_eq!(called, subcommands, "{path} calls these subcommands");
+        // Jobs come in key order, not file order.
+        called.sort();
+        let mut expected = subcommands.to_vec();
+        expected.sort();
+        assert_eq!(called, expected, "{path} calls these subcommands");
     }
 }
 
@@ -1140,4 +1144,53 @@ fn the_gitlab_drift_job_fails_on_drift_and_keeps_the_report() {
     let checkout = Checkout::new(&exported_demo_file());
     let out = checkout.run_gitlab(&gitlab_script("drift"), &serde_json::json!([]));
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+}
+
+#[test]
+fn the_github_apply_job_applies_the_plan_it_just_made_and_journals_it() {
+    let checkout = Checkout::new(&read("examples/access.yaml"));
+    let plan = checkout.run_github(&github_step(GITHUB[1], "apply", "plan"));
+    assert!(plan.status.success(), "{}", text(&plan.stderr));
+    assert_eq!(checkout.read("github_output"), "exitcode=2\n");
+    let apply = checkout.run_github(&github_step(GITHUB[1], "apply", "Apply"));
+    assert!(apply.status.success(), "{}", text(&apply.stderr));
+    let journal = checkout.read("journal.jsonl");
+    let writes: Vec<Value> = journal
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("a JSON line"))
+        .collect();
+    assert!(!writes.is_empty(), "the journal records the writes");
+}
+
+#[test]
+fn the_gitlab_apply_job_plans_applies_and_skips_when_nothing_changes() {
+    let checkout = Checkout::new(&read("examples/access.yaml"));
+    let out = checkout.run_gitlab(&gitlab_script("apply"), &serde_json::json!([]));
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stdout)
+            .contains("### Contentful access plan: 2 to add, 2 to change, 1 to remove")
+    );
+    assert!(
+        !checkout.read("journal.jsonl").is_empty(),
+        "apply ran and journaled"
+    );
+
+    let checkout = Checkout::new(&exported_demo_file());
+    let out = checkout.run_gitlab(&gitlab_script("apply"), &serde_json::json!([]));
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(
+        !checkout.path("journal.jsonl").exists(),
+        "no apply without changes"
+    );
+
+    let refusing = read("examples/access.yaml").replacen("max_removals: 10%", "max_removals: 0", 1);
+    let checkout = Checkout::new(&refusing);
+    let out = checkout.run_gitlab(&gitlab_script("apply"), &serde_json::json!([]));
+    assert_eq!(
+        out.status.code(),
+        Some(3),
+        "a refused plan fails the job before apply"
+    );
+    assert!(!checkout.path("journal.jsonl").exists());
 }
