@@ -93,6 +93,6 @@ fn audit_json_csv_and_markdown() {
 #[test]
 fn audit_needs_a_file_or_an_org() {
     let (code, _, err) = run(&["audit", "--sandbox", SEED]);
-    assert_eq!(code, 2, "clap usage error: {err}");
+    assert_eq!(code, 1, "a usage error is an error, not \"changes\": {err}");
     assert!(err.contains("--config <FILE>"), "{err}");
 }
