@@ -2,6 +2,7 @@
 
 mod apply;
 mod audit;
+mod ci_examples;
 mod client;
 mod config;
 mod drift;

@@ -38,6 +38,10 @@ enum Command {
     Explain(commands::explain::Args),
     /// Serve a Contentful-compatible sandbox API on 127.0.0.1 (no account needed).
     Sandbox(commands::sandbox::Args),
+    /// Print a shell completion script (bash, zsh, fish, …) to stdout.
+    Completions(commands::completions::Args),
+    /// Print the manual page (roff) to stdout, or write one page per subcommand with --out-dir.
+    Man(commands::man::Args),
 }
 
 fn main() -> ExitCode {
@@ -65,6 +69,8 @@ fn main() -> ExitCode {
         Command::Audit(args) => commands::audit::run(&cli.global, args),
         Command::Explain(args) => commands::explain::run(&cli.global, args),
         Command::Sandbox(args) => commands::sandbox::run(&cli.global, args),
+        Command::Completions(args) => commands::completions::run(&cli.global, args),
+        Command::Man(args) => commands::man::run(&cli.global, args),
     };
     match result {
         Ok(code) => code.into(),

@@ -3,10 +3,12 @@
 
 pub mod apply;
 pub mod audit;
+pub mod completions;
 pub mod connection;
 pub mod drift;
 pub mod explain;
 pub mod export;
+pub mod man;
 pub mod plan;
 pub mod sandbox;
 pub mod schema;
