@@ -176,9 +176,7 @@ fn export_of_the_10k_user_synthetic_org_round_trips() {
             "10k export round trip: read {read:?}, total {total:?}, {} bytes",
             text.len()
         );
-        // About 60 s in a debug build on a busy 2-core machine (most of it the debug sandbox serving
-        // ~830 pages); generous so a loaded CI machine does not fail it.
-        assert!(total.as_secs() < 240, "took {total:?}");
+        // No timing assertion here: speed targets live in benches/ (BENCHMARKS.md).
         server.shutdown().await;
     });
 }
