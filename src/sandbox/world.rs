@@ -2642,7 +2642,6 @@ fn opt_bool(b: &Value, key: &str) -> R<Option<bool>> {
 #[allow(clippy::unwrap_used)]
 mod tests {
     use std::collections::BTreeMap;
-    use std::time::Instant;
 
     use chrono::TimeZone;
 
@@ -2913,7 +2912,6 @@ mod tests {
     fn large_synthetic_org_pages_in_order_without_scanning() {
         let mut w = World::from_seed(synthetic(&SyntheticSpec::for_users(10_000))).unwrap();
         assert_eq!(w.counts(), (10_000, 500, 20_000, 2_000, 30_000));
-        let started = Instant::now();
         let mut seen = Vec::new();
         let mut skip = 0;
         loop {
@@ -2937,9 +2935,7 @@ mod tests {
         }
         let expected: Vec<String> = w.sms.order.ids().cloned().collect();
         assert_eq!(seen, expected);
-        // 300 pages of a 30,000-item collection: O(page) each, so well under a second even
-        // unoptimised; a scan per page would take far longer.
-        assert!(started.elapsed().as_secs() < 10, "{:?}", started.elapsed());
+        // How fast this is (O(page) per request) is measured in benches/, not asserted here.
         let me = get(
             &mut w,
             "/organizations/SyntheticOrg000000001/organization_memberships?sys.user.sys.id=synuser000042",
