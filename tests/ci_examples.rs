@@ -11,7 +11,7 @@ use std::process::{Command, Output};
 
 use serde_json::Value;
 
-use crate::util::root;
+use crate::util::{cli, root, text};
 
 const BIN: &str = env!("CARGO_BIN_EXE_contentful-access");
 
@@ -29,26 +29,6 @@ fn read(rel: &str) -> String {
 
 fn parse(text: &str) -> Result<Value, String> {
     serde_saphyr::from_str::<Value>(text).map_err(|e| e.to_string())
-}
-
-/// Runs the binary in the project root with the variables it reads under control.
-fn cli(args: &[&str], envs: &[(&str, &str)]) -> Output {
-    let mut cmd = Command::new(BIN);
-    cmd.current_dir(root())
-        .args(args)
-        .env_remove("GITHUB_ACTIONS")
-        .env_remove("CONTENTFUL_ACCESS_CONFIG")
-        .env_remove("CONTENTFUL_MANAGEMENT_TOKEN")
-        .env_remove("COLUMNS")
-        .env("NO_COLOR", "1");
-    for (k, v) in envs {
-        cmd.env(k, v);
-    }
-    cmd.output().expect("the binary runs")
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -3,11 +3,10 @@
 //! real `validate` / `schema` commands.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
 
 use contentful_access::config::{self, ConfigError};
 
-use crate::util::root;
+use crate::util::{cli, root, text};
 
 /// The malformed files, sorted by name.
 fn corpus() -> Vec<PathBuf> {
@@ -114,25 +113,6 @@ fn schema_rejects_what_validate_rejects() {
         let json = yaml_as_json(&root().join(format!("tests/corpus/config/{name}.yaml")));
         assert!(!validator.is_valid(&json), "the schema accepts {name}.yaml");
     }
-}
-
-/// Runs the real binary in the project root with a clean environment for the variables it reads.
-fn cli(args: &[&str], envs: &[(&str, &str)]) -> Output {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_contentful-access"));
-    cmd.current_dir(root())
-        .args(args)
-        .env_remove("GITHUB_ACTIONS")
-        .env_remove("CONTENTFUL_ACCESS_CONFIG")
-        .env_remove("COLUMNS")
-        .env("NO_COLOR", "1");
-    for (k, v) in envs {
-        cmd.env(k, v);
-    }
-    cmd.output().expect("the binary runs")
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
 }
 
 #[test]

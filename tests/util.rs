@@ -8,14 +8,32 @@ pub fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
-/// The `contentful-access` binary, run from the project root.
+/// The `contentful-access` binary, run from the project root with the variables it reads under
+/// control (no token, no config path, not under GitHub Actions, no colour, default width).
 pub fn bin() -> std::process::Command {
     let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_contentful-access"));
     cmd.current_dir(root())
         .env_remove("CONTENTFUL_MANAGEMENT_TOKEN")
         .env_remove("CONTENTFUL_ACCESS_CONFIG")
+        .env_remove("GITHUB_ACTIONS")
+        .env_remove("COLUMNS")
         .env("NO_COLOR", "1");
     cmd
+}
+
+/// Runs the binary (see [`bin`]) with `args` and extra environment variables.
+pub fn cli(args: &[&str], envs: &[(&str, &str)]) -> std::process::Output {
+    let mut cmd = bin();
+    cmd.args(args);
+    for (k, v) in envs {
+        cmd.env(k, v);
+    }
+    cmd.output().expect("the binary runs")
+}
+
+/// Output bytes as text.
+pub fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
 }
 
 /// Runs the binary with `args` from the project root: (exit code, stdout, stderr).

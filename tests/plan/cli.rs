@@ -7,26 +7,7 @@ use std::process::{Command, Output};
 use contentful_access::plan::Plan;
 use contentful_access::sandbox::{SandboxOptions, Server, demo_seed};
 
-use crate::util::root;
-
-fn cli(args: &[&str], envs: &[(&str, &str)]) -> Output {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_contentful-access"));
-    cmd.current_dir(root())
-        .args(args)
-        .env_remove("GITHUB_ACTIONS")
-        .env_remove("CONTENTFUL_ACCESS_CONFIG")
-        .env_remove("CONTENTFUL_MANAGEMENT_TOKEN")
-        .env_remove("COLUMNS")
-        .env("NO_COLOR", "1");
-    for (k, v) in envs {
-        cmd.env(k, v);
-    }
-    cmd.output().expect("the binary runs")
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
+use crate::util::{cli, root, text};
 
 fn snapshot(name: &str, value: &str) {
     insta::with_settings!({

@@ -1,8 +1,6 @@
 //! `contentful-access drift`: read-only check that the live organization still matches the access
 //! file, for a nightly CI job. Exit 0 when it matches, 2 when it does not, 1 on error.
 
-use std::path::PathBuf;
-
 use contentful_access::render;
 use contentful_access::report::drift;
 
@@ -26,15 +24,8 @@ pub enum Format {
 /// Arguments of `drift`.
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// The access file.
-    #[arg(
-        short = 'c',
-        long = "config",
-        env = "CONTENTFUL_ACCESS_CONFIG",
-        default_value = "access.yaml",
-        value_name = "FILE"
-    )]
-    pub config: PathBuf,
+    #[command(flatten)]
+    pub file: super::ConfigArg,
     /// Output format on stdout.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
@@ -44,7 +35,7 @@ pub struct Args {
 
 /// Runs `drift`.
 pub fn run(global: &Global, args: Args) -> anyhow::Result<Exit> {
-    let Some(desired) = load_config(global, &args.config)? else {
+    let Some(desired) = load_config(global, &args.file.config)? else {
         return Ok(Exit::Error);
     };
     let runtime = super::runtime()?;
@@ -58,7 +49,7 @@ pub fn run(global: &Global, args: Args) -> anyhow::Result<Exit> {
         return Ok(Exit::Error);
     };
     let report = drift::drift(&plan, &live);
-    let display = args.config.display().to_string();
+    let display = args.file.config.display().to_string();
     let output = match args.format {
         Format::Text => render::drift_text(&report, &display),
         Format::Json => render::report_json(&report),

@@ -2,8 +2,6 @@
 //! through which team), live and as the access file wants it; or everyone with access to one
 //! managed space and how. Read-only.
 
-use std::path::PathBuf;
-
 use contentful_access::model::Email;
 use contentful_access::render;
 use contentful_access::report::explain;
@@ -32,15 +30,8 @@ pub struct Args {
     /// Explain one managed space (its name in the access file) instead: everyone with access.
     #[arg(long, value_name = "NAME")]
     pub space: Option<String>,
-    /// The access file.
-    #[arg(
-        short = 'c',
-        long = "config",
-        env = "CONTENTFUL_ACCESS_CONFIG",
-        default_value = "access.yaml",
-        value_name = "FILE"
-    )]
-    pub config: PathBuf,
+    #[command(flatten)]
+    pub file: super::ConfigArg,
     /// Output format on stdout.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
@@ -50,7 +41,7 @@ pub struct Args {
 
 /// Runs `explain`.
 pub fn run(global: &Global, args: Args) -> anyhow::Result<Exit> {
-    let Some(desired) = load_config(global, &args.config)? else {
+    let Some(desired) = load_config(global, &args.file.config)? else {
         return Ok(Exit::Error);
     };
     let email = match &args.email {

@@ -50,6 +50,21 @@ pub enum ColorChoice {
     Never,
 }
 
+/// The access file, for the commands that read one (`-c`, `--config`, or
+/// `CONTENTFUL_ACCESS_CONFIG`; default `access.yaml`).
+#[derive(Debug, Clone, Args)]
+pub struct ConfigArg {
+    /// The access file.
+    #[arg(
+        short = 'c',
+        long = "config",
+        env = "CONTENTFUL_ACCESS_CONFIG",
+        default_value = "access.yaml",
+        value_name = "FILE"
+    )]
+    pub config: std::path::PathBuf,
+}
+
 /// Options every subcommand understands.
 #[derive(Debug, Args)]
 pub struct Global {

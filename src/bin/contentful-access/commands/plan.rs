@@ -31,15 +31,8 @@ pub enum Format {
 /// Arguments of `plan`.
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// The access file.
-    #[arg(
-        short = 'c',
-        long = "config",
-        env = "CONTENTFUL_ACCESS_CONFIG",
-        default_value = "access.yaml",
-        value_name = "FILE"
-    )]
-    pub config: PathBuf,
+    #[command(flatten)]
+    pub file: super::ConfigArg,
     /// Output format on stdout.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
@@ -55,7 +48,7 @@ pub struct Args {
 
 /// Runs `plan`.
 pub fn run(global: &Global, args: Args) -> anyhow::Result<Exit> {
-    let Some(desired) = load_config(global, &args.config)? else {
+    let Some(desired) = load_config(global, &args.file.config)? else {
         return Ok(Exit::Error);
     };
     let runtime = super::runtime()?;
@@ -76,7 +69,7 @@ pub fn run(global: &Global, args: Args) -> anyhow::Result<Exit> {
     let opts = RenderOptions {
         color: global.color_stdout(),
         width: 100,
-        config_display: args.config.display().to_string(),
+        config_display: args.file.config.display().to_string(),
     };
     let output = match args.format {
         Format::Text => render::plan_text(&plan, &opts),

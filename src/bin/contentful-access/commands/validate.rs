@@ -4,7 +4,7 @@
 //! [`load_config`] and [`print_config_errors`].
 
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use anyhow::Context;
 use contentful_access::config::{self, ConfigError, Diagnostics};
@@ -15,21 +15,14 @@ use super::{Exit, Global};
 /// Arguments of `validate`.
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// The access file to check.
-    #[arg(
-        short = 'c',
-        long = "config",
-        env = "CONTENTFUL_ACCESS_CONFIG",
-        default_value = "access.yaml",
-        value_name = "FILE"
-    )]
-    pub config: PathBuf,
+    #[command(flatten)]
+    pub file: super::ConfigArg,
 }
 
 /// Runs `validate`: exit 0 with a one-line confirmation on stdout when the file is valid, exit 1
 /// with every problem on stderr when it is not.
 pub fn run(global: &Global, args: Args) -> anyhow::Result<Exit> {
-    let Some(state) = load_config(global, &args.config)? else {
+    let Some(state) = load_config(global, &args.file.config)? else {
         return Ok(Exit::Error);
     };
     let plural = |n: usize, word: &str| format!("{n} {word}{}", if n == 1 { "" } else { "s" });
