@@ -367,3 +367,20 @@ fn usage_errors_exit_1_not_2_which_means_changes() {
     assert_eq!(out.status.code(), Some(0));
     assert!(text(&out.stdout).starts_with("contentful-access "));
 }
+
+#[test]
+fn request_logs_go_to_stderr_without_colour_codes_when_piped() {
+    let out = cli(
+        &["plan", "-c", "examples/access.yaml", "--sandbox", "-v"],
+        &[],
+    );
+    assert_eq!(out.status.code(), Some(0));
+    let stderr = text(&out.stderr);
+    // The demo org is read in exactly the minimum: /users/me, six collections, roles of 3 spaces.
+    assert_eq!(stderr.matches(" request ").count(), 10, "{stderr}");
+    assert!(!stderr.contains('\u{1b}'), "{stderr}");
+    assert!(
+        !text(&out.stdout).contains("request"),
+        "logs never mix into the plan"
+    );
+}

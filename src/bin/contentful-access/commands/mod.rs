@@ -124,6 +124,7 @@ pub fn init_logging(global: &Global) {
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
         .with_target(false)
+        .with_ansi(global.color_stderr())
         .without_time()
         .try_init();
 }
