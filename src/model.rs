@@ -15,6 +15,15 @@ use serde::{Deserialize, Serialize};
 
 /// An email address, normalised for comparison (trimmed, lowercased). Emails compare
 /// case-insensitively everywhere in this tool.
+///
+/// ```
+/// use contentful_access::model::Email;
+///
+/// let jane = Email::parse(" Jane@Example.COM ").unwrap();
+/// assert_eq!(jane, Email::new("jane@example.com"));
+/// assert_eq!(jane.as_str(), "jane@example.com");
+/// assert!(Email::parse("jane@example").is_err());
+/// ```
 #[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(transparent)]
 pub struct Email(String);
@@ -112,6 +121,14 @@ impl fmt::Display for OrgRole {
 
 /// Access to one space, as held by a user directly or by a team: space admin, or a set of role
 /// names. In Contentful, `admin: true` clears the role list, so the two are exclusive.
+///
+/// ```
+/// use contentful_access::model::SpaceAccess;
+///
+/// let roles = SpaceAccess::Roles(["Translator".to_string(), "Editor".to_string()].into());
+/// assert_eq!(roles.to_string(), "[Editor, Translator]");
+/// assert_eq!(SpaceAccess::Admin.to_string(), "admin");
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum SpaceAccess {
@@ -257,6 +274,14 @@ impl Default for MaxRemovals {
 impl MaxRemovals {
     /// The absolute limit for an organization with `org_members` current members. A percentage
     /// rounds down, but never below 1 when the percentage is non-zero.
+    ///
+    /// ```
+    /// use contentful_access::model::MaxRemovals;
+    ///
+    /// assert_eq!(MaxRemovals::PercentBasisPoints(1000).limit(250), 25); // 10% of 250
+    /// assert_eq!(MaxRemovals::PercentBasisPoints(1000).limit(5), 1);    // never below 1
+    /// assert_eq!(MaxRemovals::Count(3).limit(10_000), 3);
+    /// ```
     pub fn limit(self, org_members: usize) -> usize {
         match self {
             MaxRemovals::Count(n) => n as usize,
