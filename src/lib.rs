@@ -17,7 +17,9 @@
 pub mod apply;
 pub mod config;
 pub mod contentful;
+pub mod export;
 pub mod model;
 pub mod plan;
 pub mod render;
+pub mod report;
 pub mod sandbox;

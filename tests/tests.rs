@@ -1,8 +1,13 @@
 //! The one integration-test binary: each module drives the real binary or the real HTTP client.
 
+mod apply;
+mod audit;
 mod bench_counts;
 mod client;
 mod config;
+mod drift;
+mod explain;
+mod export;
 mod plan;
 mod sandbox;
 mod util;

@@ -22,7 +22,7 @@ use super::pacing::{Pacer, backoff, jitter, rate_limit_wait};
 use super::request::{self, Request, remaining_skips};
 use super::wire;
 use crate::model::{
-    Email, LiveAccessToken, LiveOrgMembership, LiveSpaceMembership, LiveState, LiveTeam,
+    Email, LiveAccessToken, LiveOrgMembership, LiveSpace, LiveSpaceMembership, LiveState, LiveTeam,
     LiveTeamMembership, LiveTeamSpaceMembership, ObjectMeta, OrgRole,
 };
 
@@ -556,6 +556,16 @@ impl Client {
             }
         }
         Ok(state)
+    }
+
+    /// The organization's spaces (without their roles): one request per page of 100. `export`
+    /// uses it to learn which spaces to manage before reading the organization.
+    pub async fn list_spaces(&self, org: &str) -> Result<Vec<LiveSpace>, ContentfulError> {
+        let tracker = Tracker::new(self.inner.progress.clone());
+        let (spaces, _) = self
+            .get_all::<wire::Space>(request::spaces(org), &tracker)
+            .await?;
+        Ok(spaces.into_iter().map(wire::Space::into_live).collect())
     }
 
     /// The personal access tokens of the organization's members (admin view; redacted values).

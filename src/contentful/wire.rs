@@ -383,14 +383,12 @@ pub(crate) struct AnyObject {
 mod tests {
     use super::*;
 
-    const RECORDED: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/contentful/recorded");
+    /// Real responses recorded by the official SDKs, copied into the project with their
+    /// provenance (tests/recorded/PROVENANCE.md).
+    const RECORDED: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/recorded");
 
     fn recorded(path: &str) -> String {
-        std::fs::read_to_string(format!("{RECORDED}/{path}"))
-            .or_else(|_| {
-                std::fs::read_to_string(format!("/work/shared/contentful/recorded/{path}"))
-            })
-            .unwrap()
+        std::fs::read_to_string(format!("{RECORDED}/{path}")).unwrap()
     }
 
     #[test]

@@ -5,9 +5,14 @@
 //! detection. Whether to colour is decided by the caller and passed in [`RenderOptions::color`].
 
 mod markdown;
+mod report;
 mod text;
 
 pub use markdown::{MARKER_PREFIX, MAX_CHARS as MARKDOWN_MAX_CHARS, plan_markdown};
+pub use report::{
+    DRIFT_MARKER_PREFIX, MARKDOWN_BUDGET, audit_csv, audit_markdown, audit_text, drift_markdown,
+    drift_text, explain_text, report_json,
+};
 pub use text::{SUMMARY_THRESHOLD, plan_text};
 
 use crate::plan::Plan;

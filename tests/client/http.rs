@@ -428,16 +428,8 @@ async fn debug_log_names_each_request_and_never_the_token() {
 
 /// Replays a response recorded from the real API (status, headers and body).
 fn recorded_response(file: &str, index: usize) -> Response {
-    let path = format!("/work/shared/contentful/recorded/{file}");
-    let text = std::fs::read_to_string(&path)
-        .or_else(|_| {
-            std::fs::read_to_string(
-                util::root()
-                    .join("../shared/contentful/recorded")
-                    .join(file),
-            )
-        })
-        .unwrap();
+    // Copied into the project with its provenance (tests/recorded/PROVENANCE.md).
+    let text = std::fs::read_to_string(util::root().join("tests/recorded").join(file)).unwrap();
     let doc: serde_json::Value = serde_json::from_str(&text).unwrap();
     let r = &doc[index]["response"];
     let status: u16 = r["status"]["code"].as_str().unwrap().parse().unwrap();

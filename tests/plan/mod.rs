@@ -2,6 +2,7 @@
 //! reviewed snapshots, and property tests over random organizations.
 #![allow(clippy::unwrap_used)]
 
+mod cli;
 mod fixtures;
 mod props;
 mod scenarios;

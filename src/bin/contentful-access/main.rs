@@ -26,17 +26,44 @@ enum Command {
     Schema(commands::schema::Args),
     /// Show what apply would change: read the access file and the live organization, and diff them.
     Plan(commands::plan::Args),
+    /// Apply the access file (or a saved plan) to the organization, with version-aware writes.
+    Apply(commands::apply::Args),
+    /// Check that the live organization still matches the access file (exit 2 when it does not).
+    Drift(commands::drift::Args),
+    /// Write an access file describing a live organization.
+    Export(commands::export::Args),
+    /// Findings an admin should act on: seats, inactive members, expired invitations, tokens.
+    Audit(commands::audit::Args),
+    /// How one person (or everyone in one space) gets access, live and as the file wants it.
+    Explain(commands::explain::Args),
     /// Serve a Contentful-compatible sandbox API on 127.0.0.1 (no account needed).
     Sandbox(commands::sandbox::Args),
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(err) => {
+            // `--help` and `--version` succeed; every usage error exits 1, never clap's default 2,
+            // which CI reads as "changes pending" (plan --detailed-exitcode) or "drift found".
+            let _ = err.print();
+            return if err.use_stderr() {
+                commands::Exit::Error.into()
+            } else {
+                ExitCode::SUCCESS
+            };
+        }
+    };
     commands::init_logging(&cli.global);
     let result = match cli.command {
         Command::Validate(args) => commands::validate::run(&cli.global, args),
         Command::Schema(args) => commands::schema::run(&cli.global, args),
         Command::Plan(args) => commands::plan::run(&cli.global, args),
+        Command::Apply(args) => commands::apply::run(&cli.global, args),
+        Command::Drift(args) => commands::drift::run(&cli.global, args),
+        Command::Export(args) => commands::export::run(&cli.global, args),
+        Command::Audit(args) => commands::audit::run(&cli.global, args),
+        Command::Explain(args) => commands::explain::run(&cli.global, args),
         Command::Sandbox(args) => commands::sandbox::run(&cli.global, args),
     };
     match result {

@@ -1,7 +1,12 @@
 //! One module per subcommand. Each turns its arguments into options and calls one library
 //! operation; printing happens here, never in the library.
 
+pub mod apply;
+pub mod audit;
 pub mod connection;
+pub mod drift;
+pub mod explain;
+pub mod export;
 pub mod plan;
 pub mod sandbox;
 pub mod schema;
@@ -113,4 +118,16 @@ pub fn is_broken_pipe(err: &anyhow::Error) -> bool {
             .downcast_ref::<std::io::Error>()
             .is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe)
     })
+}
+
+/// Writes `output` to stdout, ending it with a newline.
+pub fn print_stdout(output: &str) -> anyhow::Result<()> {
+    use std::io::Write;
+    let mut stdout = std::io::stdout().lock();
+    stdout.write_all(output.as_bytes())?;
+    if !output.ends_with('\n') {
+        stdout.write_all(b"\n")?;
+    }
+    stdout.flush()?;
+    Ok(())
 }

@@ -1,0 +1,355 @@
+//! Is a saved plan still valid? Re-reads every live object the plan touches and compares its
+//! `sys.version` with the one the plan saw; checks the access file's hash and the plan's age.
+//! Any difference means the plan must not be applied.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use chrono::{DateTime, Duration, Utc};
+use futures::StreamExt;
+use serde::Serialize;
+
+use crate::contentful::{Client, ContentfulError};
+use crate::model::{LiveTeam, ObjectMeta};
+use crate::plan::{Cascade, ObjectKind, OpKind, Plan};
+
+/// One reason a saved plan is stale.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "reason", rename_all = "snake_case")]
+pub enum Staleness {
+    /// The plan is older than the allowed age.
+    TooOld {
+        /// When the plan was made.
+        created_at: DateTime<Utc>,
+        /// The allowed age, in seconds.
+        max_age_secs: i64,
+    },
+    /// The access file changed since the plan was made.
+    ConfigChanged {
+        /// The access file's path as recorded in the plan.
+        path: String,
+        /// SHA-256 in the plan.
+        planned: String,
+        /// SHA-256 now.
+        current: String,
+    },
+    /// A live object has another `sys.version` than the plan saw.
+    ObjectChanged {
+        /// The object's kind.
+        kind: ObjectKind,
+        /// `sys.id`.
+        id: String,
+        /// Version in the plan.
+        planned: u64,
+        /// Version now.
+        current: u64,
+        /// `sys.updatedBy` now (a user id), when given.
+        updated_by: Option<String>,
+        /// `sys.updatedAt` now, when given.
+        updated_at: Option<DateTime<Utc>>,
+    },
+    /// A live object the plan touches no longer exists.
+    ObjectGone {
+        /// The object's kind.
+        kind: ObjectKind,
+        /// `sys.id`.
+        id: String,
+    },
+}
+
+/// One line saying what made the plan stale.
+pub fn describe_staleness(s: &Staleness) -> String {
+    match s {
+        Staleness::TooOld {
+            created_at,
+            max_age_secs,
+        } => format!(
+            "the plan was made at {} and is older than the allowed {}",
+            created_at.to_rfc3339(),
+            human_duration(*max_age_secs)
+        ),
+        Staleness::ConfigChanged {
+            path,
+            planned,
+            current,
+        } => format!(
+            "{path} changed since the plan was made (sha256 {} → {})",
+            short(planned),
+            short(current)
+        ),
+        Staleness::ObjectChanged {
+            kind,
+            id,
+            planned,
+            current,
+            updated_by,
+            updated_at,
+        } => format!(
+            "{} {id} changed: version {planned} → {current}, by {} at {}",
+            kind_name(*kind),
+            updated_by.as_deref().unwrap_or("an unknown user"),
+            updated_at
+                .map(|t| t.to_rfc3339())
+                .unwrap_or_else(|| "an unknown time".to_string())
+        ),
+        Staleness::ObjectGone { kind, id } => {
+            format!("{} {id} no longer exists", kind_name(*kind))
+        }
+    }
+}
+
+fn short(sha: &str) -> &str {
+    sha.get(..12).unwrap_or(sha)
+}
+
+fn human_duration(secs: i64) -> String {
+    if secs % 3600 == 0 {
+        format!("{}h", secs / 3600)
+    } else if secs % 60 == 0 {
+        format!("{}m", secs / 60)
+    } else {
+        format!("{secs}s")
+    }
+}
+
+fn kind_name(kind: ObjectKind) -> &'static str {
+    match kind {
+        ObjectKind::OrgMembership => "organization membership",
+        ObjectKind::Team => "team",
+        ObjectKind::TeamMembership => "team membership",
+        ObjectKind::TeamSpaceMembership => "team space membership",
+        ObjectKind::SpaceMembership => "space membership",
+    }
+}
+
+/// Where to read a touched object: team memberships live under their team, (team) space
+/// memberships under their space.
+fn parents(plan: &Plan) -> BTreeMap<(ObjectKind, String), String> {
+    let mut out = BTreeMap::new();
+    let cascade = |c: &Cascade, out: &mut BTreeMap<_, _>| match c {
+        Cascade::TeamMembership {
+            team_id,
+            team_membership,
+            ..
+        } => {
+            out.insert(
+                (ObjectKind::TeamMembership, team_membership.id.clone()),
+                team_id.clone(),
+            );
+        }
+        Cascade::SpaceMembership {
+            space_id,
+            space_membership,
+            ..
+        } => {
+            out.insert(
+                (ObjectKind::SpaceMembership, space_membership.id.clone()),
+                space_id.clone(),
+            );
+        }
+        Cascade::TeamSpaceMembership { space_id, tsm, .. } => {
+            out.insert(
+                (ObjectKind::TeamSpaceMembership, tsm.id.clone()),
+                space_id.clone(),
+            );
+        }
+    };
+    for op in &plan.operations {
+        for c in op.kind.cascades() {
+            cascade(c, &mut out);
+        }
+        match &op.kind {
+            OpKind::RemoveTeamMember {
+                team_id,
+                team_membership,
+                ..
+            } => {
+                out.insert(
+                    (ObjectKind::TeamMembership, team_membership.id.clone()),
+                    team_id.clone(),
+                );
+            }
+            OpKind::UpdateTeamSpaceMembership { space_id, tsm, .. }
+            | OpKind::DeleteTeamSpaceMembership { space_id, tsm, .. } => {
+                out.insert(
+                    (ObjectKind::TeamSpaceMembership, tsm.id.clone()),
+                    space_id.clone(),
+                );
+            }
+            OpKind::UpdateSpaceMembership {
+                space_id,
+                space_membership,
+                ..
+            }
+            | OpKind::DeleteSpaceMembership {
+                space_id,
+                space_membership,
+                ..
+            } => {
+                out.insert(
+                    (ObjectKind::SpaceMembership, space_membership.id.clone()),
+                    space_id.clone(),
+                );
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
+async fn read_meta(
+    client: &Client,
+    org: &str,
+    kind: ObjectKind,
+    id: &str,
+    parent: Option<&str>,
+) -> Result<Option<(ObjectMeta, Option<LiveTeam>)>, ContentfulError> {
+    let parent = parent.unwrap_or_default();
+    let r = match kind {
+        ObjectKind::OrgMembership => client.get_org_membership(org, id).await.map(|m| m.meta),
+        ObjectKind::Team => {
+            return match client.get_team(org, id).await {
+                Ok(t) => Ok(Some((t.meta.clone(), Some(t)))),
+                Err(e) if e.is_not_found() => Ok(None),
+                Err(e) => Err(e),
+            };
+        }
+        ObjectKind::TeamMembership => client
+            .get_team_membership(org, parent, id)
+            .await
+            .map(|m| m.meta),
+        ObjectKind::TeamSpaceMembership => client
+            .get_team_space_membership(parent, id)
+            .await
+            .map(|m| m.meta),
+        ObjectKind::SpaceMembership => client
+            .get_space_membership(parent, id)
+            .await
+            .map(|m| m.meta),
+    };
+    match r {
+        Ok(meta) => Ok(Some((meta, None))),
+        Err(e) if e.is_not_found() => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+/// Everything that makes a saved plan unsafe to apply, in a fixed order: its age (older than
+/// `max_age` at `now`), the access file's hash (when `config_sha256` is given), then every touched
+/// object (one `GET` each, each object once) whose `sys.version` differs or that is gone.
+/// An empty result means the plan may be applied.
+pub async fn check_stale(
+    client: &Client,
+    plan: &Plan,
+    config_sha256: Option<&str>,
+    now: DateTime<Utc>,
+    max_age: Duration,
+) -> Result<Vec<Staleness>, ContentfulError> {
+    let mut out = Vec::new();
+    if now - plan.created_at > max_age {
+        out.push(Staleness::TooOld {
+            created_at: plan.created_at,
+            max_age_secs: max_age.num_seconds(),
+        });
+    }
+    if let Some(current) = config_sha256
+        && current != plan.config_sha256
+    {
+        out.push(Staleness::ConfigChanged {
+            path: plan.config_path.clone(),
+            planned: plan.config_sha256.clone(),
+            current: current.to_string(),
+        });
+    }
+    let parents = parents(plan);
+    // What the plan saw of each team it updates or deletes: name, and description when known.
+    let mut teams_seen: BTreeMap<&str, (&str, Option<&str>)> = BTreeMap::new();
+    for op in &plan.operations {
+        match &op.kind {
+            OpKind::UpdateTeam {
+                team,
+                name,
+                description_before,
+                ..
+            } => {
+                teams_seen.insert(&team.id, (name, Some(description_before)));
+            }
+            OpKind::DeleteTeam { team, name, .. } => {
+                teams_seen.entry(&team.id).or_insert((name, None));
+            }
+            _ => {}
+        }
+    }
+    let mut seen = BTreeSet::new();
+    let touched: Vec<_> = plan
+        .operations
+        .iter()
+        .flat_map(|op| op.touches.iter())
+        .filter(|t| seen.insert((t.kind, t.id.clone())))
+        .collect();
+    let org = plan.organization.as_str();
+    let reads = futures::stream::iter(touched.into_iter().map(|t| {
+        let parent = parents.get(&(t.kind, t.id.clone())).cloned();
+        async move {
+            let meta = read_meta(client, org, t.kind, &t.id, parent.as_deref()).await?;
+            Ok::<_, ContentfulError>((t, meta))
+        }
+    }))
+    .buffered(8)
+    .collect::<Vec<_>>()
+    .await;
+    for r in reads {
+        let (t, meta) = r?;
+        match meta {
+            None => out.push(Staleness::ObjectGone {
+                kind: t.kind,
+                id: t.id.clone(),
+            }),
+            // A team planned at version 0 may come from a list view without `sys.version`:
+            // it is stale only when what the plan saw of it (name, description) changed.
+            Some((_, Some(team)))
+                if t.kind == ObjectKind::Team
+                    && t.version == 0
+                    && teams_seen
+                        .get(t.id.as_str())
+                        .is_some_and(|(name, description)| {
+                            team.name == *name && description.is_none_or(|d| d == team.description)
+                        }) => {}
+            Some((m, _)) if m.version != t.version => out.push(Staleness::ObjectChanged {
+                kind: t.kind,
+                id: t.id.clone(),
+                planned: t.version,
+                current: m.version,
+                updated_by: m.updated_by,
+                updated_at: m.updated_at,
+            }),
+            Some(_) => {}
+        }
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn staleness_lines_say_what_changed_by_whom_and_when() {
+        let s = Staleness::ObjectChanged {
+            kind: ObjectKind::SpaceMembership,
+            id: "sm1".into(),
+            planned: 3,
+            current: 4,
+            updated_by: Some("user-7".into()),
+            updated_at: None,
+        };
+        assert_eq!(
+            describe_staleness(&s),
+            "space membership sm1 changed: version 3 → 4, by user-7 at an unknown time"
+        );
+        let s = Staleness::TooOld {
+            created_at: DateTime::<Utc>::MIN_UTC,
+            max_age_secs: 86_400,
+        };
+        assert!(describe_staleness(&s).ends_with("older than the allowed 24h"));
+    }
+}

@@ -1,0 +1,133 @@
+//! `contentful-access audit`: findings an organization admin should act on (seats, inactive
+//! members, expired invitations, seats without access, spaces without an admin, tokens of
+//! undeclared or removed members), each with its evidence. Read-only.
+
+use std::path::PathBuf;
+
+use anyhow::Context;
+use chrono::{DateTime, Utc};
+use contentful_access::render;
+use contentful_access::report::audit::{self, AuditOptions};
+
+use super::plan::{read_and_plan, report_unresolved};
+use super::target::{TargetArgs, connect};
+use super::validate::load_config;
+use super::{Exit, Global, print_stdout};
+
+/// The output formats of `audit`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, Default)]
+pub enum Format {
+    /// Findings with their evidence, for people.
+    #[default]
+    Text,
+    /// The full report, for machines.
+    Json,
+    /// One row per finding: `kind,subject,message,evidence`.
+    Csv,
+    /// A table of findings, for an issue or a job summary.
+    Markdown,
+}
+
+/// Arguments of `audit`.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// The access file: its spaces are the managed ones, seats are also counted after its plan,
+    /// and tokens of people it does not declare or would remove are reported.
+    #[arg(
+        short = 'c',
+        long = "config",
+        value_name = "FILE",
+        required_unless_present = "org"
+    )]
+    pub config: Option<PathBuf>,
+    /// The organization id, when no access file is given (then every space is checked).
+    #[arg(long, value_name = "ID", conflicts_with = "config")]
+    pub org: Option<String>,
+    /// Members not active for more than this many days are reported.
+    #[arg(long, value_name = "N", default_value_t = 90)]
+    pub inactive_days: u32,
+    /// Output format on stdout.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+    /// The time to audit at (RFC 3339), instead of now; for reproducible output.
+    #[arg(long, hide = true, env = "CONTENTFUL_ACCESS_NOW", value_parser = parse_time)]
+    pub now: Option<DateTime<Utc>>,
+    #[command(flatten)]
+    pub target: TargetArgs,
+}
+
+fn parse_time(s: &str) -> Result<DateTime<Utc>, String> {
+    DateTime::parse_from_rfc3339(s)
+        .map(|t| t.with_timezone(&Utc))
+        .map_err(|e| format!("not an RFC 3339 time: {e}"))
+}
+
+/// Runs `audit`.
+pub fn run(global: &Global, args: Args) -> anyhow::Result<Exit> {
+    let desired = match &args.config {
+        Some(path) => match load_config(global, path)? {
+            Some(d) => Some(d),
+            None => return Ok(Exit::Error),
+        },
+        None => None,
+    };
+    let org = match (&desired, &args.org) {
+        (Some(d), _) => d.organization.clone(),
+        (None, Some(org)) => org.clone(),
+        (None, None) => {
+            anyhow::bail!("give an access file (-c FILE) or an organization (--org ID)")
+        }
+    };
+    let runtime = super::runtime()?;
+    let (mut live, plan, tokens) = runtime.block_on(async {
+        let target = connect(&args.target).await?;
+        let result = async {
+            let (live, plan) = match &desired {
+                Some(d) => {
+                    let (live, plan) = read_and_plan(&target, d).await?;
+                    (live, Some(plan))
+                }
+                None => (
+                    target
+                        .client
+                        .read_live_state(&org, &[])
+                        .await
+                        .with_context(|| format!("cannot read organization {org}"))?,
+                    None,
+                ),
+            };
+            let tokens = target.client.read_access_tokens(&org).await;
+            Ok::<_, anyhow::Error>((live, plan, tokens))
+        }
+        .await;
+        target.close().await;
+        result
+    })?;
+    match tokens {
+        Ok(tokens) => live.access_tokens = tokens,
+        Err(err) => {
+            tracing::warn!(error = %err, "cannot read personal access tokens; token findings skipped");
+        }
+    }
+    let plan = match (plan, &desired) {
+        (Some(plan), Some(d)) => match report_unresolved(global, d, plan)? {
+            Some(plan) => Some(plan),
+            None => return Ok(Exit::Error),
+        },
+        _ => None,
+    };
+    let opts = AuditOptions {
+        now: args.now.unwrap_or_else(Utc::now),
+        inactive_days: args.inactive_days,
+    };
+    let file = desired.as_ref().zip(plan.as_ref());
+    let report = audit::audit(&live, file, &opts);
+    let output = match args.format {
+        Format::Text => render::audit_text(&report),
+        Format::Json => render::report_json(&report),
+        Format::Csv => render::audit_csv(&report),
+        Format::Markdown => render::audit_markdown(&report),
+    };
+    print_stdout(&output)?;
+    Ok(Exit::Ok)
+}

@@ -1,0 +1,317 @@
+//! Export: writes a version-1 access file that describes a live organization exactly, so that
+//! planning it against the same organization gives "No changes".
+//!
+//! The file is built from [`plan::desired_from_live`] and written by a small hand-written YAML
+//! emitter that quotes every value YAML could read as something other than the text it is (numbers,
+//! booleans, `null`, text with YAML punctuation). Managed spaces are named by a slug of their live
+//! name (`Marketing EU` → `marketing-eu`), made unique with `-2`, `-3`, … Pending invitees are
+//! marked with a comment.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt::Write as _;
+
+use crate::model::{DesiredGrant, LiveSpace, LiveState, MembershipStatus, SpaceAccess};
+use crate::plan;
+
+/// Why an export cannot be written.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ExportError {
+    /// A requested space is not a space of the organization.
+    #[error("space {0} is not a space of organization {1}")]
+    UnknownSpace(String, String),
+}
+
+/// A slug of a space name: lowercase ASCII letters and digits, runs of anything else turned into
+/// one `-`, no leading or trailing `-`; `space` when nothing is left.
+pub fn slug(name: &str) -> String {
+    let mut out = String::new();
+    for c in name.chars() {
+        if c.is_ascii_alphanumeric() {
+            out.push(c.to_ascii_lowercase());
+        } else if !out.is_empty() && !out.ends_with('-') {
+            out.push('-');
+        }
+    }
+    while out.ends_with('-') {
+        out.pop();
+    }
+    if out.is_empty() {
+        "space".to_string()
+    } else {
+        out
+    }
+}
+
+/// Local names for the spaces `wanted` (ids) among `spaces` (all of them when `wanted` is empty):
+/// local name → id. Names are slugs of the live names, unique (`-2`, `-3` … on collisions, in
+/// space-id order).
+pub fn space_names(
+    org: &str,
+    spaces: &[LiveSpace],
+    wanted: &[String],
+) -> Result<BTreeMap<String, String>, ExportError> {
+    let by_id: BTreeMap<&str, &LiveSpace> = spaces.iter().map(|s| (s.id.as_str(), s)).collect();
+    let ids: BTreeSet<&str> = if wanted.is_empty() {
+        by_id.keys().copied().collect()
+    } else {
+        wanted.iter().map(String::as_str).collect()
+    };
+    let mut out = BTreeMap::new();
+    for id in ids {
+        let space = by_id
+            .get(id)
+            .ok_or_else(|| ExportError::UnknownSpace(id.to_string(), org.to_string()))?;
+        let base = slug(&space.name);
+        let mut name = base.clone();
+        let mut n = 2;
+        while out.contains_key(&name) {
+            name = format!("{base}-{n}");
+            n += 1;
+        }
+        out.insert(name, id.to_string());
+    }
+    Ok(out)
+}
+
+/// The access file describing `live`, managing the spaces `spaces` (local name → id, see
+/// [`space_names`]). `tool_version` is named in the header comment.
+pub fn export(live: &LiveState, spaces: &BTreeMap<String, String>, tool_version: &str) -> String {
+    let desired = plan::desired_from_live(live, spaces);
+    let mut out = String::new();
+    let org_name = live
+        .organization_name
+        .as_deref()
+        .map(|n| format!(" ({})", one_line(n)))
+        .unwrap_or_default();
+    let _ = writeln!(out, "# yaml-language-server: $schema=access.schema.json");
+    let _ = writeln!(out, "#");
+    let _ = writeln!(
+        out,
+        "# Exported by contentful-access {tool_version} from organization {}{org_name}.",
+        one_line(&live.organization)
+    );
+    let _ = writeln!(
+        out,
+        "# Planning this file against the organization shows no changes; review it, then edit it"
+    );
+    let _ = writeln!(out, "# to change who can do what.");
+    let _ = writeln!(out, "version: 1");
+    let _ = writeln!(out, "organization: {}", scalar(&live.organization));
+    let _ = writeln!(out);
+    let _ = writeln!(out, "policy:");
+    let _ = writeln!(
+        out,
+        "  prune: false        # undeclared users and teams are reported, never removed"
+    );
+    let _ = writeln!(out, "  max_removals: 10%");
+    let _ = writeln!(out);
+
+    if desired.spaces.is_empty() {
+        let _ = writeln!(out, "spaces: {{}}");
+    } else {
+        let _ = writeln!(out, "spaces:");
+        for (name, s) in &desired.spaces {
+            let live_name = live
+                .spaces
+                .get(&s.id)
+                .map(|l| format!("   # {}", one_line(&l.name)))
+                .unwrap_or_default();
+            let _ = writeln!(out, "  {}: {}{live_name}", scalar(name), scalar(&s.id));
+        }
+    }
+    let _ = writeln!(out);
+
+    if desired.teams.is_empty() {
+        let _ = writeln!(out, "teams: {{}}");
+    } else {
+        let _ = writeln!(out, "teams:");
+        for (name, t) in &desired.teams {
+            if t.description.is_empty() && t.spaces.is_empty() {
+                let _ = writeln!(out, "  {}: {{}}", scalar(name));
+                continue;
+            }
+            let _ = writeln!(out, "  {}:", scalar(name));
+            if !t.description.is_empty() {
+                let _ = writeln!(out, "    description: {}", scalar(&t.description));
+            }
+            grants(&mut out, "    ", &t.spaces);
+        }
+    }
+    let _ = writeln!(out);
+
+    // Pending invitees, by email, with the invitation date when known.
+    let pending: BTreeMap<_, _> = live
+        .org_memberships
+        .values()
+        .filter(|m| m.status == MembershipStatus::Pending)
+        .filter_map(|m| {
+            live.users
+                .get(&m.user_id)
+                .map(|u| (u.email.clone(), m.meta.created_at))
+        })
+        .collect();
+    if desired.users.is_empty() {
+        let _ = writeln!(out, "users: {{}}");
+    } else {
+        let _ = writeln!(out, "users:");
+        for (email, u) in &desired.users {
+            if let Some(at) = pending.get(email) {
+                match at {
+                    Some(at) => {
+                        let _ = writeln!(
+                            out,
+                            "  # pending invitation, sent {}",
+                            at.format("%Y-%m-%d")
+                        );
+                    }
+                    None => {
+                        let _ = writeln!(out, "  # pending invitation");
+                    }
+                }
+            }
+            let _ = writeln!(out, "  {}:", scalar(email.as_str()));
+            if let Some(name) = &u.name {
+                let full = match &name.last {
+                    Some(last) if !last.trim().is_empty() => format!("{} {}", name.first, last),
+                    _ => name.first.clone(),
+                };
+                if !full.trim().is_empty() {
+                    let _ = writeln!(out, "    name: {}", scalar(full.trim()));
+                }
+            }
+            let _ = writeln!(out, "    org_role: {}", u.org_role);
+            if !u.teams.is_empty() {
+                let list: Vec<String> = u.teams.keys().map(|t| flow_item(t)).collect();
+                let _ = writeln!(out, "    teams: [{}]", list.join(", "));
+            }
+            grants(&mut out, "    ", &u.spaces);
+        }
+    }
+    out
+}
+
+fn grants(out: &mut String, indent: &str, spaces: &BTreeMap<String, DesiredGrant>) {
+    if spaces.is_empty() {
+        return;
+    }
+    let _ = writeln!(out, "{indent}spaces:");
+    for (space, g) in spaces {
+        let value = match &g.access {
+            SpaceAccess::Admin => "admin".to_string(),
+            SpaceAccess::Roles(roles) => {
+                let list: Vec<String> = roles.iter().map(|r| flow_item(r)).collect();
+                format!("[{}]", list.join(", "))
+            }
+        };
+        let _ = writeln!(out, "{indent}  {}: {value}", scalar(space));
+    }
+}
+
+/// Text on one line for a comment.
+fn one_line(s: &str) -> String {
+    s.chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect()
+}
+
+/// Words YAML 1.1 or 1.2 would read as a boolean or null.
+const RESERVED: &[&str] = &[
+    "true", "false", "yes", "no", "on", "off", "y", "n", "null", "~",
+];
+
+/// `s` as a YAML scalar: plain when that reads back as the same text, double-quoted otherwise.
+pub fn scalar(s: &str) -> String {
+    if plain_ok(s) {
+        s.to_string()
+    } else {
+        quoted(s)
+    }
+}
+
+/// `s` as an item of a flow list (`[a, b]`): as [`scalar`], and also quoted when it is `admin`
+/// (so a role called `admin` is not read as the admin keyword).
+fn flow_item(s: &str) -> String {
+    if plain_ok(s) && s != "admin" {
+        s.to_string()
+    } else {
+        quoted(s)
+    }
+}
+
+fn plain_ok(s: &str) -> bool {
+    let Some(first) = s.chars().next() else {
+        return false;
+    };
+    // A leading digit is fine when a letter that no YAML number contains follows (`5nq2sd7t0mkg`);
+    // `0x1f`, `1e5`, `0o17`, `0b101`, `2026-01-01` stay quoted.
+    let number_like = first.is_ascii_digit()
+        && !s
+            .chars()
+            .any(|c| c.is_ascii_alphabetic() && !"abcdefABCDEFxXoO".contains(c));
+    (first.is_ascii_alphanumeric() || first == '_')
+        && !number_like
+        && !s.ends_with(' ')
+        && !s.contains("  ")
+        && s.chars().all(|c| {
+            c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.' | '@' | '+' | ' ' | '/')
+        })
+        && !RESERVED.contains(&s.to_ascii_lowercase().as_str())
+}
+
+fn quoted(s: &str) -> String {
+    // A JSON string is a valid YAML double-quoted scalar with the same value.
+    serde_json::to_string(s).unwrap_or_else(|_| format!("{s:?}"))
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn slugs_are_lowercase_words_joined_by_dashes() {
+        assert_eq!(slug("Marketing EU (new)"), "marketing-eu-new");
+        assert_eq!(slug("  --Blog--  "), "blog");
+        assert_eq!(slug("Ünïcode ✓"), "n-code");
+        assert_eq!(slug("✓"), "space");
+    }
+
+    #[test]
+    fn scalars_that_yaml_would_misread_are_quoted() {
+        for (raw, want) in [
+            ("Editor", "Editor"),
+            ("Content Editor", "Content Editor"),
+            ("jane@acme.example", "jane@acme.example"),
+            ("no", "\"no\""),
+            ("True", "\"True\""),
+            ("0123", "\"0123\""),
+            ("5nq2sd7t0mkg", "5nq2sd7t0mkg"),
+            ("0x1f", "\"0x1f\""),
+            ("1e5", "\"1e5\""),
+            ("2026-01-01", "\"2026-01-01\""),
+            ("1.5", "\"1.5\""),
+            ("a: b", "\"a: b\""),
+            ("# hash", "\"# hash\""),
+            ("", "\"\""),
+            ("line\nbreak", "\"line\\nbreak\""),
+            ("trailing ", "\"trailing \""),
+            ("[x]", "\"[x]\""),
+        ] {
+            assert_eq!(scalar(raw), want, "{raw:?}");
+        }
+        assert_eq!(flow_item("admin"), "\"admin\"");
+        assert_eq!(flow_item("a, b"), "\"a, b\"");
+    }
+
+    #[test]
+    fn quoted_values_read_back_as_the_same_text() {
+        for raw in ["no", "0123", "a: b", "x \"y\" \\ z", "tab\there", "ü"] {
+            let doc = format!(
+                "version: 1\norganization: org\nteams:\n  t:\n    description: {}\n",
+                scalar(raw)
+            );
+            let d = crate::config::load_str("x.yaml", &doc).unwrap();
+            assert_eq!(d.teams["t"].description, raw);
+        }
+    }
+}

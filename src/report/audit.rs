@@ -1,0 +1,578 @@
+//! Audit: findings an organization admin should act on, each with the evidence behind it: seats in
+//! use (and after the plan, with an access file), inactive members, expired invitations, members
+//! with a seat but no space access, managed spaces without an admin, and personal access tokens
+//! still active for people the file does not declare or would remove.
+//!
+//! The clock is injected ([`AuditOptions::now`]), so a report is reproducible.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt;
+
+use chrono::{DateTime, Duration, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::model::{DesiredState, Email, LiveState, MembershipStatus, Principal};
+use crate::plan::{OpKind, Plan, simulate};
+
+use super::email_of;
+
+/// Invitations older than this have expired and must be sent again.
+pub const INVITATION_VALID_DAYS: i64 = 7;
+
+/// The kinds of finding, in the order they are reported.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FindingKind {
+    /// Seats in use: active and pending members (and after the plan, with an access file).
+    Seats,
+    /// An active member not active for longer than the threshold, or never.
+    InactiveMember,
+    /// A pending invitation older than 7 days.
+    ExpiredInvitation,
+    /// A member (active or pending) with no access to any space, directly or through a team.
+    SeatWithoutAccess,
+    /// A managed space where nobody is space admin.
+    SpaceWithoutAdmin,
+    /// An active personal access token of a member the file does not declare or would remove.
+    UnmanagedToken,
+}
+
+impl FindingKind {
+    /// The kind's name as written in JSON and CSV.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FindingKind::Seats => "seats",
+            FindingKind::InactiveMember => "inactive_member",
+            FindingKind::ExpiredInvitation => "expired_invitation",
+            FindingKind::SeatWithoutAccess => "seat_without_access",
+            FindingKind::SpaceWithoutAdmin => "space_without_admin",
+            FindingKind::UnmanagedToken => "unmanaged_token",
+        }
+    }
+}
+
+impl fmt::Display for FindingKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// One finding.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Finding {
+    /// What kind.
+    pub kind: FindingKind,
+    /// Who or what it is about: an email, a space, or `organization`.
+    pub subject: String,
+    /// One sentence saying what is wrong (or, for seats, the count).
+    pub message: String,
+    /// The facts it rests on.
+    pub evidence: Vec<String>,
+}
+
+/// Seat counts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Seats {
+    /// Accepted memberships.
+    pub active: usize,
+    /// Pending invitations.
+    pub pending: usize,
+}
+
+impl Seats {
+    /// Counts the seats of `live`.
+    pub fn of(live: &LiveState) -> Seats {
+        let active = live
+            .org_memberships
+            .values()
+            .filter(|m| m.status == MembershipStatus::Active)
+            .count();
+        Seats {
+            active,
+            pending: live.org_memberships.len() - active,
+        }
+    }
+
+    /// Active plus pending.
+    pub fn total(&self) -> usize {
+        self.active + self.pending
+    }
+}
+
+/// The audit of one organization.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditReport {
+    /// The organization id.
+    pub organization: String,
+    /// The time the audit was made for (injected).
+    pub now: DateTime<Utc>,
+    /// The inactivity threshold in days.
+    pub inactive_days: u32,
+    /// Seats now.
+    pub seats: Seats,
+    /// Seats after the plan is applied (with an access file).
+    pub seats_after_apply: Option<Seats>,
+    /// Every finding, by kind then subject.
+    pub findings: Vec<Finding>,
+}
+
+impl AuditReport {
+    /// The number of findings that ask for action (everything but the seat count).
+    pub fn actionable(&self) -> usize {
+        self.findings
+            .iter()
+            .filter(|f| f.kind != FindingKind::Seats)
+            .count()
+    }
+}
+
+/// Inputs of [`audit`] that are not states.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditOptions {
+    /// "Now" (injected; the library never reads the clock).
+    pub now: DateTime<Utc>,
+    /// Members not active for more than this many days are reported (default 90).
+    pub inactive_days: u32,
+}
+
+/// Audits `live`. With an access file (`desired` and the `plan` built from it), the managed spaces
+/// are the file's, seats are also counted after the plan, and personal access tokens of undeclared
+/// or removed members are reported; without one, every space of the organization is checked.
+/// `live.access_tokens` must have been read for token findings.
+pub fn audit(
+    live: &LiveState,
+    file: Option<(&DesiredState, &Plan)>,
+    opts: &AuditOptions,
+) -> AuditReport {
+    let emails: BTreeMap<&str, Email> = live
+        .users
+        .values()
+        .map(|u| (u.id.as_str(), u.email.clone()))
+        .collect();
+    let email = |user_id: &str| {
+        emails
+            .get(user_id)
+            .map(|e| e.to_string())
+            .unwrap_or_else(|| format!("user {user_id}"))
+    };
+    let mut findings = Vec::new();
+
+    let seats = Seats::of(live);
+    let seats_after = file.map(|(_, plan)| Seats::of(&simulate(live, plan)));
+    let mut evidence = vec![
+        plural(seats.active, "active member", "active members"),
+        plural(seats.pending, "pending invitation", "pending invitations"),
+    ];
+    let mut message = format!("{} seats in use", seats.total());
+    if let Some(after) = seats_after {
+        message.push_str(&format!(", {} after apply", after.total()));
+        evidence.push(format!(
+            "after apply: {} active, {} pending",
+            after.active, after.pending
+        ));
+    }
+    findings.push(Finding {
+        kind: FindingKind::Seats,
+        subject: "organization".to_string(),
+        message,
+        evidence,
+    });
+
+    // Inactive members and expired invitations.
+    let threshold = opts.now - Duration::days(i64::from(opts.inactive_days));
+    let mut inactive = Vec::new();
+    let mut expired = Vec::new();
+    for m in live.org_memberships.values() {
+        let who = email(&m.user_id);
+        let role = format!("org role: {}", m.role);
+        match m.status {
+            MembershipStatus::Active => match m.last_active_at {
+                None => inactive.push(Finding {
+                    kind: FindingKind::InactiveMember,
+                    subject: who,
+                    message: "never active".to_string(),
+                    evidence: vec!["lastActiveAt: never".to_string(), role],
+                }),
+                Some(at) if at < threshold => inactive.push(Finding {
+                    kind: FindingKind::InactiveMember,
+                    subject: who,
+                    message: format!(
+                        "not active for {} days (more than {})",
+                        (opts.now - at).num_days(),
+                        opts.inactive_days
+                    ),
+                    evidence: vec![format!("lastActiveAt: {}", rfc3339(&at)), role],
+                }),
+                Some(_) => {}
+            },
+            MembershipStatus::Pending => {
+                if let Some(at) = m.meta.created_at
+                    && opts.now - at > Duration::days(INVITATION_VALID_DAYS)
+                {
+                    expired.push(Finding {
+                        kind: FindingKind::ExpiredInvitation,
+                        subject: who,
+                        message: format!(
+                            "invited {} days ago; the invitation has expired and must be sent again",
+                            (opts.now - at).num_days()
+                        ),
+                        evidence: vec![format!("invited: {}", rfc3339(&at)), role],
+                    });
+                }
+            }
+        }
+    }
+    sorted_into(&mut findings, inactive);
+    sorted_into(&mut findings, expired);
+
+    // Seats without any space access.
+    let teams_with_access: BTreeSet<&str> = live
+        .team_space_memberships
+        .values()
+        .map(|t| t.team_id.as_str())
+        .collect();
+    let users_with_access: BTreeSet<&str> = live
+        .space_memberships
+        .values()
+        .map(|s| s.user_id.as_str())
+        .collect();
+    let mut teams_of: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+    for tm in live.team_memberships.values() {
+        teams_of
+            .entry(tm.org_membership_id.as_str())
+            .or_default()
+            .push(tm.team_id.as_str());
+    }
+    let team_name = |id: &str| {
+        live.teams
+            .get(id)
+            .map(|t| t.name.clone())
+            .unwrap_or_else(|| id.to_string())
+    };
+    let mut idle = Vec::new();
+    for m in live.org_memberships.values() {
+        let teams = teams_of
+            .get(m.meta.id.as_str())
+            .cloned()
+            .unwrap_or_default();
+        let via_team = teams.iter().any(|t| teams_with_access.contains(t));
+        if via_team || users_with_access.contains(m.user_id.as_str()) {
+            continue;
+        }
+        let mut team_names: Vec<String> = teams.iter().map(|t| team_name(t)).collect();
+        team_names.sort();
+        let status = match m.status {
+            MembershipStatus::Active => "active",
+            MembershipStatus::Pending => "pending",
+        };
+        idle.push(Finding {
+            kind: FindingKind::SeatWithoutAccess,
+            subject: email(&m.user_id),
+            message: "holds a seat but has no access to any space, directly or through a team"
+                .to_string(),
+            evidence: vec![
+                format!("org role: {} ({status})", m.role),
+                "space memberships: none".to_string(),
+                if team_names.is_empty() {
+                    "teams: none".to_string()
+                } else {
+                    format!("teams without space access: {}", team_names.join(", "))
+                },
+            ],
+        });
+    }
+    sorted_into(&mut findings, idle);
+
+    // Managed spaces without an admin.
+    let managed: Vec<(String, String)> = match file {
+        Some((desired, _)) => desired
+            .spaces
+            .iter()
+            .map(|(n, s)| (n.clone(), s.id.clone()))
+            .collect(),
+        None => live
+            .spaces
+            .values()
+            .map(|s| (s.name.clone(), s.id.clone()))
+            .collect(),
+    };
+    let members: BTreeSet<&str> = live
+        .org_memberships
+        .values()
+        .map(|m| m.user_id.as_str())
+        .collect();
+    let teams_with_members: BTreeSet<&str> = live
+        .team_memberships
+        .values()
+        .map(|t| t.team_id.as_str())
+        .collect();
+    for (name, id) in &managed {
+        if !live.spaces.contains_key(id) {
+            continue;
+        }
+        let sms: Vec<_> = live
+            .space_memberships
+            .values()
+            .filter(|s| &s.space_id == id)
+            .collect();
+        let tsms: Vec<_> = live
+            .team_space_memberships
+            .values()
+            .filter(|t| &t.space_id == id)
+            .collect();
+        let direct_admin = sms
+            .iter()
+            .any(|s| s.admin && members.contains(s.user_id.as_str()));
+        let team_admin = tsms
+            .iter()
+            .any(|t| t.admin && teams_with_members.contains(t.team_id.as_str()));
+        if direct_admin || team_admin {
+            continue;
+        }
+        let empty_admin_teams: Vec<String> = tsms
+            .iter()
+            .filter(|t| t.admin)
+            .map(|t| team_name(&t.team_id))
+            .collect();
+        let mut evidence = vec![
+            format!("space id: {id}"),
+            format!(
+                "{} direct memberships, {} team memberships, none admin",
+                sms.len(),
+                tsms.len()
+            ),
+        ];
+        if !empty_admin_teams.is_empty() {
+            evidence.push(format!(
+                "admin teams without members: {}",
+                empty_admin_teams.join(", ")
+            ));
+        }
+        findings.push(Finding {
+            kind: FindingKind::SpaceWithoutAdmin,
+            subject: format!("space {name}"),
+            message: "nobody is space admin".to_string(),
+            evidence,
+        });
+    }
+
+    // Active personal access tokens of undeclared or removed members.
+    if let Some((desired, plan)) = file {
+        let removed: BTreeSet<&Email> = plan
+            .operations
+            .iter()
+            .filter_map(|op| match &op.kind {
+                OpKind::RemoveOrgMember { email, .. } => Some(email),
+                _ => None,
+            })
+            .collect();
+        let mut tokens = Vec::new();
+        for t in &live.access_tokens {
+            let active = t.revoked_at.is_none() && t.expires_at.is_none_or(|e| e > opts.now);
+            let Some(owner) = email_of(live, &t.user_id) else {
+                continue;
+            };
+            if !active || desired.policy.is_ignored(&Principal::User(owner.clone())) {
+                continue;
+            }
+            let why = if removed.contains(&owner) {
+                "the plan removes its owner from the organization"
+            } else if !desired.users.contains_key(&owner) {
+                "its owner is not declared in the access file"
+            } else {
+                continue;
+            };
+            let mut evidence = vec![format!("token: {} ({})", t.name, t.id)];
+            if let Some(v) = &t.redacted_value {
+                evidence.push(format!("value: {v}"));
+            }
+            evidence.push(match t.last_used_at {
+                Some(at) => format!("last used: {}", rfc3339(&at)),
+                None => "last used: never".to_string(),
+            });
+            evidence.push(match t.expires_at {
+                Some(at) => format!("expires: {}", rfc3339(&at)),
+                None => "expires: never".to_string(),
+            });
+            tokens.push(Finding {
+                kind: FindingKind::UnmanagedToken,
+                subject: owner.to_string(),
+                message: format!("personal access token still active: {why}"),
+                evidence,
+            });
+        }
+        sorted_into(&mut findings, tokens);
+    }
+
+    AuditReport {
+        organization: live.organization.clone(),
+        now: opts.now,
+        inactive_days: opts.inactive_days,
+        seats,
+        seats_after_apply: seats_after,
+        findings,
+    }
+}
+
+fn sorted_into(out: &mut Vec<Finding>, mut more: Vec<Finding>) {
+    more.sort_by(|a, b| a.subject.cmp(&b.subject).then(a.message.cmp(&b.message)));
+    out.extend(more);
+}
+
+fn rfc3339(t: &DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+}
+
+fn plural(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use crate::model::{
+        LiveAccessToken, LiveOrgMembership, LiveSpace, LiveTeam, LiveTeamSpaceMembership, LiveUser,
+        ObjectMeta, OrgRole,
+    };
+    use chrono::TimeZone;
+
+    fn t(y: i32, m: u32, d: u32) -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(y, m, d, 0, 0, 0).single().unwrap()
+    }
+
+    fn org() -> LiveState {
+        let mut live = LiveState {
+            organization: "o".into(),
+            ..LiveState::default()
+        };
+        for (id, email, status, created) in [
+            ("u1", "a@x.example", MembershipStatus::Active, t(2026, 1, 1)),
+            (
+                "u2",
+                "b@x.example",
+                MembershipStatus::Pending,
+                t(2026, 11, 17),
+            ),
+            (
+                "u3",
+                "c@x.example",
+                MembershipStatus::Pending,
+                t(2026, 11, 15),
+            ),
+        ] {
+            live.users.insert(
+                id.into(),
+                LiveUser {
+                    id: id.into(),
+                    email: Email::new(email),
+                    first_name: None,
+                    last_name: None,
+                    activated: status == MembershipStatus::Active,
+                },
+            );
+            let mut meta = ObjectMeta::new(format!("m-{id}"), 1);
+            meta.created_at = Some(created);
+            live.org_memberships.insert(
+                meta.id.clone(),
+                LiveOrgMembership {
+                    meta,
+                    user_id: id.into(),
+                    role: OrgRole::Member,
+                    status,
+                    last_active_at: Some(t(2026, 11, 1)),
+                },
+            );
+        }
+        live.spaces.insert(
+            "s1".into(),
+            LiveSpace {
+                id: "s1".into(),
+                name: "Blog".into(),
+                roles: BTreeMap::new(),
+            },
+        );
+        live.teams.insert(
+            "t1".into(),
+            LiveTeam {
+                meta: ObjectMeta::new("t1", 1),
+                name: "admins".into(),
+                description: String::new(),
+            },
+        );
+        live.team_space_memberships.insert(
+            "tsm1".into(),
+            LiveTeamSpaceMembership {
+                meta: ObjectMeta::new("tsm1", 1),
+                team_id: "t1".into(),
+                space_id: "s1".into(),
+                admin: true,
+                role_ids: BTreeSet::new(),
+            },
+        );
+        live
+    }
+
+    fn opts() -> AuditOptions {
+        AuditOptions {
+            now: t(2026, 11, 23),
+            inactive_days: 90,
+        }
+    }
+
+    #[test]
+    fn an_invitation_expires_after_seven_days_not_before() {
+        let report = audit(&org(), None, &opts());
+        let expired: Vec<&str> = report
+            .findings
+            .iter()
+            .filter(|f| f.kind == FindingKind::ExpiredInvitation)
+            .map(|f| f.subject.as_str())
+            .collect();
+        assert_eq!(expired, ["c@x.example"]);
+    }
+
+    #[test]
+    fn an_admin_team_without_members_leaves_the_space_without_admin() {
+        let report = audit(&org(), None, &opts());
+        let f = report
+            .findings
+            .iter()
+            .find(|f| f.kind == FindingKind::SpaceWithoutAdmin)
+            .unwrap();
+        assert_eq!(f.subject, "space Blog");
+        assert!(
+            f.evidence
+                .contains(&"admin teams without members: admins".to_string())
+        );
+    }
+
+    #[test]
+    fn tokens_without_a_file_are_not_judged() {
+        let mut live = org();
+        live.access_tokens.push(LiveAccessToken {
+            id: "p".into(),
+            name: "n".into(),
+            user_id: "u1".into(),
+            redacted_value: None,
+            revoked_at: None,
+            expires_at: None,
+            last_used_at: None,
+        });
+        let report = audit(&live, None, &opts());
+        assert!(
+            report
+                .findings
+                .iter()
+                .all(|f| f.kind != FindingKind::UnmanagedToken)
+        );
+        assert_eq!(
+            report.seats,
+            Seats {
+                active: 1,
+                pending: 2
+            }
+        );
+        assert_eq!(report.seats_after_apply, None);
+    }
+}

@@ -1,0 +1,98 @@
+//! `contentful-access audit` against sandbox seeds: every finding with its evidence, with and
+//! without an access file, in every format, at a fixed time.
+#![allow(clippy::unwrap_used)]
+
+use crate::util::{run, snap};
+
+const SEED: &str = "tests/seeds/small.json";
+const FILE: &str = "tests/seeds/small-access.yaml";
+const NOW: &str = "2026-11-23T00:00:00Z";
+
+fn audit(extra: &[&str]) -> String {
+    let mut args = vec!["audit", "--sandbox", SEED, "--now", NOW];
+    args.extend(extra);
+    let (code, out, err) = run(&args);
+    assert_eq!(code, 0, "{err}");
+    out
+}
+
+#[test]
+fn audit_with_a_file_reports_every_finding_with_evidence() {
+    let out = audit(&["-c", FILE]);
+    for expected in [
+        "[seats] organization: 6 seats in use, 6 after apply",
+        "[inactive_member] ben@small.example: never active",
+        "[inactive_member] zed@small.example: not active for 540 days (more than 90)",
+        "[expired_invitation] dee@small.example: invited 52 days ago",
+        "[seat_without_access] ben@small.example",
+        "[space_without_admin] space archive: nobody is space admin",
+        "[unmanaged_token] zed@small.example: personal access token still active: its owner is not declared",
+    ] {
+        assert!(out.contains(expected), "missing {expected:?} in\n{out}");
+    }
+    // Not findings: the recent invitation, the revoked token, a declared member's token, the
+    // space that has an admin, members with access through a team.
+    assert!(!out.contains("cid@small.example"), "{out}");
+    assert!(!out.contains("Revoked one"), "{out}");
+    assert!(!out.contains("Ann CLI"), "{out}");
+    assert!(!out.contains("space main"), "{out}");
+    snap("audit__small_text", &out);
+}
+
+#[test]
+fn audit_counts_seats_after_a_plan_that_removes_and_flags_the_removed_members_token() {
+    let out = audit(&["-c", "tests/seeds/small-prune.yaml"]);
+    assert!(
+        out.contains("[seats] organization: 6 seats in use, 5 after apply"),
+        "{out}"
+    );
+    assert!(
+        out.contains(
+            "zed@small.example: personal access token still active: the plan removes its owner"
+        ),
+        "{out}"
+    );
+}
+
+#[test]
+fn audit_without_a_file_checks_every_space_and_skips_token_ownership() {
+    let out = audit(&["--org", "SmallOrg01", "--inactive-days", "600"]);
+    assert!(
+        out.contains("[seats] organization: 6 seats in use\n"),
+        "{out}"
+    );
+    // 540 days is under the 600-day threshold; never active still counts.
+    assert!(!out.contains("zed@small.example: not active"), "{out}");
+    assert!(out.contains("ben@small.example: never active"), "{out}");
+    assert!(out.contains("[space_without_admin] space Archive"), "{out}");
+    assert!(!out.contains("unmanaged_token"), "{out}");
+}
+
+#[test]
+fn audit_json_csv_and_markdown() {
+    let json = audit(&["-c", FILE, "--format", "json"]);
+    let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(v["seats"]["active"], 4);
+    assert_eq!(v["seats_after_apply"]["pending"], 2);
+    assert_eq!(v["findings"].as_array().unwrap().len(), 8);
+    snap("audit__small_json", &json);
+
+    let csv = audit(&["-c", FILE, "--format", "csv"]);
+    assert_eq!(csv.lines().next().unwrap(), "kind,subject,message,evidence");
+    assert_eq!(csv.lines().count(), 9);
+    snap("audit__small_csv", &csv);
+
+    let md = audit(&["-c", FILE, "--format", "markdown"]);
+    assert_eq!(
+        md.lines().next().unwrap(),
+        "<!-- contentful-access:audit org=SmallOrg01 -->"
+    );
+    snap("audit__small_markdown", &md);
+}
+
+#[test]
+fn audit_needs_a_file_or_an_org() {
+    let (code, _, err) = run(&["audit", "--sandbox", SEED]);
+    assert_eq!(code, 2, "clap usage error: {err}");
+    assert!(err.contains("--config <FILE>"), "{err}");
+}

@@ -1,0 +1,174 @@
+//! `contentful-access drift` against sandbox seeds: every kind of difference phrased as "the file
+//! says X, Contentful has Y" with who changed it and when, unmanaged principals, the exit codes,
+//! and every output format.
+#![allow(clippy::unwrap_used)]
+
+use crate::util::{run, snap};
+
+const SEED: &str = "tests/seeds/small.json";
+const FILE: &str = "tests/seeds/small-access.yaml";
+
+#[test]
+fn drift_lists_each_difference_with_who_changed_it_and_exits_2() {
+    let (code, out, err) = run(&["drift", "-c", FILE, "--sandbox", SEED]);
+    assert_eq!(code, 2, "{err}");
+    assert!(out.contains("org role of ann@small.example"));
+    assert!(out.contains("last changed by owner@small.example at 2026-11-02T08:30:00Z"));
+    assert!(out.contains("user zed@small.example (member); access: archive [Author]"));
+    snap("drift__small_text", &out);
+}
+
+#[test]
+fn drift_json_carries_every_difference() {
+    let (code, out, _) = run(&["drift", "-c", FILE, "--sandbox", SEED, "--format", "json"]);
+    assert_eq!(code, 2);
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let diffs = v["differences"].as_array().unwrap();
+    assert_eq!(diffs.len(), 4);
+    let archive = diffs
+        .iter()
+        .find(|d| d["subject"] == "ann@small.example in space archive")
+        .unwrap();
+    assert_eq!(archive["file_says"], "no direct access");
+    assert_eq!(archive["contentful_has"], "[Editor]");
+    assert_eq!(archive["changed_by"], "zed@small.example");
+    snap("drift__small_json", &out);
+}
+
+#[test]
+fn drift_markdown_starts_with_a_stable_marker() {
+    let (code, out, _) = run(&[
+        "drift",
+        "-c",
+        FILE,
+        "--sandbox",
+        SEED,
+        "--format",
+        "markdown",
+    ]);
+    assert_eq!(code, 2);
+    assert_eq!(
+        out.lines().next().unwrap(),
+        "<!-- contentful-access:drift org=SmallOrg01 -->"
+    );
+    snap("drift__small_markdown", &out);
+}
+
+#[test]
+fn drift_of_the_demo_org_names_the_deliberate_differences() {
+    let (code, out, _) = run(&["drift", "-c", "examples/access.yaml", "--sandbox"]);
+    assert_eq!(code, 2);
+    snap("drift__demo_text", &out);
+}
+
+#[test]
+fn no_drift_exits_0_in_every_format() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("access.yaml");
+    let file = file.to_str().unwrap();
+    let (code, _, err) = run(&[
+        "export",
+        "--org",
+        "SmallOrg01",
+        "--sandbox",
+        SEED,
+        "-o",
+        file,
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let (code, out, err) = run(&["drift", "-c", file, "--sandbox", SEED]);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        out.starts_with("No drift: organization SmallOrg01 matches"),
+        "{out}"
+    );
+    // Unmanaged principals are reported but are not drift (prune is off and zed is declared
+    // by the export anyway); pending invitations are listed.
+    assert!(out.contains("Pending invitations: 2"));
+    let (code, md, _) = run(&[
+        "drift",
+        "-c",
+        file,
+        "--sandbox",
+        SEED,
+        "--format",
+        "markdown",
+    ]);
+    assert_eq!(code, 0);
+    assert!(md.contains("No access drift in `SmallOrg01`"));
+    let (code, json, _) = run(&["drift", "-c", file, "--sandbox", SEED, "--format", "json"]);
+    assert_eq!(code, 0);
+    let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(v["differences"].as_array().unwrap().len(), 0);
+}
+
+#[test]
+fn drift_exits_1_on_a_name_that_does_not_resolve() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("access.yaml");
+    std::fs::write(
+        &file,
+        "version: 1\norganization: SmallOrg01\nspaces:\n  main: main1\nusers:\n  ann@small.example:\n    spaces:\n      main: [Publisher]\n",
+    )
+    .unwrap();
+    let (code, _, err) = run(&["drift", "-c", file.to_str().unwrap(), "--sandbox", SEED]);
+    assert_eq!(code, 1);
+    assert!(err.contains("Publisher"), "{err}");
+}
+
+#[test]
+fn drift_with_prune_reports_undeclared_members_as_differences() {
+    let (code, out, _) = run(&[
+        "drift",
+        "-c",
+        "tests/seeds/small-prune.yaml",
+        "--sandbox",
+        SEED,
+    ]);
+    assert_eq!(code, 2);
+    assert!(
+        out.contains(
+            "  user zed@small.example\n    the file says:  not declared (policy.prune: true)\n    Contentful has: member of the organization as member (with 1 team or space membership)\n"
+        ),
+        "{out}"
+    );
+    assert!(!out.contains("Unmanaged"), "{out}");
+}
+
+#[test]
+fn drift_of_missing_teams_and_grants() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("access.yaml");
+    std::fs::write(
+        &file,
+        "version: 1\norganization: SmallOrg01\nspaces:\n  main: main1\nteams:\n  writers:\n    description: Writers\n  reviewers:\n    description: Reviewers\nusers:\n  ann@small.example:\n    org_role: admin\n    teams: [writers, reviewers]\n    spaces:\n      main: [Editor]\n",
+    )
+    .unwrap();
+    let (code, out, _) = run(&["drift", "-c", file.to_str().unwrap(), "--sandbox", SEED]);
+    assert_eq!(code, 2);
+    let body: String = out
+        .lines()
+        .skip(1)
+        .map(|l| format!("{}\n", l.replace(file.to_str().unwrap(), "access.yaml")))
+        .collect();
+    snap("drift__missing_team_and_grants_text", &body);
+}
+
+#[test]
+fn drift_with_prune_reports_an_undeclared_team() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("access.yaml");
+    std::fs::write(
+        &file,
+        "version: 1\norganization: SmallOrg01\npolicy:\n  prune: true\n  max_removals: 50%\nspaces:\n  main: main1\nusers:\n  owner@small.example:\n    org_role: owner\n    spaces:\n      main: admin\n  ann@small.example:\n    org_role: admin\n  ben@small.example:\n  cid@small.example:\n  dee@small.example:\n  zed@small.example:\n",
+    )
+    .unwrap();
+    let (code, out, _) = run(&["drift", "-c", file.to_str().unwrap(), "--sandbox", SEED]);
+    assert_eq!(code, 2);
+    assert!(
+        out.contains(
+            "  team writers\n    the file says:  not declared (policy.prune: true)\n    Contentful has: exists (with 3 team or space memberships)\n    last changed by ann@small.example at 2026-09-09T09:09:09Z\n"
+        ),
+        "{out}"
+    );
+}

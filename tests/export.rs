@@ -1,0 +1,203 @@
+//! `contentful-access export`: the written file is a valid access file, and planning it against the
+//! same organization gives "No changes" — on the demo org, a small seed with pending invitees and
+//! awkward names, and the 10,000-user synthetic org.
+#![allow(clippy::unwrap_used)]
+
+use std::collections::BTreeMap;
+use std::time::Instant;
+
+use contentful_access::config;
+use contentful_access::contentful::{Client, ClientConfig};
+use contentful_access::export;
+use contentful_access::plan::{self, PlanOptions};
+use contentful_access::sandbox::{SandboxOptions, Seed, Server, SyntheticSpec, synthetic};
+use secrecy::SecretString;
+
+use crate::util::{root, run, snap};
+
+/// Exports with the binary, then plans the file against the same seed: exit 0 and "No changes".
+fn round_trip_cli(org: &str, seed: Option<&str>) -> String {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("access.yaml");
+    let file = file.to_str().unwrap();
+    let mut args = vec!["export", "--org", org, "-o", file, "--sandbox"];
+    args.extend(seed);
+    let (code, _, err) = run(&args);
+    assert_eq!(code, 0, "{err}");
+    let text = std::fs::read_to_string(file).unwrap();
+    config::load_str("access.yaml", &text).unwrap();
+    let mut args = vec!["plan", "-c", file, "--detailed-exitcode", "--sandbox"];
+    args.extend(seed);
+    let (code, out, err) = run(&args);
+    assert_eq!(code, 0, "{out}\n{err}");
+    assert!(out.contains("No changes."), "{out}");
+    text
+}
+
+#[test]
+fn export_of_the_demo_org_plans_to_no_changes() {
+    let text = round_trip_cli("2AcmeDemoOrgSandbox001", None);
+    assert!(text.starts_with("# yaml-language-server: $schema=access.schema.json\n"));
+    // The pending invitee is marked.
+    assert!(text.contains("  # pending invitation, sent 2026-10-12\n  priya.raman@acme.example:"));
+    assert!(text.contains("  sandbox-playground: 7hq0ut5rrw2d   # Sandbox playground\n"));
+}
+
+#[test]
+fn export_of_a_small_org_plans_to_no_changes_and_reads_well() {
+    let text = round_trip_cli("SmallOrg01", Some("tests/seeds/small.json"));
+    // The header names the tool's version; keep the snapshot stable across releases.
+    snap(
+        "export__small",
+        &text.replace(env!("CARGO_PKG_VERSION"), "[version]"),
+    );
+}
+
+#[test]
+fn export_of_chosen_spaces_manages_only_those() {
+    let (code, out, err) = run(&[
+        "export",
+        "--org",
+        "SmallOrg01",
+        "--spaces",
+        "arch1",
+        "--sandbox",
+        "tests/seeds/small.json",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let d = config::load_str("x.yaml", &out).unwrap();
+    assert_eq!(d.spaces.keys().collect::<Vec<_>>(), ["archive"]);
+    // The team's access is in the other space, so it has none here.
+    assert!(d.teams["writers"].spaces.is_empty());
+    assert_eq!(
+        d.users[&contentful_access::model::Email::new("zed@small.example")].spaces["archive"]
+            .access
+            .to_string(),
+        "[Author]"
+    );
+}
+
+#[test]
+fn export_of_an_unknown_space_fails() {
+    let (code, out, err) = run(&[
+        "export",
+        "--org",
+        "SmallOrg01",
+        "--spaces",
+        "nope1",
+        "--sandbox",
+        "tests/seeds/small.json",
+    ]);
+    assert_eq!(code, 1);
+    assert!(out.is_empty());
+    assert!(
+        err.contains("space nope1 is not a space of organization SmallOrg01"),
+        "{err}"
+    );
+}
+
+#[test]
+fn export_quotes_names_yaml_would_misread_and_keeps_slugs_unique() {
+    let mut seed: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(root().join("tests/seeds/small.json")).unwrap(),
+    )
+    .unwrap();
+    // Two spaces whose names slug the same, a team called `no`, a description that looks like a
+    // number and one with YAML punctuation, a role name with a comma.
+    seed["spaces"][1]["name"] = "Main site!".into();
+    seed["teams"][0]["name"] = "no".into();
+    seed["teams"][0]["description"] = "0123".into();
+    seed["teams"]
+        .as_array_mut()
+        .unwrap()
+        .push(serde_json::json!({"id": "t2", "name": "ops: core #1", "description": "- [x] yes"}));
+    seed["roles"][0]["name"] = "Editor, Senior".into();
+    seed["teamSpaceMemberships"]
+        .as_array_mut()
+        .unwrap()
+        .push(serde_json::json!({"id": "tsm2", "team": "t2", "space": "main1", "roles": ["r-main-editor"]}));
+    let dir = tempfile::tempdir().unwrap();
+    let seed_path = dir.path().join("seed.json");
+    std::fs::write(&seed_path, seed.to_string()).unwrap();
+    let text = round_trip_cli("SmallOrg01", Some(seed_path.to_str().unwrap()));
+    assert!(text.contains("  main-site: arch1"), "{text}");
+    assert!(text.contains("  main-site-2: main1"), "{text}");
+    assert!(
+        text.contains("  \"no\":\n    description: \"0123\""),
+        "{text}"
+    );
+    assert!(
+        text.contains("  \"ops: core #1\":\n    description: \"- [x] yes\""),
+        "{text}"
+    );
+    assert!(text.contains("main-site-2: [\"Editor, Senior\"]"), "{text}");
+}
+
+/// The 10,000-user synthetic org, through the real client over HTTP with no rate limit: the
+/// export parses, and planning it against the same org changes nothing.
+#[test]
+fn export_of_the_10k_user_synthetic_org_round_trips() {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        let seed: Seed = synthetic(&SyntheticSpec::for_users(10_000));
+        let org = seed.organization.id.clone();
+        let opts = SandboxOptions {
+            rate_limit_per_sec: 0,
+            ..SandboxOptions::default()
+        };
+        let server = Server::start(seed, opts).await.unwrap();
+        let mut cfg =
+            ClientConfig::new(&server.base_url(), SecretString::from(server.admin_token()))
+                .unwrap();
+        cfg.max_rps = 100_000;
+        cfg.concurrency = 16;
+        let client = Client::new(cfg).unwrap();
+        let started = Instant::now();
+        let spaces = client.list_spaces(&org).await.unwrap();
+        let names = export::space_names(&org, &spaces, &[]).unwrap();
+        assert_eq!(names.len(), 200);
+        let ids: Vec<String> = names.values().cloned().collect();
+        let live = client.read_live_state(&org, &ids).await.unwrap();
+        let read = started.elapsed();
+        let text = export::export(&live, &names, "test");
+        let desired = config::load_str("export.yaml", &text).unwrap();
+        assert_eq!(desired.users.len(), 10_000);
+        let plan = plan::build(
+            &desired,
+            &live,
+            &PlanOptions {
+                created_at: chrono::DateTime::UNIX_EPOCH,
+            },
+        )
+        .unwrap();
+        assert!(plan.is_empty(), "{} operations", plan.operations.len());
+        let total = started.elapsed();
+        eprintln!(
+            "10k export round trip: read {read:?}, total {total:?}, {} bytes",
+            text.len()
+        );
+        // About 60 s in a debug build on a busy 2-core machine (most of it the debug sandbox serving
+        // ~830 pages); generous so a loaded CI machine does not fail it.
+        assert!(total.as_secs() < 240, "took {total:?}");
+        server.shutdown().await;
+    });
+}
+
+#[test]
+fn space_names_are_slugs_made_unique() {
+    let live = |id: &str, name: &str| contentful_access::model::LiveSpace {
+        id: id.into(),
+        name: name.into(),
+        roles: BTreeMap::new(),
+    };
+    let spaces = [live("a", "Blog"), live("b", "blog"), live("c", "BLOG!")];
+    let names = export::space_names("o", &spaces, &[]).unwrap();
+    assert_eq!(
+        names.into_iter().collect::<Vec<_>>(),
+        [
+            ("blog".to_string(), "a".to_string()),
+            ("blog-2".to_string(), "b".to_string()),
+            ("blog-3".to_string(), "c".to_string()),
+        ]
+    );
+}

@@ -1,0 +1,388 @@
+//! `contentful-access plan` end to end: the real binary against the sandbox (in-process with
+//! `--sandbox`, or a sandbox server started here and reached with `--base-url`), one test per exit
+//! code, the three formats, `--out`, and the token never showing up anywhere.
+
+use std::process::{Command, Output};
+
+use contentful_access::plan::Plan;
+use contentful_access::sandbox::{SandboxOptions, Server, demo_seed};
+
+use crate::util::root;
+
+fn cli(args: &[&str], envs: &[(&str, &str)]) -> Output {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_contentful-access"));
+    cmd.current_dir(root())
+        .args(args)
+        .env_remove("GITHUB_ACTIONS")
+        .env_remove("CONTENTFUL_ACCESS_CONFIG")
+        .env_remove("CONTENTFUL_MANAGEMENT_TOKEN")
+        .env_remove("COLUMNS")
+        .env("NO_COLOR", "1");
+    for (k, v) in envs {
+        cmd.env(k, v);
+    }
+    cmd.output().expect("the binary runs")
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+fn snapshot(name: &str, value: &str) {
+    insta::with_settings!({
+        snapshot_path => concat!(env!("CARGO_MANIFEST_DIR"), "/snapshots"),
+        prepend_module_to_snapshot => false,
+        filters => vec![
+            (r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z", "[created]"),
+        ],
+    }, {
+        insta::assert_snapshot!(name, value);
+    });
+}
+
+#[test]
+fn the_readme_demo_shows_the_demo_orgs_differences_and_exits_0() {
+    let out = cli(&["plan", "-c", "examples/access.yaml", "--sandbox"], &[]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    assert!(
+        stdout.contains("+ invite as developer, name \"Nina Novak\""),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("~ space marketing [Editor] → [Author]"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("priya.raman@acme.example"), "{stdout}");
+    assert!(
+        stdout.ends_with("Plan: 2 to add, 2 to change, 1 to remove.\n"),
+        "{stdout}"
+    );
+    // Ignored principals are not even reported.
+    assert!(!stdout.contains("ci-bot"), "{stdout}");
+    snapshot("plan__cli_demo_text", &stdout);
+}
+
+#[test]
+fn detailed_exitcode_gives_2_for_changes_and_0_when_in_sync() {
+    let out = cli(
+        &[
+            "plan",
+            "-c",
+            "examples/access.yaml",
+            "--sandbox",
+            "--detailed-exitcode",
+        ],
+        &[],
+    );
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+
+    let out = cli(
+        &[
+            "plan",
+            "-c",
+            "tests/plan/in-sync.yaml",
+            "--sandbox",
+            "--detailed-exitcode",
+        ],
+        &[],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    assert!(
+        stdout.ends_with("No changes. Contentful access matches tests/plan/in-sync.yaml.\n"),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn a_plan_demoting_the_tokens_own_user_is_refused_with_exit_3() {
+    let out = cli(
+        &["plan", "-c", "tests/plan/demotes-self.yaml", "--sandbox"],
+        &[],
+    );
+    assert_eq!(out.status.code(), Some(3), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    assert!(stdout.contains("REFUSED"), "{stdout}");
+    assert!(stdout.contains("jane@acme.example"), "{stdout}");
+    snapshot("plan__cli_refused_text", &stdout);
+}
+
+#[test]
+fn a_role_missing_in_a_space_is_an_error_at_its_line_with_a_suggestion() {
+    let out = cli(
+        &["plan", "-c", "tests/plan/unknown-role.yaml", "--sandbox"],
+        &[],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert!(out.stdout.is_empty(), "no plan is printed");
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr.contains("tests/plan/unknown-role.yaml:103:"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("did you mean \"Translator\"?"), "{stderr}");
+    snapshot("plan__cli_unknown_role", &stderr);
+}
+
+#[test]
+fn an_invalid_access_file_exits_1_before_any_request() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("bad.yaml");
+    std::fs::write(&file, "version: 2\norganization: x\n").unwrap();
+    let out = cli(&["plan", "-c", file.to_str().unwrap(), "--sandbox"], &[]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).contains("version"),
+        "{}",
+        text(&out.stderr)
+    );
+}
+
+#[test]
+fn json_and_markdown_formats_and_out_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let saved = dir.path().join("plan.json");
+    let out = cli(
+        &[
+            "plan",
+            "-c",
+            "examples/access.yaml",
+            "--sandbox",
+            "--format",
+            "json",
+            "--out",
+            saved.to_str().unwrap(),
+        ],
+        &[],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let printed: Plan = Plan::from_json(&text(&out.stdout)).unwrap();
+    let written: Plan = Plan::from_json(&std::fs::read_to_string(&saved).unwrap()).unwrap();
+    assert_eq!(printed, written, "--out saves what --format json prints");
+    assert_eq!(printed.format_version, 1);
+    assert_eq!(printed.organization, "2AcmeDemoOrgSandbox001");
+    assert_eq!(printed.counts(), (2, 2, 1));
+
+    let out = cli(
+        &[
+            "plan",
+            "-c",
+            "examples/access.yaml",
+            "--sandbox",
+            "--format",
+            "markdown",
+        ],
+        &[],
+    );
+    assert_eq!(out.status.code(), Some(0));
+    let md = text(&out.stdout);
+    assert!(
+        md.starts_with("<!-- contentful-access:plan org=2AcmeDemoOrgSandbox001 -->"),
+        "{md}"
+    );
+    assert!(md.contains("<details>"), "{md}");
+    assert!(
+        !md.contains('\u{1b}'),
+        "markdown never carries colour codes"
+    );
+    snapshot("plan__cli_demo_markdown", &md);
+}
+
+#[test]
+fn colour_only_when_asked() {
+    let out = cli(
+        &[
+            "plan",
+            "-c",
+            "examples/access.yaml",
+            "--sandbox",
+            "--color",
+            "always",
+        ],
+        &[],
+    );
+    assert!(text(&out.stdout).contains("\u{1b}["));
+    let out = cli(&["plan", "-c", "examples/access.yaml", "--sandbox"], &[]);
+    assert!(!text(&out.stdout).contains('\u{1b}'));
+}
+
+const SECRET: &str = "CFPAT-do-not-leak-0123456789abcdef";
+
+fn assert_no_secret(out: &Output, files: &[&std::path::Path]) {
+    assert!(!text(&out.stdout).contains(SECRET), "token on stdout");
+    assert!(!text(&out.stderr).contains(SECRET), "token on stderr");
+    assert!(
+        !text(&out.stderr).contains("do-not-leak"),
+        "part of the token on stderr"
+    );
+    for f in files {
+        if let Ok(content) = std::fs::read_to_string(f) {
+            assert!(!content.contains(SECRET), "token in {}", f.display());
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_token_never_appears_in_output_logs_or_plan_files() {
+    let server = Server::start(
+        demo_seed(),
+        SandboxOptions {
+            rate_limit_per_sec: 0,
+            token: Some(SECRET.to_string()),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    let base = server.base_url();
+    let dir = tempfile::tempdir().unwrap();
+    let saved = dir.path().join("plan.json");
+
+    // A good token, with -vv request logging and a saved plan.
+    let out = tokio::task::spawn_blocking({
+        let (base, saved) = (base.clone(), saved.clone());
+        move || {
+            cli(
+                &[
+                    "plan",
+                    "-c",
+                    "examples/access.yaml",
+                    "--base-url",
+                    &base,
+                    "-vv",
+                    "--out",
+                ]
+                .into_iter()
+                .chain([saved.to_str().unwrap()])
+                .collect::<Vec<_>>(),
+                &[("CONTENTFUL_MANAGEMENT_TOKEN", SECRET)],
+            )
+        }
+    })
+    .await
+    .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(text(&out.stderr).contains("GET"), "-vv logs requests");
+    assert_no_secret(&out, &[&saved]);
+
+    // A wrong token that differs from the right one only at the end: 401, and still no token.
+    let wrong = format!("{SECRET}-wrong");
+    let out = tokio::task::spawn_blocking({
+        let base = base.clone();
+        move || {
+            cli(
+                &[
+                    "plan",
+                    "-c",
+                    "examples/access.yaml",
+                    "--base-url",
+                    &base,
+                    "-vv",
+                ],
+                &[("CONTENTFUL_MANAGEMENT_TOKEN", &wrong)],
+            )
+        }
+    })
+    .await
+    .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr.contains("401") && stderr.contains("AccessTokenInvalid"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("requestId"),
+        "errors carry Contentful's requestId: {stderr}"
+    );
+    assert_no_secret(&out, &[]);
+
+    // The same through --token-file.
+    let token_file = dir.path().join("token");
+    std::fs::write(&token_file, format!("{SECRET}\n")).unwrap();
+    let out = tokio::task::spawn_blocking({
+        let token_file = token_file.clone();
+        move || {
+            cli(
+                &[
+                    "plan",
+                    "-c",
+                    "examples/access.yaml",
+                    "--base-url",
+                    &base,
+                    "--token-file",
+                    token_file.to_str().unwrap(),
+                ],
+                &[],
+            )
+        }
+    })
+    .await
+    .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert_no_secret(&out, &[]);
+    server.shutdown().await;
+}
+
+#[test]
+fn help_offers_no_token_flag() {
+    let out = cli(
+        &["plan", "--help"],
+        &[("CONTENTFUL_MANAGEMENT_TOKEN", SECRET)],
+    );
+    let help = text(&out.stdout);
+    assert!(help.contains("--token-file"), "{help}");
+    assert!(!help.contains("--token "), "{help}");
+    assert!(!help.contains(SECRET), "{help}");
+}
+
+#[test]
+fn plain_http_to_a_remote_host_is_refused() {
+    let out = cli(
+        &[
+            "plan",
+            "-c",
+            "examples/access.yaml",
+            "--base-url",
+            "http://api.contentful.com",
+        ],
+        &[("CONTENTFUL_MANAGEMENT_TOKEN", SECRET)],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = text(&out.stderr);
+    assert!(stderr.contains("http://"), "{stderr}");
+    assert_no_secret(&out, &[]);
+}
+
+#[test]
+fn a_closed_stdout_is_not_an_error() {
+    use std::process::Stdio;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_contentful-access"))
+        .current_dir(root())
+        .args(["plan", "-c", "examples/access.yaml", "--sandbox"])
+        .env("NO_COLOR", "1")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Hang up before the plan is written (reading the org takes a while), like `| head -0`: the
+    // write fails with EPIPE, which is not an error.
+    drop(child.stdout.take());
+    let out = child.wait_with_output().unwrap();
+    let stderr = text(&out.stderr);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+}
+
+#[test]
+fn usage_errors_exit_1_not_2_which_means_changes() {
+    let out = cli(&["plan", "--no-such-flag"], &[]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out.stderr).contains("--no-such-flag"));
+    let out = cli(&["drift"], &[("CONTENTFUL_ACCESS_CONFIG", "")]);
+    assert_ne!(out.status.code(), Some(2), "{}", text(&out.stderr));
+    let out = cli(&["--version"], &[]);
+    assert_eq!(out.status.code(), Some(0));
+    assert!(text(&out.stdout).starts_with("contentful-access "));
+}
