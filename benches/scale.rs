@@ -319,14 +319,24 @@ fn desired_with_changes(live: &LiveState, target: usize) -> DesiredState {
     let mut desired = desired_from_live(live, &spaces_by_id(live));
     let space_names: Vec<String> = desired.spaces.keys().cloned().collect();
     let mut changed = 0;
-    for (i, user) in desired.users.values_mut().enumerate() {
+    let eligible: Vec<Email> = desired
+        .users
+        .values()
+        .filter(|u| !matches!(u.org_role, OrgRole::Owner | OrgRole::Admin))
+        .map(|u| u.email.clone())
+        .collect();
+    // A second pass adds more memberships when the first ran out of users.
+    for (pass, (i, email)) in [0, 1]
+        .into_iter()
+        .flat_map(|pass| eligible.iter().enumerate().map(move |e| (pass, e)))
+    {
         if changed >= target {
             break;
         }
-        if matches!(user.org_role, OrgRole::Owner | OrgRole::Admin) {
+        let Some(user) = desired.users.get_mut(email) else {
             continue;
-        }
-        if i % 2 == 0 {
+        };
+        if pass == 0 && i % 2 == 0 {
             let roles = user.spaces.values_mut().find_map(|g| match &mut g.access {
                 SpaceAccess::Roles(roles) => Some(roles),
                 SpaceAccess::Admin => None,

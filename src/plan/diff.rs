@@ -273,10 +273,15 @@ fn touched_spaces<'d, G, M>(
 }
 
 /// Desired access per (principal, managed space name), resolved.
-type Grants = BTreeMap<(String, String), (Resolved, SpaceAccess, Span)>;
+/// Keyed by borrowed names: building and probing it must not allocate per grant.
+type Grants<'d> = BTreeMap<(&'d str, &'d str), (Resolved, SpaceAccess, Span)>;
 
 /// Runs the diff.
-pub(crate) fn diff(desired: &DesiredState, live: &LiveState) -> Result<Diff, PlanError> {
+pub(crate) fn diff(
+    desired: &DesiredState,
+    live: &LiveState,
+    ix: &Index<'_>,
+) -> Result<Diff, PlanError> {
     let mut problems = Vec::new();
     if desired.organization != live.organization {
         problems.push(Unresolved::OrganizationMismatch {
@@ -303,7 +308,7 @@ pub(crate) fn diff(desired: &DesiredState, live: &LiveState) -> Result<Diff, Pla
         for (space_name, grant) in &user.spaces {
             if let Some(r) = resolver.resolve(space_name, grant) {
                 user_grants.insert(
-                    (user.email.to_string(), space_name.clone()),
+                    (user.email.as_str(), space_name.as_str()),
                     (r, grant.access.clone(), grant.at),
                 );
             }
@@ -314,7 +319,7 @@ pub(crate) fn diff(desired: &DesiredState, live: &LiveState) -> Result<Diff, Pla
         for (space_name, grant) in &team.spaces {
             if let Some(r) = resolver.resolve(space_name, grant) {
                 team_grants.insert(
-                    (team.name.clone(), space_name.clone()),
+                    (team.name.as_str(), space_name.as_str()),
                     (r, grant.access.clone(), grant.at),
                 );
             }
@@ -326,7 +331,6 @@ pub(crate) fn diff(desired: &DesiredState, live: &LiveState) -> Result<Diff, Pla
         return Err(PlanError::Unresolved(problems));
     }
 
-    let ix = Index::new(live);
     let policy = &desired.policy;
     let user_ignored = |e: &Email| policy.is_ignored(&Principal::User(e.clone()));
     let team_ignored = |t: &str| policy.is_ignored(&Principal::Team(t.to_string()));
@@ -445,7 +449,7 @@ pub(crate) fn diff(desired: &DesiredState, live: &LiveState) -> Result<Diff, Pla
             have_in.entry(sm.space_id.as_str()).or_insert(sm);
         }
         for (space_name, space) in touched_spaces(desired, &names_by_id, &user.spaces, &have_in) {
-            let want = user_grants.get(&(user.email.to_string(), space_name.clone()));
+            let want = user_grants.get(&(user.email.as_str(), space_name.as_str()));
             let have = have_in.get(space.id.as_str()).copied();
             match (want, have) {
                 (None, None) => {}
@@ -601,7 +605,7 @@ pub(crate) fn diff(desired: &DesiredState, live: &LiveState) -> Result<Diff, Pla
             have_in.entry(tsm.space_id.as_str()).or_insert(tsm);
         }
         for (space_name, space) in touched_spaces(desired, &names_by_id, &team.spaces, &have_in) {
-            let want = team_grants.get(&(team.name.clone(), space_name.clone()));
+            let want = team_grants.get(&(team.name.as_str(), space_name.as_str()));
             let have = have_in.get(space.id.as_str()).copied();
             match (want, have) {
                 (None, None) => {}

@@ -19,7 +19,6 @@ use std::collections::{BTreeMap, BTreeSet};
 use crate::model::{DesiredState, LiveState, MembershipStatus, OrgRole, Principal};
 
 use super::ops::{Action, Cascade, Guardrail, GuardrailResult, OpKind, Operation};
-use super::simulate::team_members;
 
 /// Checks every guardrail; results in [`Guardrail::ALL`] order.
 pub(crate) fn check(
@@ -250,7 +249,18 @@ fn org_owner(before: &LiveState, after: &LiveState) -> GuardrailResult {
 /// members, sorted and deduplicated, by space id. One pass over the memberships for all spaces
 /// (a pass per managed space made planning quadratic in large organizations).
 fn space_admins(live: &LiveState) -> BTreeMap<&str, Vec<String>> {
-    let members = team_members(live);
+    // Teams with at least one member whose user is known (as `team_members` counts them), without
+    // collecting every member's email.
+    let staffed: BTreeSet<&str> = live
+        .team_memberships
+        .values()
+        .filter(|tm| {
+            live.org_memberships
+                .get(&tm.org_membership_id)
+                .is_some_and(|m| live.users.contains_key(&m.user_id))
+        })
+        .map(|tm| tm.team_id.as_str())
+        .collect();
     // Like the diff's index: a user counts only while they hold an organization membership.
     let in_org: BTreeSet<&str> = live
         .org_memberships
@@ -269,7 +279,7 @@ fn space_admins(live: &LiveState) -> BTreeMap<&str, Vec<String>> {
         }
     }
     for tsm in live.team_space_memberships.values().filter(|t| t.admin) {
-        if members.get(&tsm.team_id).is_none_or(|m| m.is_empty()) {
+        if !staffed.contains(tsm.team_id.as_str()) {
             continue;
         }
         if let Some(team) = live.teams.get(&tsm.team_id) {

@@ -350,27 +350,3 @@ pub fn desired_from_live(live: &LiveState, spaces: &BTreeMap<String, String>) ->
         users,
     }
 }
-
-/// Emails of the members of each team (by team id) in `live`.
-pub(crate) fn team_members(live: &LiveState) -> BTreeMap<String, BTreeSet<Email>> {
-    // Only the email of each org membership is needed; a full index of the state made this the
-    // most expensive step of the guardrails at 100,000 memberships.
-    let email_of_membership: BTreeMap<&str, &Email> = live
-        .org_memberships
-        .values()
-        .filter_map(|m| {
-            live.users
-                .get(&m.user_id)
-                .map(|u| (m.meta.id.as_str(), &u.email))
-        })
-        .collect();
-    let mut out: BTreeMap<String, BTreeSet<Email>> = BTreeMap::new();
-    for tm in live.team_memberships.values() {
-        if let Some(e) = email_of_membership.get(tm.org_membership_id.as_str()) {
-            out.entry(tm.team_id.clone())
-                .or_default()
-                .insert((*e).clone());
-        }
-    }
-    out
-}
