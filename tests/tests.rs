@@ -2,6 +2,7 @@
 
 mod apply;
 mod audit;
+mod bench_counts;
 mod ci_examples;
 mod client;
 mod config;

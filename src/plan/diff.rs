@@ -9,9 +9,9 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::model::{
-    DesiredGrant, DesiredState, Email, LiveOrgMembership, LiveSpaceMembership, LiveState, LiveTeam,
-    LiveTeamMembership, LiveTeamSpaceMembership, LiveUser, MembershipStatus, Principal,
-    SpaceAccess, Span,
+    DesiredGrant, DesiredSpace, DesiredState, Email, LiveOrgMembership, LiveSpaceMembership,
+    LiveState, LiveTeam, LiveTeamMembership, LiveTeamSpaceMembership, LiveUser, MembershipStatus,
+    Principal, SpaceAccess, Span,
 };
 
 use super::error::{PlanError, Unresolved};
@@ -84,8 +84,6 @@ pub(crate) struct Index<'a> {
     pub members: BTreeMap<Email, Member<'a>>,
     /// Email by org membership id.
     pub email_of_membership: BTreeMap<&'a str, Email>,
-    /// Email by user id.
-    pub email_of_user: BTreeMap<&'a str, Email>,
     /// Teams by name (first by id on duplicates).
     pub teams: BTreeMap<&'a str, &'a LiveTeam>,
     /// Team memberships by org membership id, in id order.
@@ -104,13 +102,11 @@ impl<'a> Index<'a> {
             live.users.values().map(|u| (u.id.as_str(), u)).collect();
         let mut members = BTreeMap::new();
         let mut email_of_membership = BTreeMap::new();
-        let mut email_of_user = BTreeMap::new();
         for m in live.org_memberships.values() {
             let Some(user) = users_by_id.get(m.user_id.as_str()) else {
                 continue;
             };
             email_of_membership.insert(m.meta.id.as_str(), user.email.clone());
-            email_of_user.insert(user.id.as_str(), user.email.clone());
             members.entry(user.email.clone()).or_insert(Member {
                 user,
                 membership: m,
@@ -144,7 +140,6 @@ impl<'a> Index<'a> {
             live,
             members,
             email_of_membership,
-            email_of_user,
             teams,
             tms_by_membership,
             tms_by_team,
@@ -256,11 +251,37 @@ fn suggest<'a>(wanted: &str, existing: impl Iterator<Item = &'a str>) -> Vec<Str
         .collect()
 }
 
+/// The managed spaces (name order, as in `desired.spaces`) where a principal is declared with a
+/// grant or holds a live membership (`have_in`, by space id): the only ones the diff can find a
+/// difference in.
+fn touched_spaces<'d, G, M>(
+    desired: &'d DesiredState,
+    names_by_id: &BTreeMap<&str, Vec<&'d str>>,
+    declared: &BTreeMap<String, G>,
+    have_in: &BTreeMap<&str, M>,
+) -> Vec<(&'d String, &'d DesiredSpace)> {
+    let mut names: BTreeSet<&str> = declared.keys().map(String::as_str).collect();
+    for id in have_in.keys() {
+        if let Some(n) = names_by_id.get(id) {
+            names.extend(n.iter().copied());
+        }
+    }
+    names
+        .into_iter()
+        .filter_map(|n| desired.spaces.get_key_value(n))
+        .collect()
+}
+
 /// Desired access per (principal, managed space name), resolved.
-type Grants = BTreeMap<(String, String), (Resolved, SpaceAccess, Span)>;
+/// Keyed by borrowed names: building and probing it must not allocate per grant.
+type Grants<'d> = BTreeMap<(&'d str, &'d str), (Resolved, SpaceAccess, Span)>;
 
 /// Runs the diff.
-pub(crate) fn diff(desired: &DesiredState, live: &LiveState) -> Result<Diff, PlanError> {
+pub(crate) fn diff(
+    desired: &DesiredState,
+    live: &LiveState,
+    ix: &Index<'_>,
+) -> Result<Diff, PlanError> {
     let mut problems = Vec::new();
     if desired.organization != live.organization {
         problems.push(Unresolved::OrganizationMismatch {
@@ -287,7 +308,7 @@ pub(crate) fn diff(desired: &DesiredState, live: &LiveState) -> Result<Diff, Pla
         for (space_name, grant) in &user.spaces {
             if let Some(r) = resolver.resolve(space_name, grant) {
                 user_grants.insert(
-                    (user.email.to_string(), space_name.clone()),
+                    (user.email.as_str(), space_name.as_str()),
                     (r, grant.access.clone(), grant.at),
                 );
             }
@@ -298,7 +319,7 @@ pub(crate) fn diff(desired: &DesiredState, live: &LiveState) -> Result<Diff, Pla
         for (space_name, grant) in &team.spaces {
             if let Some(r) = resolver.resolve(space_name, grant) {
                 team_grants.insert(
-                    (team.name.clone(), space_name.clone()),
+                    (team.name.as_str(), space_name.as_str()),
                     (r, grant.access.clone(), grant.at),
                 );
             }
@@ -310,7 +331,6 @@ pub(crate) fn diff(desired: &DesiredState, live: &LiveState) -> Result<Diff, Pla
         return Err(PlanError::Unresolved(problems));
     }
 
-    let ix = Index::new(live);
     let policy = &desired.policy;
     let user_ignored = |e: &Email| policy.is_ignored(&Principal::User(e.clone()));
     let team_ignored = |t: &str| policy.is_ignored(&Principal::Team(t.to_string()));
@@ -319,6 +339,13 @@ pub(crate) fn diff(desired: &DesiredState, live: &LiveState) -> Result<Diff, Pla
         .iter()
         .map(|(n, s)| (s.id.as_str(), n.as_str()))
         .collect();
+    let mut names_by_id: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+    for (name, space) in &desired.spaces {
+        names_by_id
+            .entry(space.id.as_str())
+            .or_default()
+            .push(name.as_str());
+    }
     let mut out = Diff::default();
 
     // A team is "handled" when declared (and not ignored); an undeclared one is deleted with
@@ -413,15 +440,17 @@ pub(crate) fn diff(desired: &DesiredState, live: &LiveState) -> Result<Diff, Pla
             }
         }
 
-        // Direct space memberships in managed spaces.
-        for (space_name, space) in &desired.spaces {
-            let want = user_grants.get(&(user.email.to_string(), space_name.clone()));
-            let have = member.and_then(|m| {
-                ix.sms_of_user(&m.user.id)
-                    .iter()
-                    .copied()
-                    .find(|sm| sm.space_id == space.id)
-            });
+        // Direct space memberships in managed spaces: only the spaces the user is declared in or
+        // holds a membership of (visiting every managed space for every user made the diff
+        // quadratic in large organizations), in the same name order.
+        let user_sms = member.map_or(&[][..], |m| ix.sms_of_user(&m.user.id));
+        let mut have_in: BTreeMap<&str, &LiveSpaceMembership> = BTreeMap::new();
+        for sm in user_sms {
+            have_in.entry(sm.space_id.as_str()).or_insert(sm);
+        }
+        for (space_name, space) in touched_spaces(desired, &names_by_id, &user.spaces, &have_in) {
+            let want = user_grants.get(&(user.email.as_str(), space_name.as_str()));
+            let have = have_in.get(space.id.as_str()).copied();
             match (want, have) {
                 (None, None) => {}
                 (Some((resolved, access, at)), None) => out.drafts.push(Draft {
@@ -570,14 +599,14 @@ pub(crate) fn diff(desired: &DesiredState, live: &LiveState) -> Result<Diff, Pla
             }),
             Some(_) => {}
         }
-        for (space_name, space) in &desired.spaces {
-            let want = team_grants.get(&(team.name.clone(), space_name.clone()));
-            let have = existing.and_then(|t| {
-                ix.tsms_of_team(&t.meta.id)
-                    .iter()
-                    .copied()
-                    .find(|tsm| tsm.space_id == space.id)
-            });
+        let team_tsms = existing.map_or(&[][..], |t| ix.tsms_of_team(&t.meta.id));
+        let mut have_in: BTreeMap<&str, &LiveTeamSpaceMembership> = BTreeMap::new();
+        for tsm in team_tsms {
+            have_in.entry(tsm.space_id.as_str()).or_insert(tsm);
+        }
+        for (space_name, space) in touched_spaces(desired, &names_by_id, &team.spaces, &have_in) {
+            let want = team_grants.get(&(team.name.as_str(), space_name.as_str()));
+            let have = have_in.get(space.id.as_str()).copied();
             match (want, have) {
                 (None, None) => {}
                 (Some((resolved, access, at)), None) => out.drafts.push(Draft {

@@ -16,11 +16,9 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use crate::model::{DesiredState, Email, LiveState, MembershipStatus, OrgRole, Principal};
+use crate::model::{DesiredState, LiveState, MembershipStatus, OrgRole, Principal};
 
-use super::diff::Index;
 use super::ops::{Action, Cascade, Guardrail, GuardrailResult, OpKind, Operation};
-use super::simulate::team_members;
 
 /// Checks every guardrail; results in [`Guardrail::ALL`] order.
 pub(crate) fn check(
@@ -159,8 +157,17 @@ fn protected(desired: &DesiredState, ops: &[Operation]) -> GuardrailResult {
 }
 
 fn token_user(before: &LiveState, ops: &[Operation]) -> GuardrailResult {
-    let ix = Index::new(before);
-    let Some(me) = before.me.as_deref().and_then(|id| ix.email_of_user.get(id)) else {
+    // Only the token's own email is needed: look it up directly instead of indexing the whole
+    // organization (a full index per guardrail dominated planning at 100,000 memberships).
+    let me = before.me.as_deref().and_then(|id| {
+        before
+            .org_memberships
+            .values()
+            .any(|m| m.user_id == id)
+            .then(|| before.users.get(id).map(|u| &u.email))
+            .flatten()
+    });
+    let Some(me) = me else {
         return result(
             Guardrail::TokenUser,
             Vec::new(),
@@ -200,15 +207,14 @@ fn token_user(before: &LiveState, ops: &[Operation]) -> GuardrailResult {
 }
 
 fn active_owners(live: &LiveState) -> Vec<String> {
-    let ix = Index::new(live);
     let mut owners: Vec<String> = live
         .org_memberships
         .values()
         .filter(|m| m.role == OrgRole::Owner && m.status == MembershipStatus::Active)
         .map(|m| {
-            ix.email_of_membership
-                .get(m.meta.id.as_str())
-                .map(|e| e.to_string())
+            live.users
+                .get(&m.user_id)
+                .map(|u| u.email.to_string())
                 .unwrap_or_else(|| m.meta.id.clone())
         })
         .collect();
@@ -239,41 +245,68 @@ fn org_owner(before: &LiveState, after: &LiveState) -> GuardrailResult {
     )
 }
 
-/// Who is admin of `space_id`: emails of direct admins and `team NAME` of admin teams with members.
-fn space_admins(
-    live: &LiveState,
-    ix: &Index<'_>,
-    members: &BTreeMap<String, BTreeSet<Email>>,
-    space_id: &str,
-) -> Vec<String> {
-    let mut out: Vec<String> = live
-        .space_memberships
+/// Who is admin of each space: emails of direct admins and `team NAME` of admin teams with
+/// members, sorted and deduplicated, by space id. One pass over the memberships for all spaces
+/// (a pass per managed space made planning quadratic in large organizations).
+fn space_admins(live: &LiveState) -> BTreeMap<&str, Vec<String>> {
+    // Teams with at least one member whose user is known (as `team_members` counts them), without
+    // collecting every member's email.
+    let staffed: BTreeSet<&str> = live
+        .team_memberships
         .values()
-        .filter(|sm| sm.space_id == space_id && sm.admin)
-        .filter_map(|sm| ix.email_of_user.get(sm.user_id.as_str()))
-        .map(|e| e.to_string())
+        .filter(|tm| {
+            live.org_memberships
+                .get(&tm.org_membership_id)
+                .is_some_and(|m| live.users.contains_key(&m.user_id))
+        })
+        .map(|tm| tm.team_id.as_str())
         .collect();
-    out.extend(
-        live.team_space_memberships
-            .values()
-            .filter(|tsm| tsm.space_id == space_id && tsm.admin)
-            .filter(|tsm| members.get(&tsm.team_id).is_some_and(|m| !m.is_empty()))
-            .filter_map(|tsm| live.teams.get(&tsm.team_id))
-            .map(|t| format!("team {}", t.name)),
-    );
-    out.sort();
-    out.dedup();
+    // Like the diff's index: a user counts only while they hold an organization membership.
+    let in_org: BTreeSet<&str> = live
+        .org_memberships
+        .values()
+        .map(|m| m.user_id.as_str())
+        .collect();
+    let mut out: BTreeMap<&str, Vec<String>> = BTreeMap::new();
+    for sm in live.space_memberships.values().filter(|sm| sm.admin) {
+        let email = in_org
+            .contains(sm.user_id.as_str())
+            .then(|| live.users.get(&sm.user_id))
+            .flatten()
+            .map(|u| u.email.to_string());
+        if let Some(email) = email {
+            out.entry(sm.space_id.as_str()).or_default().push(email);
+        }
+    }
+    for tsm in live.team_space_memberships.values().filter(|t| t.admin) {
+        if !staffed.contains(tsm.team_id.as_str()) {
+            continue;
+        }
+        if let Some(team) = live.teams.get(&tsm.team_id) {
+            out.entry(tsm.space_id.as_str())
+                .or_default()
+                .push(format!("team {}", team.name));
+        }
+    }
+    for admins in out.values_mut() {
+        admins.sort();
+        admins.dedup();
+    }
     out
 }
 
 fn space_admin(desired: &DesiredState, before: &LiveState, after: &LiveState) -> GuardrailResult {
     let mut offenders = Vec::new();
     let mut why = Vec::new();
-    let (ix_before, ix_after) = (Index::new(before), Index::new(after));
-    let (members_before, members_after) = (team_members(before), team_members(after));
+    let (admins_before, admins_after) = (space_admins(before), space_admins(after));
     for (name, space) in &desired.spaces {
-        let was = space_admins(before, &ix_before, &members_before, &space.id);
-        if !was.is_empty() && space_admins(after, &ix_after, &members_after, &space.id).is_empty() {
+        let Some(was) = admins_before.get(space.id.as_str()) else {
+            continue;
+        };
+        if admins_after
+            .get(space.id.as_str())
+            .is_none_or(|now| now.is_empty())
+        {
             offenders.push(name.clone());
             why.push(format!(
                 "space {name} ({}) would have no admin (admins now: {})",

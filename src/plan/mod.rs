@@ -38,8 +38,10 @@ pub fn build(
     live: &LiveState,
     opts: &PlanOptions,
 ) -> Result<Plan, PlanError> {
-    let diff = diff::diff(desired, live)?;
-    let (operations, levels) = order::order(diff.drafts, desired, live);
+    // One index of the live state, shared by the diff and the ordering.
+    let ix = diff::Index::new(live);
+    let diff = diff::diff(desired, live, &ix)?;
+    let (operations, levels) = order::order(diff.drafts, desired, live, &ix);
     let after = simulate::simulate_ops(live, &operations, &levels);
     let guardrails = guardrails::check(desired, live, &after, &operations);
     let refused = guardrails.iter().any(|g| !g.passed);

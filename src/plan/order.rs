@@ -44,9 +44,9 @@ pub(crate) fn order(
     mut drafts: Vec<Draft>,
     desired: &DesiredState,
     live: &LiveState,
+    ix: &Index<'_>,
 ) -> (Vec<Operation>, Vec<Vec<OpId>>) {
     drafts.sort_by_key(sort_key);
-    let ix = Index::new(live);
 
     // Provisional id → final id.
     let ids: Vec<OpId> = (1..=drafts.len()).map(OpId::nth).collect();
@@ -62,9 +62,35 @@ pub(crate) fn order(
         by_provisional.insert(p, i);
     }
 
+    // The teams (by id) whose live members or spaces an operation's grants or revocations
+    // depend on: only these are indexed below, so a plan touching few teams does not pay for
+    // every team membership of a large organization.
+    let mut needed_teams: BTreeSet<&str> = BTreeSet::new();
+    for d in &drafts {
+        match &d.kind {
+            OpKind::RemoveTeamMember { team_id, .. }
+            | OpKind::DeleteTeamSpaceMembership { team_id, .. } => {
+                needed_teams.insert(team_id.as_str());
+            }
+            OpKind::DeleteTeam { team, .. } => {
+                needed_teams.insert(team.id.as_str());
+            }
+            OpKind::CreateTeamSpaceMembership { team_name, .. }
+            | OpKind::UpdateTeamSpaceMembership { team_name, .. } => {
+                if let Some(t) = ix.teams.get(team_name.as_str()) {
+                    needed_teams.insert(t.meta.id.as_str());
+                }
+            }
+            _ => {}
+        }
+    }
+
     // Live members of each team (by team id), and each team's spaces (live and desired).
     let mut live_members: BTreeMap<&str, BTreeSet<Email>> = BTreeMap::new();
     for tm in live.team_memberships.values() {
+        if !needed_teams.contains(tm.team_id.as_str()) {
+            continue;
+        }
         if let Some(e) = ix.email_of_membership.get(tm.org_membership_id.as_str()) {
             live_members
                 .entry(tm.team_id.as_str())
@@ -74,6 +100,9 @@ pub(crate) fn order(
     }
     let mut live_team_spaces: BTreeMap<&str, BTreeSet<String>> = BTreeMap::new();
     for tsm in live.team_space_memberships.values() {
+        if !needed_teams.contains(tsm.team_id.as_str()) {
+            continue;
+        }
         live_team_spaces
             .entry(tsm.team_id.as_str())
             .or_default()

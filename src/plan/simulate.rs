@@ -350,15 +350,3 @@ pub fn desired_from_live(live: &LiveState, spaces: &BTreeMap<String, String>) ->
         users,
     }
 }
-
-/// Emails of the members of each team (by team id) in `live`.
-pub(crate) fn team_members(live: &LiveState) -> BTreeMap<String, BTreeSet<Email>> {
-    let ix = Index::new(live);
-    let mut out: BTreeMap<String, BTreeSet<Email>> = BTreeMap::new();
-    for tm in live.team_memberships.values() {
-        if let Some(e) = ix.email_of_membership.get(tm.org_membership_id.as_str()) {
-            out.entry(tm.team_id.clone()).or_default().insert(e.clone());
-        }
-    }
-    out
-}

@@ -529,8 +529,12 @@ async fn api_handler(
             set(&mut r, "x-contentful-request-id", &request_id);
             if kind == FaultKind::Status429 {
                 set(&mut r, "x-contentful-ratelimit-reset", 1);
-                set(&mut r, "x-contentful-ratelimit-second-limit", limit.max(1));
-                set(&mut r, "x-contentful-ratelimit-second-remaining", 0);
+                // An unlimited sandbox has no per-second limit to announce: a made-up "1" would
+                // make a client that honours the header slow down to one request per second.
+                if limit > 0 {
+                    set(&mut r, "x-contentful-ratelimit-second-limit", limit);
+                    set(&mut r, "x-contentful-ratelimit-second-remaining", 0);
+                }
             }
             r
         }
@@ -703,6 +707,46 @@ mod tests {
         );
         assert_eq!(percent_decode("100%"), "100%");
         assert_eq!(percent_decode("%4"), "%4");
+    }
+
+    async fn injected_429_headers(rate_limit_per_sec: u32) -> HeaderMap {
+        let server = Server::start(
+            super::super::demo_seed(),
+            SandboxOptions {
+                rate_limit_per_sec,
+                faults: FaultConfig::new(1.0, vec![FaultKind::Status429]),
+                ..SandboxOptions::default()
+            },
+        )
+        .await
+        .unwrap();
+        let resp = reqwest::Client::new()
+            .get(format!("{}/users/me", server.base_url()))
+            .bearer_auth(server.admin_token())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status().as_u16(), 429);
+        let headers = resp.headers().clone();
+        server.shutdown().await;
+        headers
+    }
+
+    #[tokio::test]
+    async fn an_unlimited_sandbox_announces_no_per_second_limit_on_injected_429s() {
+        let headers = injected_429_headers(0).await;
+        assert_eq!(headers["x-contentful-ratelimit-reset"], "1");
+        assert!(
+            headers.get("x-contentful-ratelimit-second-limit").is_none(),
+            "{headers:?}"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_limited_sandbox_announces_its_real_limit_on_injected_429s() {
+        let headers = injected_429_headers(10).await;
+        assert_eq!(headers["x-contentful-ratelimit-second-limit"], "10");
+        assert_eq!(headers["x-contentful-ratelimit-second-remaining"], "0");
     }
 
     #[test]
