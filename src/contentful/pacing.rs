@@ -1,6 +1,8 @@
 //! Client-side pacing and the retry schedule. One [`Pacer`] is shared by every request of a client:
-//! it hands out evenly spaced start slots at the configured rate, and the rate drops (never rises)
-//! when the server announces a lower `X-Contentful-RateLimit-Second-Limit`. The backoff functions
+//! it hands out evenly spaced start slots at the configured rate, and slows (never speeds up) to
+//! the `X-Contentful-RateLimit-Second-Limit` the server announces, keeping a small margin under
+//! it: the server counts requests per one-second window as they arrive, so pacing at exactly the
+//! limit lets one late arrival make eleven in a window of ten and earn a 429. The backoff functions
 //! are pure so the schedule is unit-tested.
 
 use std::time::Duration;
@@ -16,8 +18,26 @@ pub(crate) struct Pacer {
 
 #[derive(Debug)]
 struct PacerState {
+    /// The configured rate (`--max-rps`), lowered to what the server announces.
     rps: u32,
+    /// The server's announced per-second limit, once seen.
+    announced: Option<u32>,
     next: Option<Instant>,
+}
+
+/// How far under an announced limit the pacer stays (5%).
+const ANNOUNCED_MARGIN: f64 = 1.05;
+
+impl PacerState {
+    /// The gap between two request starts: the configured rate's, or the announced limit's with
+    /// the margin, whichever is longer.
+    fn interval(&self) -> Duration {
+        let configured = interval(self.rps);
+        match self.announced {
+            Some(limit) => configured.max(interval(limit).mul_f64(ANNOUNCED_MARGIN)),
+            None => configured,
+        }
+    }
 }
 
 impl Pacer {
@@ -25,6 +45,7 @@ impl Pacer {
         Pacer {
             state: Mutex::new(PacerState {
                 rps: rps.max(1),
+                announced: None,
                 next: None,
             }),
         }
@@ -36,16 +57,19 @@ impl Pacer {
             let mut st = self.state.lock().await;
             let now = Instant::now();
             let slot = st.next.map_or(now, |n| n.max(now));
-            st.next = Some(slot + interval(st.rps));
+            st.next = Some(slot + st.interval());
             slot
         };
         tokio::time::sleep_until(slot).await;
     }
 
-    /// Lowers the rate to `announced` when that is below the current one. Returns the new rate
-    /// when it changed.
+    /// Records the server's announced limit (the pacer keeps a margin under it) and lowers the
+    /// rate to it when that is below the current one. Returns the new rate when it dropped.
     pub async fn lower_to(&self, announced: u32) -> Option<u32> {
         let mut st = self.state.lock().await;
+        if announced >= 1 {
+            st.announced = Some(st.announced.map_or(announced, |a| a.min(announced)));
+        }
         if announced >= 1 && announced < st.rps {
             st.rps = announced;
             return Some(announced);
@@ -64,6 +88,11 @@ impl Pacer {
     #[cfg(test)]
     pub async fn rps(&self) -> u32 {
         self.state.lock().await.rps
+    }
+
+    #[cfg(test)]
+    pub async fn gap(&self) -> Duration {
+        self.state.lock().await.interval()
     }
 }
 
@@ -109,6 +138,23 @@ pub(crate) fn rate_limit_wait(reset_secs: Option<u64>, base: Duration, retry: u3
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
+
+    #[tokio::test]
+    async fn an_announced_limit_is_kept_with_a_margin_a_lower_configured_rate_needs_none() {
+        let p = Pacer::new(10);
+        assert_eq!(p.gap().await, Duration::from_millis(100));
+        // The server announces exactly our rate: stay 5% under it (105 ms apart, ~9.5/s).
+        assert_eq!(p.lower_to(10).await, None);
+        assert_eq!(p.gap().await, Duration::from_millis(105));
+        // A configured rate well under the announced limit is already safe.
+        let p = Pacer::new(7);
+        p.lower_to(10).await;
+        assert_eq!(p.gap().await, interval(7));
+        // A lower announcement lowers the rate and keeps the margin.
+        let p = Pacer::new(10);
+        assert_eq!(p.lower_to(5).await, Some(5));
+        assert_eq!(p.gap().await, Duration::from_millis(210));
+    }
 
     #[test]
     fn backoff_doubles_from_the_base_and_is_capped() {
