@@ -52,7 +52,7 @@ pub fn run(global: &Global, args: Args) -> anyhow::Result<Exit> {
         return Ok(Exit::Error);
     };
     let runtime = super::runtime()?;
-    let (live, plan) = runtime.block_on(async {
+    let (_live, plan) = runtime.block_on(async {
         let target = connect(&args.target).await?;
         let result = read_and_plan(&target, &desired).await;
         target.close().await;
@@ -61,7 +61,6 @@ pub fn run(global: &Global, args: Args) -> anyhow::Result<Exit> {
     let Some(plan) = report_unresolved(global, &desired, plan)? else {
         return Ok(Exit::Error);
     };
-    let _ = live;
     if let Some(out) = &args.out {
         std::fs::write(out, render::plan_json(&plan))
             .with_context(|| format!("cannot write the plan to {}", out.display()))?;
