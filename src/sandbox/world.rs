@@ -930,8 +930,11 @@ impl World {
                 let id = param(1).to_string();
                 let m = self.om(&id)?;
                 check_version(req, m.sys.version)?;
+                // Only demoting the last *active* owner is refused, as for DELETE: a pending
+                // owner is not one of the owners the org relies on.
                 if m.role == OrgRole::Owner
                     && role != OrgRole::Owner
+                    && m.status == MembershipStatus::Active
                     && self.active_owner_count() <= 1
                 {
                     return Err(last_owner());

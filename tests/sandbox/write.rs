@@ -271,6 +271,30 @@ async fn removing_a_member_cascades_and_the_last_owner_stays() {
         demote.status, 422,
         "the last owner cannot be demoted either"
     );
+
+    // A *pending* owner is not one of the owners the org relies on: inviting someone as owner and
+    // then demoting the invitation is allowed while Olivia stays the one active owner.
+    let invited = post(
+        &s,
+        &format!("/organizations/{ORG}/invitations"),
+        &[],
+        json!({"email": "new.owner@acme.example", "role": "owner"}),
+    )
+    .await;
+    assert_eq!(invited.status, 201, "{}", invited.body);
+    let pending_om = invited.body["sys"]["organizationMembership"]["sys"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let demote = put(
+        &s,
+        &format!("/organizations/{ORG}/organization_memberships/{pending_om}"),
+        Some(0),
+        json!({"role": "member"}),
+    )
+    .await;
+    assert_eq!(demote.status, 200, "{}", demote.body);
+    assert_eq!(demote.body["role"], "member");
     s.shutdown().await;
 }
 
