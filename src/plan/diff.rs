@@ -8,10 +8,12 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use rustc_hash::{FxHashMap, FxHashSet};
+
 use crate::model::{
-    DesiredGrant, DesiredSpace, DesiredState, Email, LiveOrgMembership, LiveSpaceMembership,
-    LiveState, LiveTeam, LiveTeamMembership, LiveTeamSpaceMembership, LiveUser, MembershipStatus,
-    Principal, SpaceAccess, Span,
+    DesiredGrant, DesiredSpace, DesiredState, Email, LiveOrgMembership, LiveSpace,
+    LiveSpaceMembership, LiveState, LiveTeam, LiveTeamMembership, LiveTeamSpaceMembership,
+    LiveUser, MembershipStatus, Principal, SpaceAccess, Span,
 };
 
 use super::error::{PlanError, Unresolved};
@@ -46,26 +48,30 @@ pub(crate) fn provisional_team(name: &str) -> OpId {
     OpId(format!("team:{name}"))
 }
 
-/// Access resolved to what Contentful stores: admin, or role ids.
+/// Access resolved to what Contentful stores: admin, or role ids (borrowed from the live roles).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) enum Resolved {
+pub(crate) enum Resolved<'l> {
     Admin,
-    Roles(BTreeSet<String>),
+    Roles(BTreeSet<&'l str>),
 }
 
-impl Resolved {
-    pub(crate) fn from_live(admin: bool, role_ids: &BTreeSet<String>) -> Resolved {
-        if admin {
-            Resolved::Admin
-        } else {
-            Resolved::Roles(role_ids.clone())
+impl Resolved<'_> {
+    /// True when a live membership with `admin` and `role_ids` already gives this access.
+    pub(crate) fn matches_live(&self, admin: bool, role_ids: &BTreeSet<String>) -> bool {
+        match self {
+            Resolved::Admin => admin,
+            Resolved::Roles(ids) => {
+                !admin
+                    && ids.len() == role_ids.len()
+                    && ids.iter().zip(role_ids).all(|(a, b)| *a == b.as_str())
+            }
         }
     }
 
     fn role_ids(&self) -> Vec<String> {
         match self {
             Resolved::Admin => Vec::new(),
-            Resolved::Roles(ids) => ids.iter().cloned().collect(),
+            Resolved::Roles(ids) => ids.iter().map(|id| id.to_string()).collect(),
         }
     }
 }
@@ -80,44 +86,54 @@ pub(crate) struct Member<'a> {
 /// Lookup tables over a live state, built once.
 pub(crate) struct Index<'a> {
     pub live: &'a LiveState,
-    /// Members by email (first membership by id when a user has several).
-    pub members: BTreeMap<Email, Member<'a>>,
+    /// Members by email (first membership by id when a user has several). Unordered: iterate
+    /// [`Index::members_in_order`] where order shows.
+    pub members: FxHashMap<&'a Email, Member<'a>>,
     /// Email by org membership id.
-    pub email_of_membership: BTreeMap<&'a str, Email>,
+    pub email_of_membership: FxHashMap<&'a str, &'a Email>,
     /// Teams by name (first by id on duplicates).
     pub teams: BTreeMap<&'a str, &'a LiveTeam>,
+    /// Team names by team id.
+    team_names: FxHashMap<&'a str, &'a str>,
     /// Team memberships by org membership id, in id order.
-    pub tms_by_membership: BTreeMap<&'a str, Vec<&'a LiveTeamMembership>>,
+    pub tms_by_membership: FxHashMap<&'a str, Vec<&'a LiveTeamMembership>>,
     /// Team memberships by team id, in id order.
-    pub tms_by_team: BTreeMap<&'a str, Vec<&'a LiveTeamMembership>>,
+    pub tms_by_team: FxHashMap<&'a str, Vec<&'a LiveTeamMembership>>,
     /// Team space memberships by team id, in id order.
-    pub tsms_by_team: BTreeMap<&'a str, Vec<&'a LiveTeamSpaceMembership>>,
+    pub tsms_by_team: FxHashMap<&'a str, Vec<&'a LiveTeamSpaceMembership>>,
     /// Space memberships by user id, in id order.
-    pub sms_by_user: BTreeMap<&'a str, Vec<&'a LiveSpaceMembership>>,
+    pub sms_by_user: FxHashMap<&'a str, Vec<&'a LiveSpaceMembership>>,
 }
 
 impl<'a> Index<'a> {
+    /// Indexes `live`. Hash maps keyed by borrowed ids: every live object is visited once and
+    /// nothing is copied (string-keyed ordered maps made this a fifth of planning time in an
+    /// organization of 100,000 memberships).
     pub(crate) fn new(live: &'a LiveState) -> Index<'a> {
-        let users_by_id: BTreeMap<&str, &LiveUser> =
+        let users_by_id: FxHashMap<&str, &LiveUser> =
             live.users.values().map(|u| (u.id.as_str(), u)).collect();
-        let mut members = BTreeMap::new();
-        let mut email_of_membership = BTreeMap::new();
+        let mut members =
+            FxHashMap::with_capacity_and_hasher(live.org_memberships.len(), Default::default());
+        let mut email_of_membership =
+            FxHashMap::with_capacity_and_hasher(live.org_memberships.len(), Default::default());
         for m in live.org_memberships.values() {
             let Some(user) = users_by_id.get(m.user_id.as_str()) else {
                 continue;
             };
-            email_of_membership.insert(m.meta.id.as_str(), user.email.clone());
-            members.entry(user.email.clone()).or_insert(Member {
+            email_of_membership.insert(m.meta.id.as_str(), &user.email);
+            members.entry(&user.email).or_insert(Member {
                 user,
                 membership: m,
             });
         }
         let mut teams = BTreeMap::new();
+        let mut team_names = FxHashMap::default();
         for t in live.teams.values() {
             teams.entry(t.name.as_str()).or_insert(t);
+            team_names.insert(t.meta.id.as_str(), t.name.as_str());
         }
-        let mut tms_by_membership: BTreeMap<&str, Vec<_>> = BTreeMap::new();
-        let mut tms_by_team: BTreeMap<&str, Vec<_>> = BTreeMap::new();
+        let mut tms_by_membership: FxHashMap<&str, Vec<_>> = FxHashMap::default();
+        let mut tms_by_team: FxHashMap<&str, Vec<_>> = FxHashMap::default();
         for tm in live.team_memberships.values() {
             tms_by_membership
                 .entry(tm.org_membership_id.as_str())
@@ -125,14 +141,14 @@ impl<'a> Index<'a> {
                 .push(tm);
             tms_by_team.entry(tm.team_id.as_str()).or_default().push(tm);
         }
-        let mut tsms_by_team: BTreeMap<&str, Vec<_>> = BTreeMap::new();
+        let mut tsms_by_team: FxHashMap<&str, Vec<_>> = FxHashMap::default();
         for tsm in live.team_space_memberships.values() {
             tsms_by_team
                 .entry(tsm.team_id.as_str())
                 .or_default()
                 .push(tsm);
         }
-        let mut sms_by_user: BTreeMap<&str, Vec<_>> = BTreeMap::new();
+        let mut sms_by_user: FxHashMap<&str, Vec<_>> = FxHashMap::default();
         for sm in live.space_memberships.values() {
             sms_by_user.entry(sm.user_id.as_str()).or_default().push(sm);
         }
@@ -141,11 +157,19 @@ impl<'a> Index<'a> {
             members,
             email_of_membership,
             teams,
+            team_names,
             tms_by_membership,
             tms_by_team,
             tsms_by_team,
             sms_by_user,
         }
+    }
+
+    /// The members in email order.
+    pub(crate) fn members_in_order(&self) -> Vec<(&'a Email, Member<'a>)> {
+        let mut all: Vec<_> = self.members.iter().map(|(e, m)| (*e, *m)).collect();
+        all.sort_unstable_by_key(|(e, _)| *e);
+        all
     }
 
     /// The display name of a space: the managed local name, else the live name, else the id.
@@ -177,32 +201,50 @@ impl<'a> Index<'a> {
         self.sms_by_user.get(user_id).map_or(&[], Vec::as_slice)
     }
 
-    /// The team id → team name map.
+    /// The name of the team `team_id`.
     fn team_name(&self, team_id: &str) -> Option<&'a str> {
-        self.live.teams.get(team_id).map(|t| t.name.as_str())
+        self.team_names.get(team_id).copied()
     }
 }
 
-/// Resolves every desired grant's role names; collects all failures.
-struct Resolver<'a> {
-    desired: &'a DesiredState,
-    live: &'a LiveState,
+/// Resolves desired grants' role names against the live roles; collects every failure.
+struct Resolver<'l> {
+    /// Managed spaces that exist, by local name: the live space and its role ids by name (the
+    /// first role by id when two share a name).
+    spaces: FxHashMap<&'l str, (&'l LiveSpace, FxHashMap<&'l str, &'l str>)>,
     problems: Vec<Unresolved>,
 }
 
-impl Resolver<'_> {
-    fn resolve(&mut self, space_name: &str, grant: &DesiredGrant) -> Option<Resolved> {
-        let space_decl = self.desired.spaces.get(space_name)?;
-        let space = self.live.spaces.get(&space_decl.id)?;
+impl<'l> Resolver<'l> {
+    fn new(desired: &'l DesiredState, live: &'l LiveState, problems: Vec<Unresolved>) -> Self {
+        let spaces = desired
+            .spaces
+            .iter()
+            .filter_map(|(name, decl)| {
+                let space = live.spaces.get(&decl.id)?;
+                let mut by_name = FxHashMap::default();
+                for r in space.roles.values() {
+                    by_name.entry(r.name.as_str()).or_insert(r.id.as_str());
+                }
+                Some((name.as_str(), (space, by_name)))
+            })
+            .collect();
+        Resolver { spaces, problems }
+    }
+
+    /// The grant in `space_name` resolved to role ids; `None` when the space is not managed or
+    /// does not exist (reported elsewhere), or a role name does not resolve (recorded).
+    fn resolve(&mut self, space_name: &str, grant: &DesiredGrant) -> Option<Resolved<'l>> {
+        let (space, by_name) = self.spaces.get(space_name)?;
         match &grant.access {
             SpaceAccess::Admin => Some(Resolved::Admin),
             SpaceAccess::Roles(names) => {
                 let mut ids = BTreeSet::new();
                 let mut ok = true;
                 for name in names {
-                    match space.role_id(name) {
+                    match by_name.get(name.as_str()) {
                         Some(id) => {
-                            ids.insert(id.to_string());
+                            ids.insert(*id);
                         }
                         None => {
                             ok = false;
@@ -230,6 +272,13 @@ impl Resolver<'_> {
             }
         }
     }
+
+    /// Resolves every grant of a principal the diff skips, so its problems are still reported.
+    fn resolve_all(&mut self, grants: &BTreeMap<String, DesiredGrant>) {
+        for (space_name, grant) in grants {
+            self.resolve(space_name, grant);
+        }
+    }
 }
 
 /// Up to three existing names closest to `wanted` (Jaro-Winkler, case-insensitive), best first:
@@ -251,30 +300,71 @@ fn suggest<'a>(wanted: &str, existing: impl Iterator<Item = &'a str>) -> Vec<Str
         .collect()
 }
 
-/// The managed spaces (name order, as in `desired.spaces`) where a principal is declared with a
-/// grant or holds a live membership (`have_in`, by space id): the only ones the diff can find a
-/// difference in.
+/// The managed spaces (name order) where a principal is declared with a grant or holds a live
+/// membership (`have`, by space id): the only ones the diff can find a difference in.
 fn touched_spaces<'d, G, M>(
-    desired: &'d DesiredState,
-    names_by_id: &BTreeMap<&str, Vec<&'d str>>,
+    managed: &ManagedSpaces<'d>,
     declared: &BTreeMap<String, G>,
-    have_in: &BTreeMap<&str, M>,
+    have: &[(&str, M)],
 ) -> Vec<(&'d String, &'d DesiredSpace)> {
-    let mut names: BTreeSet<&str> = declared.keys().map(String::as_str).collect();
-    for id in have_in.keys() {
-        if let Some(n) = names_by_id.get(id) {
-            names.extend(n.iter().copied());
+    let mut out: Vec<(&String, &DesiredSpace)> = declared
+        .keys()
+        .filter_map(|n| managed.by_name.get(n.as_str()).copied())
+        .collect();
+    for (id, _) in have {
+        if let Some(named) = managed.by_id.get(id) {
+            out.extend(named.iter().copied());
         }
     }
-    names
-        .into_iter()
-        .filter_map(|n| desired.spaces.get_key_value(n))
-        .collect()
+    out.sort_unstable_by(|a, b| a.0.cmp(b.0));
+    out.dedup_by(|a, b| a.0 == b.0);
+    out
 }
 
-/// Desired access per (principal, managed space name), resolved.
-/// Keyed by borrowed names: building and probing it must not allocate per grant.
-type Grants<'d> = BTreeMap<(&'d str, &'d str), (Resolved, SpaceAccess, Span)>;
+/// The managed spaces, looked up by local name and by space id (several names may share an id).
+struct ManagedSpaces<'d> {
+    by_name: FxHashMap<&'d str, (&'d String, &'d DesiredSpace)>,
+    by_id: FxHashMap<&'d str, Vec<(&'d String, &'d DesiredSpace)>>,
+}
+
+impl<'d> ManagedSpaces<'d> {
+    fn new(desired: &'d DesiredState) -> Self {
+        let mut by_id: FxHashMap<&str, Vec<_>> = FxHashMap::default();
+        for (name, space) in &desired.spaces {
+            by_id
+                .entry(space.id.as_str())
+                .or_default()
+                .push((name, space));
+        }
+        ManagedSpaces {
+            by_name: desired
+                .spaces
+                .iter()
+                .map(|(n, s)| (n.as_str(), (n, s)))
+                .collect(),
+            by_id,
+        }
+    }
+}
+
+/// One live membership per space id (the first by membership id), sorted by space id.
+fn first_per_space<'a, M>(
+    memberships: &[&'a M],
+    space_id: impl Fn(&'a M) -> &'a str,
+) -> Vec<(&'a str, &'a M)> {
+    let mut out: Vec<(&str, &M)> = memberships.iter().map(|m| (space_id(m), *m)).collect();
+    // Stable: among memberships of one space the first by id stays first and is kept.
+    out.sort_by(|a, b| a.0.cmp(b.0));
+    out.dedup_by(|a, b| a.0 == b.0);
+    out
+}
+
+/// The membership held in `space_id`, from [`first_per_space`]'s result.
+fn held_in<'a, M>(have: &[(&'a str, &'a M)], space_id: &str) -> Option<&'a M> {
+    have.binary_search_by(|(id, _)| (*id).cmp(space_id))
+        .ok()
+        .map(|i| have[i].1)
+}
 
 /// Runs the diff.
 pub(crate) fn diff(
@@ -298,67 +388,50 @@ pub(crate) fn diff(
             });
         }
     }
-    let mut resolver = Resolver {
-        desired,
-        live,
-        problems,
-    };
-    let mut user_grants: Grants = BTreeMap::new();
-    for user in desired.users.values() {
-        for (space_name, grant) in &user.spaces {
-            if let Some(r) = resolver.resolve(space_name, grant) {
-                user_grants.insert(
-                    (user.email.as_str(), space_name.as_str()),
-                    (r, grant.access.clone(), grant.at),
-                );
-            }
-        }
-    }
-    let mut team_grants: Grants = BTreeMap::new();
-    for team in desired.teams.values() {
-        for (space_name, grant) in &team.spaces {
-            if let Some(r) = resolver.resolve(space_name, grant) {
-                team_grants.insert(
-                    (team.name.as_str(), space_name.as_str()),
-                    (r, grant.access.clone(), grant.at),
-                );
-            }
-        }
-    }
-    let mut problems = resolver.problems;
-    if !problems.is_empty() {
-        problems.sort_by_key(|p| p.diagnostic().span);
-        return Err(PlanError::Unresolved(problems));
-    }
+    let mut resolver = Resolver::new(desired, live, problems);
 
     let policy = &desired.policy;
-    let user_ignored = |e: &Email| policy.is_ignored(&Principal::User(e.clone()));
-    let team_ignored = |t: &str| policy.is_ignored(&Principal::Team(t.to_string()));
+    // Looked up once per principal: no allocation per check.
+    let mut ignored_users: FxHashSet<&Email> = FxHashSet::default();
+    let mut ignored_teams: FxHashSet<&str> = FxHashSet::default();
+    for p in &policy.ignore {
+        match p {
+            Principal::User(e) => {
+                ignored_users.insert(e);
+            }
+            Principal::Team(t) => {
+                ignored_teams.insert(t.as_str());
+            }
+        }
+    }
+    let user_ignored = |e: &Email| !ignored_users.is_empty() && ignored_users.contains(e);
+    let team_ignored = |t: &str| !ignored_teams.is_empty() && ignored_teams.contains(t);
     let managed: BTreeMap<&str, &str> = desired
         .spaces
         .iter()
         .map(|(n, s)| (s.id.as_str(), n.as_str()))
         .collect();
-    let mut names_by_id: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
-    for (name, space) in &desired.spaces {
-        names_by_id
-            .entry(space.id.as_str())
-            .or_default()
-            .push(name.as_str());
-    }
+    let spaces = ManagedSpaces::new(desired);
     let mut out = Diff::default();
 
     // A team is "handled" when declared (and not ignored); an undeclared one is deleted with
     // prune, otherwise reported.
-    let team_managed = |name: &str| desired.teams.contains_key(name) && !team_ignored(name);
+    let managed_teams: FxHashSet<&str> = desired
+        .teams
+        .keys()
+        .map(String::as_str)
+        .filter(|name| !team_ignored(name))
+        .collect();
+    let team_managed = |name: &str| managed_teams.contains(name);
 
     // ---- users ------------------------------------------------------------------------------
     for user in desired.users.values() {
         if user_ignored(&user.email) {
+            resolver.resolve_all(&user.spaces);
             continue;
         }
         let member = ix.members.get(&user.email).copied();
-        let membership_ref = match member {
+        let membership_ref = || match member {
             Some(m) => MembershipRef::Existing(m.membership.meta.id.clone()),
             None => MembershipRef::InvitedBy(provisional_invite(&user.email)),
         };
@@ -397,17 +470,23 @@ pub(crate) fn diff(
             }
         }
 
-        // Team memberships.
-        let live_teams: BTreeMap<&str, _> = match member {
+        // Team memberships: the live ones by team name (the last by id when a user is in a team
+        // twice), sorted by name.
+        let mut live_teams: Vec<(&str, &LiveTeamMembership)> = match member {
             Some(m) => ix
                 .tms_of_membership(&m.membership.meta.id)
                 .iter()
+                .rev()
                 .filter_map(|tm| ix.team_name(&tm.team_id).map(|n| (n, *tm)))
                 .collect(),
-            None => BTreeMap::new(),
+            None => Vec::new(),
         };
+        live_teams.sort_by(|a, b| a.0.cmp(b.0));
+        live_teams.dedup_by(|a, b| a.0 == b.0);
+        let in_live_team =
+            |name: &str| live_teams.binary_search_by(|(n, _)| (*n).cmp(name)).is_ok();
         for (team_name, at) in &user.teams {
-            if !team_managed(team_name) || live_teams.contains_key(team_name.as_str()) {
+            if !team_managed(team_name) || in_live_team(team_name) {
                 continue;
             }
             let team = match ix.teams.get(team_name.as_str()) {
@@ -419,7 +498,7 @@ pub(crate) fn diff(
                     team_name: team_name.clone(),
                     team,
                     email: user.email.clone(),
-                    membership: membership_ref.clone(),
+                    membership: membership_ref(),
                 },
                 cause: Some(*at),
                 touches: Vec::new(),
@@ -444,13 +523,14 @@ pub(crate) fn diff(
         // holds a membership of (visiting every managed space for every user made the diff
         // quadratic in large organizations), in the same name order.
         let user_sms = member.map_or(&[][..], |m| ix.sms_of_user(&m.user.id));
-        let mut have_in: BTreeMap<&str, &LiveSpaceMembership> = BTreeMap::new();
-        for sm in user_sms {
-            have_in.entry(sm.space_id.as_str()).or_insert(sm);
-        }
-        for (space_name, space) in touched_spaces(desired, &names_by_id, &user.spaces, &have_in) {
-            let want = user_grants.get(&(user.email.as_str(), space_name.as_str()));
-            let have = have_in.get(space.id.as_str()).copied();
+        let have_in = first_per_space(user_sms, |sm| sm.space_id.as_str());
+        for (space_name, space) in touched_spaces(&spaces, &user.spaces, &have_in) {
+            let want = user.spaces.get(space_name).and_then(|grant| {
+                resolver
+                    .resolve(space_name, grant)
+                    .map(|r| (r, &grant.access, grant.at))
+            });
+            let have = held_in(&have_in, &space.id);
             match (want, have) {
                 (None, None) => {}
                 (Some((resolved, access, at)), None) => out.drafts.push(Draft {
@@ -461,11 +541,11 @@ pub(crate) fn diff(
                         access: access.clone(),
                         role_ids: resolved.role_ids(),
                     },
-                    cause: Some(*at),
+                    cause: Some(at),
                     touches: Vec::new(),
                 }),
                 (Some((resolved, access, at)), Some(sm)) => {
-                    if Resolved::from_live(sm.admin, &sm.role_ids) != *resolved {
+                    if !resolved.matches_live(sm.admin, &sm.role_ids) {
                         out.drafts.push(Draft {
                             kind: OpKind::UpdateSpaceMembership {
                                 email: user.email.clone(),
@@ -476,7 +556,7 @@ pub(crate) fn diff(
                                 after: access.clone(),
                                 role_ids: resolved.role_ids(),
                             },
-                            cause: Some(*at),
+                            cause: Some(at),
                             touches: vec![touch(ObjectKind::SpaceMembership, &sm.meta)],
                         });
                     }
@@ -497,7 +577,7 @@ pub(crate) fn diff(
     }
 
     // ---- undeclared users -------------------------------------------------------------------
-    for (email, m) in &ix.members {
+    for (email, m) in ix.members_in_order() {
         if desired.users.contains_key(email) || user_ignored(email) {
             continue;
         }
@@ -571,6 +651,7 @@ pub(crate) fn diff(
     // ---- declared teams ---------------------------------------------------------------------
     for team in desired.teams.values() {
         if team_ignored(&team.name) {
+            resolver.resolve_all(&team.spaces);
             continue;
         }
         let existing = ix.teams.get(team.name.as_str()).copied();
@@ -600,13 +681,14 @@ pub(crate) fn diff(
             Some(_) => {}
         }
         let team_tsms = existing.map_or(&[][..], |t| ix.tsms_of_team(&t.meta.id));
-        let mut have_in: BTreeMap<&str, &LiveTeamSpaceMembership> = BTreeMap::new();
-        for tsm in team_tsms {
-            have_in.entry(tsm.space_id.as_str()).or_insert(tsm);
-        }
-        for (space_name, space) in touched_spaces(desired, &names_by_id, &team.spaces, &have_in) {
-            let want = team_grants.get(&(team.name.as_str(), space_name.as_str()));
-            let have = have_in.get(space.id.as_str()).copied();
+        let have_in = first_per_space(team_tsms, |tsm| tsm.space_id.as_str());
+        for (space_name, space) in touched_spaces(&spaces, &team.spaces, &have_in) {
+            let want = team.spaces.get(space_name).and_then(|grant| {
+                resolver
+                    .resolve(space_name, grant)
+                    .map(|r| (r, &grant.access, grant.at))
+            });
+            let have = held_in(&have_in, &space.id);
             match (want, have) {
                 (None, None) => {}
                 (Some((resolved, access, at)), None) => out.drafts.push(Draft {
@@ -618,11 +700,11 @@ pub(crate) fn diff(
                         access: access.clone(),
                         role_ids: resolved.role_ids(),
                     },
-                    cause: Some(*at),
+                    cause: Some(at),
                     touches: Vec::new(),
                 }),
                 (Some((resolved, access, at)), Some(tsm)) => {
-                    if Resolved::from_live(tsm.admin, &tsm.role_ids) != *resolved {
+                    if !resolved.matches_live(tsm.admin, &tsm.role_ids) {
                         out.drafts.push(Draft {
                             kind: OpKind::UpdateTeamSpaceMembership {
                                 team_name: team.name.clone(),
@@ -634,7 +716,7 @@ pub(crate) fn diff(
                                 after: access.clone(),
                                 role_ids: resolved.role_ids(),
                             },
-                            cause: Some(*at),
+                            cause: Some(at),
                             touches: vec![touch(ObjectKind::TeamSpaceMembership, &tsm.meta)],
                         });
                     }
@@ -672,7 +754,7 @@ pub(crate) fn diff(
                     email: ix
                         .email_of_membership
                         .get(tm.org_membership_id.as_str())
-                        .cloned(),
+                        .map(|e| (*e).clone()),
                     team_membership: tm.meta.clone(),
                 });
                 touches.push(touch(ObjectKind::TeamMembership, &tm.meta));
@@ -730,6 +812,11 @@ pub(crate) fn diff(
         }
     }
 
+    let mut problems = resolver.problems;
+    if !problems.is_empty() {
+        problems.sort_by_key(|p| p.diagnostic().span);
+        return Err(PlanError::Unresolved(problems));
+    }
     out.pending.sort();
     out.unmanaged.sort();
     Ok(out)
@@ -790,13 +877,16 @@ mod tests {
     }
 
     #[test]
-    fn admin_access_ignores_role_ids() {
-        let ids: BTreeSet<String> = ["r1".to_string()].into();
-        assert_eq!(Resolved::from_live(true, &ids), Resolved::Admin);
-        assert_eq!(
-            Resolved::from_live(false, &ids),
-            Resolved::Roles(ids.clone())
-        );
+    fn live_access_matches_only_the_same_admin_flag_and_role_ids() {
+        let ids: BTreeSet<String> = ["r1".to_string(), "r2".to_string()].into();
+        assert!(Resolved::Admin.matches_live(true, &ids));
+        assert!(!Resolved::Admin.matches_live(false, &ids));
+        let same = Resolved::Roles(["r2", "r1"].into());
+        assert!(same.matches_live(false, &ids));
+        assert!(!same.matches_live(true, &ids));
+        assert!(!Resolved::Roles(["r1"].into()).matches_live(false, &ids));
+        assert!(!Resolved::Roles(["r1", "r3"].into()).matches_live(false, &ids));
         assert!(Resolved::Admin.role_ids().is_empty());
+        assert_eq!(same.role_ids(), vec!["r1", "r2"]);
     }
 }

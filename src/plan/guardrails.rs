@@ -16,23 +16,27 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use rustc_hash::FxHashSet;
+
 use crate::model::{DesiredState, LiveState, MembershipStatus, OrgRole, Principal};
 
 use super::ops::{Action, Cascade, Guardrail, GuardrailResult, OpKind, Operation};
+use super::simulate::After;
 
 /// Checks every guardrail; results in [`Guardrail::ALL`] order.
 pub(crate) fn check(
     desired: &DesiredState,
     before: &LiveState,
-    after: &LiveState,
+    after: &After<'_>,
     ops: &[Operation],
 ) -> Vec<GuardrailResult> {
+    let unchanged = After::unchanged(before);
     vec![
         max_removals(desired, before, ops),
         protected(desired, ops),
         token_user(before, ops),
-        org_owner(before, after),
-        space_admin(desired, before, after),
+        org_owner(&unchanged, after),
+        space_admin(desired, &unchanged, after),
     ]
 }
 
@@ -206,23 +210,23 @@ fn token_user(before: &LiveState, ops: &[Operation]) -> GuardrailResult {
     )
 }
 
-fn active_owners(live: &LiveState) -> Vec<String> {
-    let mut owners: Vec<String> = live
+fn active_owners(state: &After<'_>) -> Vec<String> {
+    let mut owners: Vec<String> = state
         .org_memberships
-        .values()
         .filter(|m| m.role == OrgRole::Owner && m.status == MembershipStatus::Active)
-        .map(|m| {
-            live.users
+        .map(|(id, m)| {
+            state
+                .users
                 .get(&m.user_id)
                 .map(|u| u.email.to_string())
-                .unwrap_or_else(|| m.meta.id.clone())
+                .unwrap_or_else(|| id.to_string())
         })
         .collect();
     owners.sort();
     owners
 }
 
-fn org_owner(before: &LiveState, after: &LiveState) -> GuardrailResult {
+fn org_owner(before: &After<'_>, after: &After<'_>) -> GuardrailResult {
     let was = active_owners(before);
     let now = active_owners(after);
     let offenders = if !was.is_empty() && now.is_empty() {
@@ -246,43 +250,66 @@ fn org_owner(before: &LiveState, after: &LiveState) -> GuardrailResult {
 }
 
 /// Who is admin of each space: emails of direct admins and `team NAME` of admin teams with
-/// members, sorted and deduplicated, by space id. One pass over the memberships for all spaces
-/// (a pass per managed space made planning quadratic in large organizations).
-fn space_admins(live: &LiveState) -> BTreeMap<&str, Vec<String>> {
-    // Teams with at least one member whose user is known (as `team_members` counts them), without
-    // collecting every member's email.
-    let staffed: BTreeSet<&str> = live
-        .team_memberships
-        .values()
-        .filter(|tm| {
-            live.org_memberships
-                .get(&tm.org_membership_id)
-                .is_some_and(|m| live.users.contains_key(&m.user_id))
-        })
-        .map(|tm| tm.team_id.as_str())
+/// members, sorted and deduplicated, by space id. Only admin memberships are looked at closely:
+/// the scans over all memberships test a cheap condition first.
+fn space_admins<'s>(state: &'s After<'_>) -> BTreeMap<&'s str, Vec<String>> {
+    let admin_tsms: Vec<&crate::model::LiveTeamSpaceMembership> = state
+        .team_space_memberships
+        .filter(|t| t.admin)
+        .map(|(_, t)| t)
         .collect();
-    // Like the diff's index: a user counts only while they hold an organization membership.
-    let in_org: BTreeSet<&str> = live
-        .org_memberships
-        .values()
-        .map(|m| m.user_id.as_str())
-        .collect();
-    let mut out: BTreeMap<&str, Vec<String>> = BTreeMap::new();
-    for sm in live.space_memberships.values().filter(|sm| sm.admin) {
-        let email = in_org
-            .contains(sm.user_id.as_str())
-            .then(|| live.users.get(&sm.user_id))
-            .flatten()
-            .map(|u| u.email.to_string());
-        if let Some(email) = email {
-            out.entry(sm.space_id.as_str()).or_default().push(email);
+    let admin_teams: FxHashSet<&str> = admin_tsms.iter().map(|t| t.team_id.as_str()).collect();
+    // Admin teams with at least one member whose user is known; one such member is enough, so a
+    // team's other members are not looked up.
+    let mut staffed: FxHashSet<&str> = FxHashSet::default();
+    if !admin_teams.is_empty() {
+        for (_, tm) in state
+            .team_memberships
+            .filter(|tm| admin_teams.contains(tm.team_id.as_str()))
+        {
+            let team = tm.team_id.as_str();
+            if !staffed.contains(team)
+                && state
+                    .org_memberships
+                    .get(&tm.org_membership_id)
+                    .is_some_and(|m| state.users.contains(&m.user_id))
+            {
+                staffed.insert(team);
+            }
         }
     }
-    for tsm in live.team_space_memberships.values().filter(|t| t.admin) {
+    let admin_sms: Vec<&crate::model::LiveSpaceMembership> = state
+        .space_memberships
+        .filter(|sm| sm.admin)
+        .map(|(_, sm)| sm)
+        .collect();
+    // Like the diff's index: a user counts only while they hold an organization membership.
+    let admin_users: FxHashSet<&str> = admin_sms.iter().map(|sm| sm.user_id.as_str()).collect();
+    let in_org: FxHashSet<&str> = if admin_users.is_empty() {
+        FxHashSet::default()
+    } else {
+        state
+            .org_memberships
+            .filter(|m| admin_users.contains(m.user_id.as_str()))
+            .map(|(_, m)| m.user_id.as_str())
+            .collect()
+    };
+    let mut out: BTreeMap<&str, Vec<String>> = BTreeMap::new();
+    for sm in admin_sms {
+        if !in_org.contains(sm.user_id.as_str()) {
+            continue;
+        }
+        if let Some(u) = state.users.get(&sm.user_id) {
+            out.entry(sm.space_id.as_str())
+                .or_default()
+                .push(u.email.to_string());
+        }
+    }
+    for tsm in admin_tsms {
         if !staffed.contains(tsm.team_id.as_str()) {
             continue;
         }
-        if let Some(team) = live.teams.get(&tsm.team_id) {
+        if let Some(team) = state.teams.get(&tsm.team_id) {
             out.entry(tsm.space_id.as_str())
                 .or_default()
                 .push(format!("team {}", team.name));
@@ -295,7 +322,7 @@ fn space_admins(live: &LiveState) -> BTreeMap<&str, Vec<String>> {
     out
 }
 
-fn space_admin(desired: &DesiredState, before: &LiveState, after: &LiveState) -> GuardrailResult {
+fn space_admin(desired: &DesiredState, before: &After<'_>, after: &After<'_>) -> GuardrailResult {
     let mut offenders = Vec::new();
     let mut why = Vec::new();
     let (admins_before, admins_after) = (space_admins(before), space_admins(after));

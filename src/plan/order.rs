@@ -95,7 +95,7 @@ pub(crate) fn order(
             live_members
                 .entry(tm.team_id.as_str())
                 .or_default()
-                .insert(e.clone());
+                .insert((*e).clone());
         }
     }
     let mut live_team_spaces: BTreeMap<&str, BTreeSet<String>> = BTreeMap::new();
@@ -120,14 +120,27 @@ pub(crate) fn order(
             })
             .unwrap_or_default()
     };
-    // Members of a team after the plan (over-approximated: declared members plus live members).
+    // Members of a team after the plan (over-approximated: declared members plus live members),
+    // gathered only for the teams whose space access the plan grants.
+    let granted_teams: BTreeSet<&str> = drafts
+        .iter()
+        .filter_map(|d| match &d.kind {
+            OpKind::CreateTeamSpaceMembership { team_name, .. }
+            | OpKind::UpdateTeamSpaceMembership { team_name, .. } => Some(team_name.as_str()),
+            _ => None,
+        })
+        .collect();
     let mut declared_members: BTreeMap<&str, BTreeSet<Email>> = BTreeMap::new();
-    for u in desired.users.values() {
-        for t in u.teams.keys() {
-            declared_members
-                .entry(t.as_str())
-                .or_default()
-                .insert(u.email.clone());
+    if !granted_teams.is_empty() {
+        for u in desired.users.values() {
+            for t in u.teams.keys() {
+                if granted_teams.contains(t.as_str()) {
+                    declared_members
+                        .entry(t.as_str())
+                        .or_default()
+                        .insert(u.email.clone());
+                }
+            }
         }
     }
     let members_after = |team: &str| -> BTreeSet<Email> {

@@ -1,13 +1,16 @@
 //! What the organization would look like after a plan, computed without any request; and the
 //! reverse direction, the access file that describes a live organization exactly.
 //!
-//! [`simulate`] applies operations level by level to a copy of the live state, the way `apply`
-//! would, giving created objects deterministic ids (`sim-…`). The planner checks its guardrails on
+//! [`simulate`] applies operations level by level over the live state, the way `apply` would,
+//! giving created objects deterministic ids (`sim-…`). The changes are kept as layers over the live
+//! state ([`After`]), so the cost is what the plan touches, not the size of the organization. The planner checks its guardrails on
 //! the result; tests use it to prove that applying a plan converges. [`desired_from_live`] is the
 //! inverse of planning: a desired state that, planned against the same live state, changes nothing
 //! (also the basis of `export`).
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
+
+use rustc_hash::{FxHashMap, FxHashSet};
 
 use crate::model::{
     DesiredGrant, DesiredSpace, DesiredState, DesiredTeam, DesiredUser, Email, LiveOrgMembership,
@@ -21,25 +24,191 @@ use super::ops::{MembershipRef, OpId, OpKind, Operation, Plan, TeamRef};
 /// The live state after applying `plan` to `live` (pure; no requests). Objects the plan creates get
 /// ids `sim-<kind>-<op id>`; updated objects get their version incremented.
 pub fn simulate(live: &LiveState, plan: &Plan) -> LiveState {
-    simulate_ops(live, &plan.operations, &plan.levels)
+    simulate_ops(live, &plan.operations, &plan.levels).into_state()
 }
 
-pub(crate) fn simulate_ops(live: &LiveState, ops: &[Operation], levels: &[Vec<OpId>]) -> LiveState {
-    let mut s = live.clone();
-    let by_id: BTreeMap<&OpId, &Operation> = ops.iter().map(|o| (&o.id, o)).collect();
-    let mut invited: BTreeMap<OpId, String> = BTreeMap::new();
-    let mut created_teams: BTreeMap<OpId, String> = BTreeMap::new();
-    let mut user_by_email: BTreeMap<Email, String> = s
-        .users
-        .values()
-        .rev()
-        .map(|u| (u.email.clone(), u.id.clone()))
+/// One collection of the state after a plan: the live objects, with the objects the plan creates,
+/// changes and removes layered over them. Nothing live is copied unless the plan changes it, so
+/// simulating a plan costs what the plan touches, not the size of the organization.
+pub(crate) struct Layered<'a, T> {
+    base: &'a BTreeMap<String, T>,
+    /// Objects created or changed by the plan, by id.
+    changed: FxHashMap<String, T>,
+    /// Ids of live objects the plan removes.
+    removed: FxHashSet<String>,
+}
+
+impl<'a, T: Clone> Layered<'a, T> {
+    fn new(base: &'a BTreeMap<String, T>) -> Self {
+        Layered {
+            base,
+            changed: FxHashMap::default(),
+            removed: FxHashSet::default(),
+        }
+    }
+
+    /// True when the live object `id` is shown unchanged.
+    fn base_current(&self, id: &str) -> bool {
+        (self.removed.is_empty() || !self.removed.contains(id))
+            && (self.changed.is_empty() || !self.changed.contains_key(id))
+    }
+
+    /// The object `id` after the plan.
+    pub(crate) fn get(&self, id: &str) -> Option<&T> {
+        if let Some(v) = self.changed.get(id) {
+            return Some(v);
+        }
+        if !self.removed.is_empty() && self.removed.contains(id) {
+            return None;
+        }
+        self.base.get(id)
+    }
+
+    /// True when the object `id` exists after the plan.
+    pub(crate) fn contains(&self, id: &str) -> bool {
+        self.get(id).is_some()
+    }
+
+    fn get_mut(&mut self, id: &str) -> Option<&mut T> {
+        if !self.changed.contains_key(id) {
+            if self.removed.contains(id) {
+                return None;
+            }
+            let v = self.base.get(id)?.clone();
+            self.changed.insert(id.to_string(), v);
+        }
+        self.changed.get_mut(id)
+    }
+
+    fn insert(&mut self, id: String, v: T) {
+        self.removed.remove(&id);
+        self.changed.insert(id, v);
+    }
+
+    fn remove(&mut self, id: &str) -> Option<T> {
+        let was = match self.changed.remove(id) {
+            Some(v) => Some(v),
+            None if self.removed.contains(id) => None,
+            None => self.base.get(id).cloned(),
+        };
+        if self.base.contains_key(id) {
+            self.removed.insert(id.to_string());
+        }
+        was
+    }
+
+    /// The objects after the plan for which `pred` holds (live ones in id order, then the changed
+    /// and created ones in no particular order). `pred` is checked first, so a selective predicate
+    /// keeps a scan of a large organization cheap.
+    pub(crate) fn filter<'s, P>(&'s self, pred: P) -> impl Iterator<Item = (&'s str, &'s T)> + 's
+    where
+        P: Fn(&T) -> bool + Copy + 's,
+    {
+        self.base
+            .iter()
+            .filter(move |(id, v)| pred(v) && self.base_current(id))
+            .chain(self.changed.iter().filter(move |(_, v)| pred(v)))
+            .map(|(id, v)| (id.as_str(), v))
+    }
+
+    /// Removes every object for which `keep` is false.
+    fn retain(&mut self, keep: impl Fn(&T) -> bool + Copy) {
+        let gone: Vec<String> = self
+            .filter(move |v| !keep(v))
+            .map(|(id, _)| id.to_string())
+            .collect();
+        for id in gone {
+            self.remove(&id);
+        }
+    }
+
+    /// The collection after the plan, as a whole.
+    fn into_map(self) -> BTreeMap<String, T> {
+        let mut out = self.base.clone();
+        for id in &self.removed {
+            out.remove(id);
+        }
+        out.extend(self.changed);
+        out
+    }
+}
+
+/// The organization after a plan, as layers over the live state (see [`Layered`]). The guardrails
+/// read it directly; [`After::into_state`] gives the whole [`LiveState`].
+pub(crate) struct After<'a> {
+    live: &'a LiveState,
+    pub users: Layered<'a, LiveUser>,
+    pub org_memberships: Layered<'a, LiveOrgMembership>,
+    pub teams: Layered<'a, LiveTeam>,
+    pub team_memberships: Layered<'a, LiveTeamMembership>,
+    pub team_space_memberships: Layered<'a, LiveTeamSpaceMembership>,
+    pub space_memberships: Layered<'a, LiveSpaceMembership>,
+}
+
+impl<'a> After<'a> {
+    /// `live` as it is: no operation applied.
+    pub(crate) fn unchanged(live: &'a LiveState) -> Self {
+        After {
+            live,
+            users: Layered::new(&live.users),
+            org_memberships: Layered::new(&live.org_memberships),
+            teams: Layered::new(&live.teams),
+            team_memberships: Layered::new(&live.team_memberships),
+            team_space_memberships: Layered::new(&live.team_space_memberships),
+            space_memberships: Layered::new(&live.space_memberships),
+        }
+    }
+
+    /// The whole state after the plan.
+    pub(crate) fn into_state(self) -> LiveState {
+        LiveState {
+            organization: self.live.organization.clone(),
+            organization_name: self.live.organization_name.clone(),
+            me: self.live.me.clone(),
+            users: self.users.into_map(),
+            org_memberships: self.org_memberships.into_map(),
+            spaces: self.live.spaces.clone(),
+            teams: self.teams.into_map(),
+            team_memberships: self.team_memberships.into_map(),
+            team_space_memberships: self.team_space_memberships.into_map(),
+            space_memberships: self.space_memberships.into_map(),
+            access_tokens: self.live.access_tokens.clone(),
+        }
+    }
+}
+
+/// Applies `ops` level by level, as `apply` would, over `live` without copying it.
+pub(crate) fn simulate_ops<'a>(
+    live: &'a LiveState,
+    ops: &[Operation],
+    levels: &[Vec<OpId>],
+) -> After<'a> {
+    let mut s = After::unchanged(live);
+    let by_id: FxHashMap<&OpId, &Operation> = ops.iter().map(|o| (&o.id, o)).collect();
+    let mut invited: FxHashMap<&OpId, String> = FxHashMap::default();
+    let mut created_teams: FxHashMap<&OpId, String> = FxHashMap::default();
+    // The first user by id wins when two share an email, as in the diff's index. Built only for
+    // the emails the plan grants space access to.
+    let wanted: FxHashSet<&Email> = ops
+        .iter()
+        .filter_map(|o| match &o.kind {
+            OpKind::CreateSpaceMembership { email, .. } => Some(email),
+            _ => None,
+        })
         .collect();
+    let mut user_by_email: FxHashMap<Email, String> = FxHashMap::default();
+    if !wanted.is_empty() {
+        for u in live.users.values() {
+            if wanted.contains(&u.email) && !user_by_email.contains_key(&u.email) {
+                user_by_email.insert(u.email.clone(), u.id.clone());
+            }
+        }
+    }
     // What goes with removed members and deleted teams is dropped in one pass at the end (no
     // later operation can refer to it), keeping large prunes linear.
-    let mut removed_memberships: BTreeSet<String> = BTreeSet::new();
-    let mut removed_users: BTreeSet<String> = BTreeSet::new();
-    let mut deleted_teams: BTreeSet<String> = BTreeSet::new();
+    let mut removed_memberships: FxHashSet<String> = FxHashSet::default();
+    let mut removed_users: FxHashSet<String> = FxHashSet::default();
+    let mut deleted_teams: FxHashSet<String> = FxHashSet::default();
     let order = levels
         .iter()
         .flatten()
@@ -76,7 +245,7 @@ pub(crate) fn simulate_ops(live: &LiveState, ops: &[Operation], levels: &[Vec<Op
                     },
                 );
                 user_by_email.insert(email.clone(), user_id);
-                invited.insert(op.id.clone(), om_id);
+                invited.insert(&op.id, om_id);
             }
             OpKind::ChangeOrgRole { membership, to, .. } => {
                 if let Some(m) = s.org_memberships.get_mut(&membership.id) {
@@ -100,7 +269,7 @@ pub(crate) fn simulate_ops(live: &LiveState, ops: &[Operation], levels: &[Vec<Op
                         description: description.clone(),
                     },
                 );
-                created_teams.insert(op.id.clone(), id);
+                created_teams.insert(&op.id, id);
             }
             OpKind::UpdateTeam {
                 team,
@@ -225,25 +394,26 @@ pub(crate) fn simulate_ops(live: &LiveState, ops: &[Operation], levels: &[Vec<Op
         }
     }
     if !removed_memberships.is_empty() || !deleted_teams.is_empty() {
-        s.team_memberships.retain(|_, tm| {
-            !removed_memberships.contains(&tm.org_membership_id)
-                && !deleted_teams.contains(&tm.team_id)
-        });
+        let (rm, dt) = (&removed_memberships, &deleted_teams);
+        s.team_memberships
+            .retain(move |tm| !rm.contains(&tm.org_membership_id) && !dt.contains(&tm.team_id));
         s.team_space_memberships
-            .retain(|_, tsm| !deleted_teams.contains(&tsm.team_id));
-        let still: BTreeSet<&str> = s
+            .retain(move |tsm| !dt.contains(&tsm.team_id));
+        // A removed user is gone unless another membership of theirs stays.
+        let still: FxHashSet<&str> = s
             .org_memberships
-            .values()
-            .map(|m| m.user_id.as_str())
+            .filter(|m| removed_users.contains(&m.user_id))
+            .map(|(_, m)| m.user_id.as_str())
             .collect();
-        let gone: BTreeSet<String> = removed_users
+        let gone: FxHashSet<String> = removed_users
             .iter()
             .filter(|u| !still.contains(u.as_str()))
             .cloned()
             .collect();
+        let g = &gone;
         s.space_memberships
-            .retain(|_, sm| !gone.contains(&sm.user_id));
-        s.users.retain(|id, _| !gone.contains(id));
+            .retain(move |sm| !g.contains(&sm.user_id));
+        s.users.retain(move |u| !g.contains(&u.id));
     }
     s
 }
@@ -288,9 +458,9 @@ pub fn desired_from_live(live: &LiveState, spaces: &BTreeMap<String, String>) ->
             last: m.user.last_name.clone(),
         });
         users.insert(
-            email.clone(),
+            (*email).clone(),
             DesiredUser {
-                email: email.clone(),
+                email: (*email).clone(),
                 name,
                 org_role: m.membership.role,
                 org_role_at: Span::default(),
