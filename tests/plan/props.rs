@@ -8,7 +8,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use contentful_access::model::{
     DesiredState, Email, LiveState, MaxRemovals, MembershipStatus, OrgRole, Principal, SpaceAccess,
 };
-use contentful_access::plan::{self, Action, OpKind, Plan};
+use contentful_access::plan::{self, Action, Guardrail, OpKind, Plan};
 use proptest::prelude::*;
 
 use super::fixtures::{BLOG, LEGACY, MARKETING, Org, managed_spaces, plan};
@@ -464,11 +464,22 @@ proptest! {
         // Saved and read back, the plan is the same and passes the consistency checks.
         prop_assert_eq!(Plan::from_json(&contentful_access::render::plan_json(&p)), Ok(p.clone()));
 
+        // The owner and space-admin guardrails (read off the planner's layered view of the
+        // result) refuse exactly when the whole simulated organization has lost its last active
+        // owner or a managed space its last admin.
+        let after = plan::simulate(&live, &p);
+        let passed = |g: Guardrail| p.guardrails.iter().find(|r| r.name == g).map(|r| r.passed);
+        let loses_owner = active_owners(&live) > 0 && active_owners(&after) == 0;
+        prop_assert_eq!(passed(Guardrail::OrgOwner), Some(!loses_owner));
+        let loses_admin = [MARKETING, BLOG]
+            .into_iter()
+            .any(|s| has_admin(&live, s) && !has_admin(&after, s));
+        prop_assert_eq!(passed(Guardrail::SpaceAdmin), Some(!loses_admin));
+
         if p.refused {
             prop_assert!(p.failed_guardrails().all(|g| !g.offenders.is_empty()));
             return Ok(());
         }
-        let after = plan::simulate(&live, &p);
 
         // Removals within the limit.
         let removals = p.operations.iter().filter(|o| o.action == Action::Remove).count();
