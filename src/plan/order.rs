@@ -306,6 +306,7 @@ pub(crate) fn order(
             admin_grants.entry(space).or_default().push(j);
         }
     }
+    let admin_spaces = admin_spaces_by_team(live);
     for (i, d) in drafts.iter().enumerate() {
         let demotes_owner = match &d.kind {
             OpKind::ChangeOrgRole { from, to, .. } => {
@@ -317,7 +318,10 @@ pub(crate) fn order(
         if demotes_owner {
             deps[i].extend(owner_promotions.iter().copied());
         }
-        for space in admin_revoked(&d.kind, live) {
+        if admin_grants.is_empty() {
+            continue;
+        }
+        for space in admin_revoked(&d.kind, &admin_spaces) {
             deps[i].extend(
                 admin_grants
                     .get(&space)
@@ -409,15 +413,22 @@ fn admin_granted(kind: &OpKind, desired: &DesiredState) -> Vec<String> {
     }
 }
 
-/// Space ids in which `kind` takes space admin away from someone.
-fn admin_revoked(kind: &OpKind, live: &LiveState) -> Vec<String> {
-    let admin_spaces_of_team = |team_id: &str| -> Vec<String> {
-        live.team_space_memberships
-            .values()
-            .filter(|t| t.team_id == team_id && t.admin)
-            .map(|t| t.space_id.clone())
-            .collect()
-    };
+/// The spaces each team is admin of (live), by team id, in membership id order.
+fn admin_spaces_by_team(live: &LiveState) -> BTreeMap<&str, Vec<String>> {
+    let mut out: BTreeMap<&str, Vec<String>> = BTreeMap::new();
+    for t in live.team_space_memberships.values().filter(|t| t.admin) {
+        out.entry(t.team_id.as_str())
+            .or_default()
+            .push(t.space_id.clone());
+    }
+    out
+}
+
+/// Space ids in which `kind` takes space admin away from someone (`admin_spaces`: from
+/// [`admin_spaces_by_team`]).
+fn admin_revoked(kind: &OpKind, admin_spaces: &BTreeMap<&str, Vec<String>>) -> Vec<String> {
+    let admin_spaces_of_team =
+        |team_id: &str| -> Vec<String> { admin_spaces.get(team_id).cloned().unwrap_or_default() };
     match kind {
         OpKind::DeleteSpaceMembership {
             space_id,
