@@ -31,8 +31,8 @@ use contentful_access::apply::{self, ApplyOptions, NoObserver};
 use contentful_access::contentful::{Client, ClientConfig};
 use contentful_access::model::{
     DesiredGrant, DesiredState, Email, LiveOrgMembership, LiveRole, LiveSpace, LiveSpaceMembership,
-    LiveState, LiveTeam, LiveTeamMembership, LiveTeamSpaceMembership, LiveUser, ObjectMeta,
-    OrgRole, SpaceAccess, Span,
+    LiveState, LiveTeam, LiveTeamMembership, LiveTeamSpaceMembership, LiveUser, MaxRemovals,
+    ObjectMeta, OrgRole, SpaceAccess, Span,
 };
 use contentful_access::plan::{self, PlanOptions, desired_from_live};
 use contentful_access::sandbox::{SandboxOptions, Seed, Server, SyntheticSpec, synthetic};
@@ -74,7 +74,8 @@ fn main() -> ExitCode {
             .get(pos + 1)
             .and_then(|n| n.parse().ok())
             .unwrap_or(20_000);
-        return match diff_plan_child(users) {
+        let prune = args.get(pos + 2).is_some_and(|m| m == "prune");
+        return match diff_plan_child(users, prune) {
             Ok(line) => {
                 println!("{line}");
                 ExitCode::SUCCESS
@@ -134,7 +135,11 @@ async fn run() -> Result<String, BoxError> {
         rows.push(measure_size(users, refresh_up_to).await?);
     }
     eprintln!("[scale] diff + plan in a child process");
-    let diff = run_diff_plan_child(env_usize("SCALE_DIFF_USERS", 20_000))?;
+    let diff_users = env_usize("SCALE_DIFF_USERS", 20_000);
+    let diff = [
+        run_diff_plan_child(diff_users, false)?,
+        run_diff_plan_child(diff_users, true)?,
+    ];
     eprintln!("[scale] apply");
     let apply = measure_apply(
         env_usize("SCALE_APPLY_USERS", 1_000),
@@ -364,9 +369,30 @@ fn desired_with_changes(live: &LiveState, target: usize) -> DesiredState {
     desired
 }
 
+/// The desired state of `live` without `count` of its members (never an owner or admin), with
+/// prune on and a removal limit that allows them.
+fn desired_with_removals(live: &LiveState, count: usize) -> DesiredState {
+    let mut desired = desired_from_live(live, &spaces_by_id(live));
+    let gone: Vec<Email> = desired
+        .users
+        .values()
+        .filter(|u| !matches!(u.org_role, OrgRole::Owner | OrgRole::Admin))
+        .map(|u| u.email.clone())
+        .take(count)
+        .collect();
+    for email in &gone {
+        desired.users.remove(email);
+    }
+    desired.policy.prune = true;
+    desired.policy.max_removals = MaxRemovals::Count(u32::try_from(count).unwrap_or(u32::MAX));
+    desired
+}
+
 /// The diff + plan figures of the child process.
 struct DiffPlan {
     users: usize,
+    /// The plan prunes undeclared users instead of changing access.
+    prune: bool,
     memberships: usize,
     operations: usize,
     wall_ms: f64,
@@ -375,11 +401,12 @@ struct DiffPlan {
     peak_kb: u64,
 }
 
-fn run_diff_plan_child(users: usize) -> Result<DiffPlan, BoxError> {
+fn run_diff_plan_child(users: usize, prune: bool) -> Result<DiffPlan, BoxError> {
     let exe = std::env::current_exe()?;
     let out = Command::new(exe)
         .arg("--diff-plan-child")
         .arg(users.to_string())
+        .arg(if prune { "prune" } else { "changes" })
         .output()?;
     if !out.status.success() {
         return Err(format!(
@@ -393,6 +420,7 @@ fn run_diff_plan_child(users: usize) -> Result<DiffPlan, BoxError> {
     let num = |k: &str| v[k].as_f64().unwrap_or(f64::NAN);
     Ok(DiffPlan {
         users,
+        prune,
         memberships: num("memberships") as usize,
         operations: num("operations") as usize,
         wall_ms: num("wall_ms"),
@@ -432,13 +460,19 @@ fn cpu_time() -> Duration {
 }
 
 /// Builds the inputs from a synthetic seed without any HTTP, then times `plan::build` alone on
-/// this (single) thread. Prints one JSON line.
-fn diff_plan_child(users: usize) -> Result<String, BoxError> {
+/// this (single) thread. Prints one JSON line. With `prune`, the file drops 1,000 users and prunes
+/// (each removal cascades to the user's team and space memberships); otherwise it changes 1,000
+/// space memberships.
+fn diff_plan_child(users: usize, prune: bool) -> Result<String, BoxError> {
     let (live, memberships) = {
         let seed = synthetic(&SyntheticSpec::for_users(users));
         (live_from_seed(&seed), memberships(&seed))
     };
-    let desired = desired_with_changes(&live, 1_000);
+    let desired = if prune {
+        desired_with_removals(&live, 1_000)
+    } else {
+        desired_with_changes(&live, 1_000)
+    };
     let rss_before_kb = proc_status_kb("VmRSS:");
     let cpu0 = cpu_time();
     let t0 = Instant::now();
@@ -677,7 +711,7 @@ fn machine() -> String {
 fn report(
     started: chrono::DateTime<Utc>,
     rows: &[SizeRow],
-    diff: &DiffPlan,
+    diff: &[DiffPlan],
     apply: &ApplyRow,
 ) -> String {
     let mut out = String::new();
@@ -743,20 +777,27 @@ fn report(
     );
     let _ = writeln!(
         out,
-        "| users | memberships | operations | wall time | CPU time | RSS before planning | peak RSS (VmHWM) |"
+        "| users | memberships | plan | operations | wall time | CPU time | RSS before planning | peak RSS (VmHWM) |"
     );
-    let _ = writeln!(out, "|---:|---:|---:|---:|---:|---:|---:|");
-    let _ = writeln!(
-        out,
-        "| {} | {} | {} | {:.0} ms | {:.0} ms | {:.0} MB | {:.0} MB |",
-        diff.users,
-        diff.memberships,
-        diff.operations,
-        diff.wall_ms,
-        diff.cpu_ms,
-        diff.rss_before_kb as f64 / 1024.0,
-        diff.peak_kb as f64 / 1024.0,
-    );
+    let _ = writeln!(out, "|---:|---:|---|---:|---:|---:|---:|---:|");
+    for d in diff {
+        let _ = writeln!(
+            out,
+            "| {} | {} | {} | {} | {:.0} ms | {:.0} ms | {:.0} MB | {:.0} MB |",
+            d.users,
+            d.memberships,
+            if d.prune {
+                "prune 1,000 users (with their memberships)"
+            } else {
+                "change 1,000 space memberships"
+            },
+            d.operations,
+            d.wall_ms,
+            d.cpu_ms,
+            d.rss_before_kb as f64 / 1024.0,
+            d.peak_kb as f64 / 1024.0,
+        );
+    }
     let _ = writeln!(out, "\n### Apply\n");
     let _ = writeln!(
         out,
