@@ -1,8 +1,9 @@
 //! The diff: desired state against live state into unordered operations, plus the pending and
 //! unmanaged principals to report.
 //!
-//! Role names are resolved per space against the live roles first; every name that does not
-//! resolve is collected into one [`PlanError`]. Operations refer to each other (a team member to
+//! Role names are resolved per space against the live roles as the diff meets each grant; every
+//! name that does not resolve is collected, and if there is any the diff returns them all as one
+//! [`PlanError`] instead of operations. Operations refer to each other (a team member to
 //! the team created in the same plan) through provisional ids that [`super::order`] replaces with
 //! the final `op-NNN` ids.
 
