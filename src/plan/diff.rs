@@ -367,6 +367,38 @@ fn held_in<'a, M>(have: &[(&'a str, &'a M)], space_id: &str) -> Option<&'a M> {
         .map(|i| have[i].1)
 }
 
+/// What the file wants in one space: the access resolved, as written, and where it is written.
+type Want<'a> = (Resolved<'a>, &'a SpaceAccess, Span);
+
+/// For each managed space a principal is declared in or holds a membership of (`held`), in name
+/// order: the space, what the file wants there (resolved; unresolvable roles are recorded by
+/// `resolver`) and the live membership held there.
+fn compare_spaces<'a, M>(
+    resolver: &mut Resolver<'a>,
+    managed: &ManagedSpaces<'a>,
+    declared: &'a BTreeMap<String, DesiredGrant>,
+    held: &[&'a M],
+    space_id: impl Fn(&'a M) -> &'a str,
+) -> Vec<(
+    &'a String,
+    &'a DesiredSpace,
+    Option<Want<'a>>,
+    Option<&'a M>,
+)> {
+    let have_in = first_per_space(held, space_id);
+    touched_spaces(managed, declared, &have_in)
+        .into_iter()
+        .map(|(name, space)| {
+            let want = declared.get(name).and_then(|grant| {
+                resolver
+                    .resolve(name, grant)
+                    .map(|r| (r, &grant.access, grant.at))
+            });
+            (name, space, want, held_in(&have_in, &space.id))
+        })
+        .collect()
+}
+
 /// Runs the diff.
 pub(crate) fn diff(
     desired: &DesiredState,
@@ -524,14 +556,10 @@ pub(crate) fn diff(
         // holds a membership of (visiting every managed space for every user made the diff
         // quadratic in large organizations), in the same name order.
         let user_sms = member.map_or(&[][..], |m| ix.sms_of_user(&m.user.id));
-        let have_in = first_per_space(user_sms, |sm| sm.space_id.as_str());
-        for (space_name, space) in touched_spaces(&spaces, &user.spaces, &have_in) {
-            let want = user.spaces.get(space_name).and_then(|grant| {
-                resolver
-                    .resolve(space_name, grant)
-                    .map(|r| (r, &grant.access, grant.at))
-            });
-            let have = held_in(&have_in, &space.id);
+        let compared = compare_spaces(&mut resolver, &spaces, &user.spaces, user_sms, |sm| {
+            sm.space_id.as_str()
+        });
+        for (space_name, space, want, have) in compared {
             match (want, have) {
                 (None, None) => {}
                 (Some((resolved, access, at)), None) => out.drafts.push(Draft {
@@ -682,14 +710,10 @@ pub(crate) fn diff(
             Some(_) => {}
         }
         let team_tsms = existing.map_or(&[][..], |t| ix.tsms_of_team(&t.meta.id));
-        let have_in = first_per_space(team_tsms, |tsm| tsm.space_id.as_str());
-        for (space_name, space) in touched_spaces(&spaces, &team.spaces, &have_in) {
-            let want = team.spaces.get(space_name).and_then(|grant| {
-                resolver
-                    .resolve(space_name, grant)
-                    .map(|r| (r, &grant.access, grant.at))
-            });
-            let have = held_in(&have_in, &space.id);
+        let compared = compare_spaces(&mut resolver, &spaces, &team.spaces, team_tsms, |tsm| {
+            tsm.space_id.as_str()
+        });
+        for (space_name, space, want, have) in compared {
             match (want, have) {
                 (None, None) => {}
                 (Some((resolved, access, at)), None) => out.drafts.push(Draft {

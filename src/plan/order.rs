@@ -306,7 +306,12 @@ pub(crate) fn order(
             admin_grants.entry(space).or_default().push(j);
         }
     }
-    let admin_spaces = admin_spaces_by_team(live);
+    // Only needed (and only built) when the plan grants space admin somewhere.
+    let admin_spaces = if admin_grants.is_empty() {
+        BTreeMap::new()
+    } else {
+        admin_spaces_by_team(live)
+    };
     for (i, d) in drafts.iter().enumerate() {
         let demotes_owner = match &d.kind {
             OpKind::ChangeOrgRole { from, to, .. } => {
