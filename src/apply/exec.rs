@@ -10,21 +10,23 @@ use futures::StreamExt;
 use tokio::sync::mpsc;
 
 use super::report::{ApplyReport, OpFailure, OpOutcome, OpStatus, describe};
-use super::{ApplyEvent, ApplyObserver, ApplyOptions, JournalPhase, JournalRecord};
+use super::{ApplyEvent, ApplyObserver, ApplyOptions, JournalPhase, JournalRecord, VerifiedPlan};
 use crate::contentful::{Client, ContentfulError};
 use crate::model::{LiveState, ObjectMeta, SpaceAccess};
 use crate::plan::{MembershipRef, OpId, OpKind, Operation, Plan, TeamRef};
 
 /// Executes `plan` against the organization `client` talks to and reports what happened to each
 /// operation. Never fails as a whole: every problem is an operation's [`OpStatus::Failed`], and the
-/// operations that depend on it are [`OpStatus::Skipped`]. The caller must not pass a refused plan
-/// ([`Plan::refused`]); the binary refuses it before calling this.
+/// operations that depend on it are [`OpStatus::Skipped`]. Only a [`VerifiedPlan`] can be given:
+/// a plan made now that no guardrail refused ([`super::plan_checked`]), or a saved plan that passed
+/// [`super::verify_saved`].
 pub async fn apply(
     client: &Client,
-    plan: &Plan,
+    plan: &VerifiedPlan,
     opts: &ApplyOptions,
     events: &mut impl ApplyObserver,
 ) -> ApplyReport {
+    let plan: &Plan = plan.plan();
     let by_id: BTreeMap<&OpId, &Operation> = plan.operations.iter().map(|o| (&o.id, o)).collect();
     let mut outcomes: BTreeMap<OpId, OpOutcome> = BTreeMap::new();
     // For every failed or skipped operation: the failed operation at the root of it.

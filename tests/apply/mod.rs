@@ -12,3 +12,4 @@ mod cli;
 mod fixtures;
 mod library;
 mod props;
+mod verify;
