@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use contentful_access::config::{self, ConfigError};
 
-use crate::util::{cli, root, text};
+use crate::util::{cli, root, snap_with, text};
 
 /// The malformed files, sorted by name.
 fn corpus() -> Vec<PathBuf> {
@@ -45,14 +45,12 @@ fn corpus_of_malformed_files_renders_every_error() {
             .to_string_lossy()
             .to_string();
         let output = report(&path);
-        insta::with_settings!({
-            snapshot_path => concat!(env!("CARGO_MANIFEST_DIR"), "/snapshots"),
-            prepend_module_to_snapshot => false,
-            snapshot_suffix => "",
-            description => format!("tests/corpus/config/{stem}.yaml"),
-        }, {
-            insta::assert_snapshot!(format!("config__corpus__{stem}"), output);
-        });
+        snap_with(
+            &format!("config__corpus__{stem}"),
+            &output,
+            &[],
+            Some(&format!("tests/corpus/config/{stem}.yaml")),
+        );
     }
 }
 

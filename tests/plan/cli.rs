@@ -7,18 +7,13 @@ use std::process::{Command, Output};
 use contentful_access::plan::Plan;
 use contentful_access::sandbox::{SandboxOptions, Server, demo_seed};
 
-use crate::util::{cli, root, text};
+use crate::util::{cli, root, snap_with, text};
+
+/// Dates in plans and reports are the time of the run.
+const DATES: &[(&str, &str)] = &[(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z", "[created]")];
 
 fn snapshot(name: &str, value: &str) {
-    insta::with_settings!({
-        snapshot_path => concat!(env!("CARGO_MANIFEST_DIR"), "/snapshots"),
-        prepend_module_to_snapshot => false,
-        filters => vec![
-            (r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z", "[created]"),
-        ],
-    }, {
-        insta::assert_snapshot!(name, value);
-    });
+    snap_with(name, value, DATES, None);
 }
 
 #[test]

@@ -11,6 +11,7 @@ use contentful_access::plan::{
 use contentful_access::render::{self, RenderOptions};
 
 use super::fixtures::{BLOG, File, LEGACY, MARKETING, Org, created_at, plan, roles};
+use crate::util::snap;
 
 const OWNER: &str = "owner@acme.example";
 const JANE: &str = "jane@acme.example";
@@ -64,15 +65,6 @@ fn base_file() -> File {
             &["editors"],
             &[("marketing", roles(&["Author"]))],
         )
-}
-
-fn snap(name: &str, value: &str) {
-    insta::with_settings!({
-        snapshot_path => concat!(env!("CARGO_MANIFEST_DIR"), "/snapshots"),
-        prepend_module_to_snapshot => false,
-    }, {
-        insta::assert_snapshot!(name, value);
-    });
 }
 
 fn text(p: &Plan) -> String {
