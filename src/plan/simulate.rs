@@ -448,6 +448,7 @@ pub fn desired_from_live(live: &LiveState, spaces: &BTreeMap<String, String>) ->
                         DesiredGrant {
                             access: live.access_of(&sm.space_id, sm.admin, &sm.role_ids),
                             at: Span::default(),
+                            roles_at: Default::default(),
                         },
                     )
                 })
@@ -483,6 +484,7 @@ pub fn desired_from_live(live: &LiveState, spaces: &BTreeMap<String, String>) ->
                         DesiredGrant {
                             access: live.access_of(&tsm.space_id, tsm.admin, &tsm.role_ids),
                             at: Span::default(),
+                            roles_at: Default::default(),
                         },
                     )
                 })
