@@ -7,6 +7,7 @@ mod ci_examples;
 mod client;
 mod closed_stdout;
 mod config;
+mod docs;
 mod drift;
 mod explain;
 mod export;

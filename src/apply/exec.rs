@@ -10,16 +10,20 @@ use futures::StreamExt;
 use tokio::sync::mpsc;
 
 use super::report::{ApplyReport, OpFailure, OpOutcome, OpStatus, describe};
-use super::{ApplyEvent, ApplyObserver, ApplyOptions, JournalPhase, JournalRecord, VerifiedPlan};
+use super::{
+    ApplyEvent, ApplyObserver, ApplyOptions, JournalPhase, JournalRecord, StopReason, VerifiedPlan,
+};
 use crate::contentful::{Client, ContentfulError};
 use crate::model::{LiveState, ObjectMeta, SpaceAccess};
 use crate::plan::{MembershipRef, OpId, OpKind, Operation, Plan, TeamRef};
 
 /// Executes `plan` against the organization `client` talks to and reports what happened to each
 /// operation. Never fails as a whole: every problem is an operation's [`OpStatus::Failed`], and the
-/// operations that depend on it are [`OpStatus::Skipped`]. Only a [`VerifiedPlan`] can be given:
-/// a plan made now that no guardrail refused ([`super::plan_checked`]), or a saved plan that passed
-/// [`super::verify_saved`].
+/// operations that depend on it are [`OpStatus::Skipped`]. Once [`ApplyOptions::stop`] is set,
+/// nothing new starts: operations in flight finish and are recorded, the rest are
+/// [`OpStatus::NotStarted`] and [`ApplyReport::stopped`] says why. Only a [`VerifiedPlan`] can be
+/// given: a plan made now that no guardrail refused ([`super::plan_checked`]), or a saved plan
+/// that passed [`super::verify_saved`].
 pub async fn apply(
     client: &Client,
     plan: &VerifiedPlan,
@@ -47,6 +51,11 @@ pub async fn apply(
                     events.event(&ApplyEvent::Finished(outcome.clone()));
                     outcomes.insert(op.id.clone(), outcome);
                 }
+                None if opts.stop.is_stopped() => {
+                    let outcome = outcome_of(op, OpStatus::NotStarted);
+                    events.event(&ApplyEvent::Finished(outcome.clone()));
+                    outcomes.insert(op.id.clone(), outcome);
+                }
                 None => runnable.push(op),
             }
         }
@@ -68,7 +77,15 @@ pub async fn apply(
         };
         let mut running = futures::stream::iter(runnable.into_iter().map(|op| {
             let ctx = &ctx;
-            async move { (op, run_op(ctx, op).await) }
+            let stop = &opts.stop;
+            // Futures start when `buffer_unordered` first polls them, so this check happens
+            // right before the operation would begin, not when the level was queued.
+            async move {
+                if stop.is_stopped() {
+                    return (op, None);
+                }
+                (op, Some(run_op(ctx, op).await))
+            }
         }))
         .buffer_unordered(opts.parallelism.max(1));
         loop {
@@ -81,7 +98,8 @@ pub async fn apply(
                         events.event(&ApplyEvent::Journal(record));
                     }
                     let status = match result {
-                        Ok(done) => {
+                        None => OpStatus::NotStarted,
+                        Some(Ok(done)) => {
                             if let Some(id) = done.created_id.clone() {
                                 match &op.kind {
                                     OpKind::Invite { .. } => {
@@ -96,9 +114,10 @@ pub async fn apply(
                             OpStatus::Applied {
                                 already_done: done.already_done,
                                 object_id: done.created_id,
+                                confirmed_after_lost_response: false,
                             }
                         }
-                        Err(failure) => {
+                        Some(Err(failure)) => {
                             root_failure.insert(op.id.clone(), op.id.clone());
                             OpStatus::Failed(failure)
                         }
@@ -119,9 +138,11 @@ pub async fn apply(
         .iter()
         .filter_map(|op| outcomes.remove(&op.id))
         .collect();
+    let stopped = opts.stop.is_stopped().then_some(StopReason::Interrupted);
     ApplyReport {
         organization: plan.organization.clone(),
         outcomes,
+        stopped,
     }
 }
 

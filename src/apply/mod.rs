@@ -16,12 +16,14 @@ mod exec;
 mod rehearse;
 mod report;
 mod stale;
+mod stop;
 mod verify;
 
 pub use exec::apply;
 pub use rehearse::{Rehearsal, rehearse};
 pub use report::{ApplyReport, OpFailure, OpOutcome, OpStatus, describe, render_report};
 pub use stale::{Staleness, check_stale, describe_staleness};
+pub use stop::{StopReason, StopSignal, UNREACHABLE_AFTER};
 pub use verify::{
     CLOCK_SKEW, MismatchReason, OpMismatch, Planned, Refusal, VerifiedPlan, VerifyError,
     VerifyOptions, mismatches, plan_checked, verify_saved,
@@ -42,14 +44,18 @@ pub struct ApplyOptions {
     /// Names (emails) of user ids, to say who changed an object during the apply; an id not
     /// listed is shown as is.
     pub user_names: BTreeMap<String, String>,
+    /// Set it (from a signal handler, another task) to stop the run: nothing new starts, what is
+    /// in flight finishes and is recorded, the rest is reported as not started.
+    pub stop: StopSignal,
 }
 
 impl Default for ApplyOptions {
-    /// Four operations at a time, no user names.
+    /// Four operations at a time, no user names, a fresh (not stopped) [`StopSignal`].
     fn default() -> Self {
         ApplyOptions {
             parallelism: 4,
             user_names: BTreeMap::new(),
+            stop: StopSignal::new(),
         }
     }
 }

@@ -5,6 +5,7 @@ use std::fmt::Write as _;
 
 use serde::Serialize;
 
+use super::StopReason;
 use crate::plan::{Action, OpId, OpKind};
 
 /// Why an operation failed.
@@ -30,14 +31,24 @@ pub enum OpStatus {
         already_done: bool,
         /// `sys.id` of what the operation created, when it created something.
         object_id: Option<String>,
+        /// True when the write's response was lost (a 5xx from a proxy, a dropped connection, a
+        /// timeout) and re-reading the object showed the write had been applied.
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        confirmed_after_lost_response: bool,
     },
-    /// Failed; its dependents were skipped.
+    /// Failed (not applied); its dependents were skipped.
     Failed(OpFailure),
-    /// Not attempted because an operation it depends on (directly or not) failed.
+    /// The write's response was lost and re-reading the object failed too: it may or may not
+    /// have been applied. Its dependents were skipped; check the object by hand.
+    Unknown(OpFailure),
+    /// Not attempted because an operation it depends on (directly or not) failed or has an
+    /// unknown outcome.
     Skipped {
-        /// The failed operation.
+        /// The failed (or unknown) operation.
         because: OpId,
     },
+    /// Not attempted because the run was stopped ([`ApplyReport::stopped`]) before it started.
+    NotStarted,
 }
 
 /// One operation's outcome.
@@ -62,6 +73,9 @@ pub struct ApplyReport {
     pub organization: String,
     /// One outcome per operation.
     pub outcomes: Vec<OpOutcome>,
+    /// Why the run stopped before starting every operation, if it did.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stopped: Option<StopReason>,
 }
 
 impl ApplyReport {
@@ -94,24 +108,62 @@ impl ApplyReport {
             .filter(|o| matches!(o.status, OpStatus::Skipped { .. }))
     }
 
-    /// True when every operation was applied.
-    pub fn succeeded(&self) -> bool {
-        self.failed().next().is_none() && self.skipped().next().is_none()
+    /// The operations whose outcome is unknown (response lost, re-read failed).
+    pub fn unknown(&self) -> impl Iterator<Item = &OpOutcome> {
+        self.outcomes
+            .iter()
+            .filter(|o| matches!(o.status, OpStatus::Unknown(_)))
     }
 
-    /// The last line: `Apply complete: X added, Y changed, Z removed.` or
-    /// `Apply failed: N of M operations failed, K skipped.`
+    /// The operations not started because the run stopped.
+    pub fn not_started(&self) -> impl Iterator<Item = &OpOutcome> {
+        self.outcomes
+            .iter()
+            .filter(|o| matches!(o.status, OpStatus::NotStarted))
+    }
+
+    /// True when every operation was applied (nothing failed, unknown, skipped or not started).
+    pub fn succeeded(&self) -> bool {
+        self.stopped.is_none()
+            && self
+                .outcomes
+                .iter()
+                .all(|o| matches!(o.status, OpStatus::Applied { .. }))
+    }
+
+    /// The last line: `Apply complete: X added, Y changed, Z removed.`,
+    /// `Apply failed: N of M operations failed, K skipped.` (with `U outcome unknown` when some
+    /// are), or `Apply stopped (interrupted): …` naming how many were not started.
     pub fn last_line(&self) -> String {
         if self.succeeded() {
             let (a, c, r) = self.applied_counts();
-            format!("Apply complete: {a} added, {c} changed, {r} removed.")
+            return format!("Apply complete: {a} added, {c} changed, {r} removed.");
+        }
+        let unknown = self.unknown().count();
+        let unknown = if unknown > 0 {
+            format!(", {unknown} OUTCOME UNKNOWN")
         } else {
-            format!(
-                "Apply failed: {} of {} operations failed, {} skipped.",
-                self.failed().count(),
-                self.outcomes.len(),
-                self.skipped().count()
-            )
+            String::new()
+        };
+        let counts = format!(
+            "{} of {} operations failed{unknown}, {} skipped",
+            self.failed().count(),
+            self.outcomes.len(),
+            self.skipped().count()
+        );
+        match self.stopped {
+            Some(reason) => {
+                let applied = self
+                    .outcomes
+                    .iter()
+                    .filter(|o| matches!(o.status, OpStatus::Applied { .. }))
+                    .count();
+                format!(
+                    "Apply stopped ({reason}): {applied} applied, {counts}, {} not started.",
+                    self.not_started().count()
+                )
+            }
+            None => format!("Apply failed: {counts}."),
         }
     }
 }
@@ -191,6 +243,19 @@ pub fn render_report(report: &ApplyReport, color: bool) -> String {
         match &o.status {
             OpStatus::Applied {
                 already_done: false,
+                confirmed_after_lost_response: true,
+                ..
+            } => {
+                let _ = writeln!(
+                    out,
+                    "{} {} {sign} {} (applied: confirmed after a lost response)",
+                    paint("32", "✓"),
+                    o.id,
+                    o.description
+                );
+            }
+            OpStatus::Applied {
+                already_done: false,
                 ..
             } => {
                 let _ = writeln!(
@@ -220,33 +285,57 @@ pub fn render_report(report: &ApplyReport, color: bool) -> String {
                     o.id,
                     o.description
                 );
-                let mut facts = Vec::new();
-                if let Some(s) = f.status {
-                    facts.push(format!("status {s}"));
-                }
-                if let Some(id) = &f.object_id {
-                    facts.push(format!("sys.id {id}"));
-                }
-                if let Some(r) = &f.request_id {
-                    facts.push(format!("requestId {r}"));
-                }
-                let facts = if facts.is_empty() {
-                    String::new()
-                } else {
-                    format!(" [{}]", facts.join(", "))
-                };
-                let _ = writeln!(out, "    failed{facts}: {}", f.message);
+                let _ = writeln!(out, "    failed{}: {}", facts(f), f.message);
             }
-            OpStatus::Skipped { because } => {
+            OpStatus::Unknown(f) => {
                 let _ = writeln!(
                     out,
-                    "{} {} {sign} {} (skipped: waits for {because}, which failed)",
+                    "{} {} {sign} {} (OUTCOME UNKNOWN: check it by hand)",
+                    paint("1;31", "?"),
+                    o.id,
+                    o.description
+                );
+                let _ = writeln!(out, "    outcome unknown{}: {}", facts(f), f.message);
+            }
+            OpStatus::Skipped { because } => {
+                let why = match report.outcomes.iter().find(|x| &x.id == because) {
+                    Some(OpOutcome {
+                        status: OpStatus::Unknown(_),
+                        ..
+                    }) => "whose outcome is unknown",
+                    _ => "which failed",
+                };
+                let _ = writeln!(
+                    out,
+                    "{} {} {sign} {} (skipped: waits for {because}, {why})",
+                    paint("33", "-"),
+                    o.id,
+                    o.description
+                );
+            }
+            OpStatus::NotStarted => {
+                let _ = writeln!(
+                    out,
+                    "{} {} {sign} {} (not started: stopped)",
                     paint("33", "-"),
                     o.id,
                     o.description
                 );
             }
         }
+    }
+    if let Some(reason) = report.stopped {
+        let _ = writeln!(
+            out,
+            "{}",
+            paint(
+                "1;33",
+                &format!(
+                    "Stopped: {reason}. Operations in flight finished; {} not started. Plan again to see what is left.",
+                    report.not_started().count()
+                )
+            )
+        );
     }
     let last = report.last_line();
     let last = if report.succeeded() {
@@ -256,6 +345,25 @@ pub fn render_report(report: &ApplyReport, color: bool) -> String {
     };
     let _ = writeln!(out, "{last}");
     out
+}
+
+/// `[status 409, sys.id sm1, requestId req-9]`, or nothing when no fact is known.
+fn facts(f: &OpFailure) -> String {
+    let mut facts = Vec::new();
+    if let Some(s) = f.status {
+        facts.push(format!("status {s}"));
+    }
+    if let Some(id) = &f.object_id {
+        facts.push(format!("sys.id {id}"));
+    }
+    if let Some(r) = &f.request_id {
+        facts.push(format!("requestId {r}"));
+    }
+    if facts.is_empty() {
+        String::new()
+    } else {
+        format!(" [{}]", facts.join(", "))
+    }
 }
 
 #[cfg(test)]
@@ -277,6 +385,7 @@ mod tests {
         let ok = || OpStatus::Applied {
             already_done: false,
             object_id: None,
+            confirmed_after_lost_response: false,
         };
         let mut r = ApplyReport {
             organization: "o".into(),
@@ -285,6 +394,7 @@ mod tests {
                 outcome(2, Action::Add, ok()),
                 outcome(3, Action::Remove, ok()),
             ],
+            stopped: None,
         };
         assert_eq!(
             r.last_line(),
@@ -315,5 +425,63 @@ mod tests {
         assert!(text.contains("failed [status 409, sys.id sm1, requestId req-9]: boom"));
         assert!(text.contains("op-005 + thing 5 (skipped: waits for op-004, which failed)"));
         assert!(!text.contains('\x1b'));
+    }
+
+    #[test]
+    fn a_stopped_run_names_its_reason_the_unknown_and_the_not_started() {
+        let r = ApplyReport {
+            organization: "o".into(),
+            outcomes: vec![
+                outcome(
+                    1,
+                    Action::Add,
+                    OpStatus::Applied {
+                        already_done: false,
+                        object_id: Some("om1".into()),
+                        confirmed_after_lost_response: true,
+                    },
+                ),
+                outcome(
+                    2,
+                    Action::Add,
+                    OpStatus::Unknown(OpFailure {
+                        status: Some(502),
+                        object_id: None,
+                        request_id: None,
+                        message: "response lost; re-reading failed too".into(),
+                    }),
+                ),
+                outcome(
+                    3,
+                    Action::Add,
+                    OpStatus::Skipped {
+                        because: OpId::nth(2),
+                    },
+                ),
+                outcome(4, Action::Remove, OpStatus::NotStarted),
+            ],
+            stopped: Some(StopReason::Interrupted),
+        };
+        assert!(!r.succeeded());
+        assert_eq!(
+            r.last_line(),
+            "Apply stopped (interrupted): 1 applied, 0 of 4 operations failed, 1 OUTCOME UNKNOWN, 1 skipped, 1 not started."
+        );
+        let text = render_report(&r, false);
+        assert!(text.contains("op-001 + thing 1 (applied: confirmed after a lost response)"));
+        assert!(text.contains("op-002 + thing 2 (OUTCOME UNKNOWN: check it by hand)"));
+        assert!(text.contains("outcome unknown [status 502]: response lost"));
+        assert!(text.contains("(skipped: waits for op-002, whose outcome is unknown)"));
+        assert!(text.contains("op-004 - thing 4 (not started: stopped)"));
+        assert!(
+            text.contains("Stopped: interrupted. Operations in flight finished; 1 not started.")
+        );
+        let json = serde_json::to_value(&r).unwrap_or_default();
+        assert_eq!(json["stopped"]["reason"], "interrupted");
+        assert_eq!(
+            json["outcomes"][0]["status"]["confirmed_after_lost_response"],
+            true
+        );
+        assert_eq!(json["outcomes"][3]["status"]["status"], "not_started");
     }
 }

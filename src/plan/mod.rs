@@ -13,11 +13,12 @@ mod order;
 pub mod signature;
 mod simulate;
 
+pub(crate) use diff::Index;
 pub use document::PlanFileError;
 pub use error::{Diagnostic, PlanError, Unresolved};
 pub use ops::*;
 pub use signature::{OpSignature, OpTarget, Unmatched, compare, signature, touched_by};
-pub use simulate::{desired_from_live, simulate};
+pub use simulate::simulate;
 
 use chrono::{DateTime, Utc};
 

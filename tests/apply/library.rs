@@ -200,12 +200,16 @@ fn check_report_is_exact(p: &Plan, report: &ApplyReport) {
     assert_eq!(report.outcomes.len(), p.operations.len());
     for o in &report.outcomes {
         match &o.status {
-            OpStatus::Failed(f) => assert!(!f.message.is_empty()),
+            OpStatus::Failed(f) | OpStatus::Unknown(f) => assert!(!f.message.is_empty()),
             OpStatus::Skipped { because } => {
                 let root = report.outcomes.iter().find(|x| &x.id == because).unwrap();
-                assert!(matches!(root.status, OpStatus::Failed(_)));
+                assert!(matches!(
+                    root.status,
+                    OpStatus::Failed(_) | OpStatus::Unknown(_)
+                ));
             }
             OpStatus::Applied { .. } => {}
+            OpStatus::NotStarted => assert!(report.stopped.is_some()),
         }
     }
     if report.succeeded() {

@@ -5,6 +5,7 @@
 #![allow(clippy::unwrap_used)]
 
 mod cli;
+mod faults;
 // The planner's fixture builders, compiled a second time here rather than made public from
 // the plan tests' module (another area's file).
 #[allow(clippy::duplicate_mod)]

@@ -268,6 +268,7 @@ struct CliHooks {
     printed: bool,
     auto_approve: bool,
     color: bool,
+    width: usize,
     config_display: Option<String>,
 }
 
@@ -287,6 +288,7 @@ impl CliHooks {
             printed: false,
             auto_approve,
             color: global.color_stdout(),
+            width: global.stdout_width(),
             config_display,
         }
     }
@@ -294,7 +296,7 @@ impl CliHooks {
     fn render_opts(&self, plan: Option<&Plan>) -> RenderOptions {
         RenderOptions {
             color: self.color,
-            width: 100,
+            width: self.width,
             config_display: self
                 .config_display
                 .clone()
@@ -400,6 +402,7 @@ fn outcome_lines(outcome: &OpOutcome, color: bool) -> String {
     let one = ApplyReport {
         organization: String::new(),
         outcomes: vec![outcome.clone()],
+        stopped: None,
     };
     let rendered = render_report(&one, color);
     let lines: Vec<&str> = rendered.lines().collect();

@@ -52,7 +52,7 @@ pub fn run(global: &Global, args: Args) -> anyhow::Result<Exit> {
     let target = args.target.target()?;
     let live = super::runtime()?.block_on(ops::read_org(target, &desired))?;
     let explanation = match (&email, &args.space) {
-        (Some(email), _) => explain::explain_user(email, &desired, &live),
+        (Some(email), _) => explain::explain_user(email, &desired, &live)?,
         (None, Some(space)) => explain::explain_space(space, &desired, &live)?,
         (None, None) => anyhow::bail!("give an EMAIL or --space NAME"),
     };
