@@ -955,6 +955,7 @@ impl World {
                 if !caller.is_admin() && m.user != caller.user {
                     return Err(ApiError::access_denied());
                 }
+                check_version_if_sent(req, m.sys.version)?;
                 if m.role == OrgRole::Owner
                     && m.status == MembershipStatus::Active
                     && self.active_owner_count() <= 1
@@ -1073,7 +1074,7 @@ impl World {
             ("DELETE", "/organizations/:org/teams/:id") => {
                 require_admin(&caller)?;
                 let id = param(1).to_string();
-                self.team(&id)?;
+                check_version_if_sent(req, self.team(&id)?.sys.version)?;
                 self.remove_team(&id);
                 Ok((204, None, None))
             }
@@ -1200,7 +1201,7 @@ impl World {
             ("DELETE", "/organizations/:org/teams/:team/team_memberships/:id") => {
                 require_admin(&caller)?;
                 let id = param(2).to_string();
-                self.tm(param(1), &id)?;
+                check_version_if_sent(req, self.tm(param(1), &id)?.sys.version)?;
                 self.remove_tm(&id);
                 Ok((204, None, None))
             }
@@ -1339,7 +1340,7 @@ impl World {
             ("DELETE", "/spaces/:space/team_space_memberships/:id") => {
                 require_admin(&caller)?;
                 let id = param(1).to_string();
-                self.tsm(param(0), &id)?;
+                check_version_if_sent(req, self.tsm(param(0), &id)?.sys.version)?;
                 self.remove_tsm(&id);
                 Ok((204, None, None))
             }
@@ -1477,7 +1478,7 @@ impl World {
             ("DELETE", "/spaces/:space/space_memberships/:id") => {
                 require_admin(&caller)?;
                 let id = param(1).to_string();
-                self.sm(param(0), &id)?;
+                check_version_if_sent(req, self.sm(param(0), &id)?.sys.version)?;
                 self.remove_sm(&id);
                 Ok((204, None, None))
             }
@@ -2574,6 +2575,15 @@ fn check_version(req: &ApiRequest, current: u64) -> R<()> {
         ));
     }
     Ok(())
+}
+
+/// Deletes check `X-Contentful-Version` only when it is sent (the SDKs send none; whether
+/// Contentful checks it on access objects is unconfirmed), as a 409 like updates.
+fn check_version_if_sent(req: &ApiRequest, current: u64) -> R<()> {
+    match req.version {
+        Some(_) => check_version(req, current),
+        None => Ok(()),
+    }
 }
 
 fn parse_body(bytes: &[u8]) -> R<Value> {
