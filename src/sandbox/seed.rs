@@ -17,7 +17,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::model::{Email, LiveState, MembershipStatus, OrgRole};
 
-/// A whole organization for the sandbox to serve. The format is documented in the README (section "Seed file format").
+/// A whole organization for the sandbox to serve. The format is documented in `docs/sandbox.md` (section "Seed file format").
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Seed {
