@@ -29,12 +29,13 @@ use std::time::{Duration, Instant};
 use chrono::{TimeZone, Utc};
 use contentful_access::apply::{self, ApplyOptions, NoObserver};
 use contentful_access::contentful::{Client, ClientConfig};
+use contentful_access::export::desired_from_live;
 use contentful_access::model::{
     DesiredGrant, DesiredState, Email, LiveOrgMembership, LiveRole, LiveSpace, LiveSpaceMembership,
     LiveState, LiveTeam, LiveTeamMembership, LiveTeamSpaceMembership, LiveUser, MaxRemovals,
     ObjectMeta, OrgRole, SpaceAccess, Span,
 };
-use contentful_access::plan::{self, PlanOptions, desired_from_live};
+use contentful_access::plan::{self, PlanOptions};
 use contentful_access::sandbox::{SandboxOptions, Seed, Server, SyntheticSpec, synthetic};
 use futures::StreamExt;
 use secrecy::SecretString;
@@ -361,6 +362,7 @@ fn desired_with_changes(live: &LiveState, target: usize) -> DesiredState {
                 DesiredGrant {
                     access: SpaceAccess::Roles(BTreeSet::from(["Author".to_string()])),
                     at: Span::default(),
+                    roles_at: Default::default(),
                 },
             );
             changed += 1;

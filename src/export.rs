@@ -1,7 +1,8 @@
 //! Export: writes a version-1 access file that describes a live organization exactly, so that
 //! planning it against the same organization gives "No changes".
 //!
-//! The file is built from [`plan::desired_from_live`] and written by a small hand-written YAML
+//! The file is built from [`desired_from_live`] (the inverse of planning: a desired state that,
+//! planned against the same live state, changes nothing) and written by a small hand-written YAML
 //! emitter that quotes every value YAML could read as something other than the text it is (numbers,
 //! booleans, `null`, text with YAML punctuation). Managed spaces are named by a slug of their live
 //! name (`Marketing EU` → `marketing-eu`), made unique with `-2`, `-3`, … Pending invitees are
@@ -10,8 +11,11 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 
-use crate::model::{DesiredGrant, LiveSpace, LiveState, MembershipStatus, SpaceAccess};
-use crate::plan;
+use crate::model::{
+    DesiredGrant, DesiredSpace, DesiredState, DesiredTeam, DesiredUser, LiveSpace, LiveState,
+    MembershipStatus, PersonName, Policy, SpaceAccess, Span,
+};
+use crate::plan::Index;
 
 /// Why an export cannot be written.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -76,7 +80,7 @@ pub fn space_names(
 /// The access file describing `live`, managing the spaces `spaces` (local name → id, see
 /// [`space_names`]). `tool_version` is named in the header comment.
 pub fn export(live: &LiveState, spaces: &BTreeMap<String, String>, tool_version: &str) -> String {
-    let desired = plan::desired_from_live(live, spaces);
+    let desired = desired_from_live(live, spaces);
     let mut out = String::new();
     let org_name = live
         .organization_name
@@ -261,6 +265,111 @@ fn plain_ok(s: &str) -> bool {
 fn quoted(s: &str) -> String {
     // A JSON string is a valid YAML double-quoted scalar with the same value.
     serde_json::to_string(s).unwrap_or_else(|_| format!("{s:?}"))
+}
+
+/// The desired state that describes `live` exactly for the managed `spaces` (local name → space
+/// id): every member with their org role, teams and direct memberships in those spaces, every
+/// team with its description and access there. Positions are all line 0 (no file); policy is the
+/// default (no prune, nothing protected). Planning it against `live` gives an empty plan.
+pub fn desired_from_live(live: &LiveState, spaces: &BTreeMap<String, String>) -> DesiredState {
+    let ix = Index::new(live);
+    let name_of_space: BTreeMap<&str, &str> = spaces
+        .iter()
+        .map(|(n, id)| (id.as_str(), n.as_str()))
+        .collect();
+    let team_name = |id: &str| live.teams.get(id).map(|t| t.name.clone());
+
+    let mut users = BTreeMap::new();
+    for (email, m) in &ix.members {
+        let teams: BTreeMap<String, Span> = ix
+            .tms_of_membership(&m.membership.meta.id)
+            .iter()
+            .filter_map(|tm| team_name(&tm.team_id))
+            .map(|n| (n, Span::default()))
+            .collect();
+        let user_spaces: BTreeMap<String, DesiredGrant> = ix
+            .sms_of_user(&m.user.id)
+            .iter()
+            .filter_map(|sm| {
+                name_of_space.get(sm.space_id.as_str()).map(|n| {
+                    (
+                        n.to_string(),
+                        DesiredGrant {
+                            access: live.access_of(&sm.space_id, sm.admin, &sm.role_ids),
+                            at: Span::default(),
+                            roles_at: Default::default(),
+                        },
+                    )
+                })
+            })
+            .collect();
+        let name = m.user.first_name.as_ref().map(|first| PersonName {
+            first: first.clone(),
+            last: m.user.last_name.clone(),
+        });
+        users.insert(
+            (*email).clone(),
+            DesiredUser {
+                email: (*email).clone(),
+                name,
+                org_role: m.membership.role,
+                org_role_at: Span::default(),
+                teams,
+                spaces: user_spaces,
+                at: Span::default(),
+            },
+        );
+    }
+
+    let mut teams = BTreeMap::new();
+    for (name, t) in &ix.teams {
+        let team_spaces: BTreeMap<String, DesiredGrant> = ix
+            .tsms_of_team(&t.meta.id)
+            .iter()
+            .filter_map(|tsm| {
+                name_of_space.get(tsm.space_id.as_str()).map(|n| {
+                    (
+                        n.to_string(),
+                        DesiredGrant {
+                            access: live.access_of(&tsm.space_id, tsm.admin, &tsm.role_ids),
+                            at: Span::default(),
+                            roles_at: Default::default(),
+                        },
+                    )
+                })
+            })
+            .collect();
+        teams.insert(
+            name.to_string(),
+            DesiredTeam {
+                name: name.to_string(),
+                description: t.description.clone(),
+                spaces: team_spaces,
+                at: Span::default(),
+            },
+        );
+    }
+
+    DesiredState {
+        source_path: String::new(),
+        source_sha256: String::new(),
+        organization: live.organization.clone(),
+        policy: Policy::default(),
+        spaces: spaces
+            .iter()
+            .map(|(n, id)| {
+                (
+                    n.clone(),
+                    DesiredSpace {
+                        id: id.clone(),
+                        at: Span::default(),
+                    },
+                )
+            })
+            .collect(),
+        teams,
+        users,
+    }
 }
 
 #[cfg(test)]

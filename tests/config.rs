@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use contentful_access::config::{self, ConfigError};
 
-use crate::util::{cli, root, text};
+use crate::util::{cli, root, snap_with, text};
 
 /// The malformed files, sorted by name.
 fn corpus() -> Vec<PathBuf> {
@@ -45,14 +45,12 @@ fn corpus_of_malformed_files_renders_every_error() {
             .to_string_lossy()
             .to_string();
         let output = report(&path);
-        insta::with_settings!({
-            snapshot_path => concat!(env!("CARGO_MANIFEST_DIR"), "/snapshots"),
-            prepend_module_to_snapshot => false,
-            snapshot_suffix => "",
-            description => format!("tests/corpus/config/{stem}.yaml"),
-        }, {
-            insta::assert_snapshot!(format!("config__corpus__{stem}"), output);
-        });
+        snap_with(
+            &format!("config__corpus__{stem}"),
+            &output,
+            &[],
+            Some(&format!("tests/corpus/config/{stem}.yaml")),
+        );
     }
 }
 
@@ -218,4 +216,27 @@ fn schema_accepts_what_validate_accepts() {
         .map(|e| format!("{}: {e}", e.instance_path()))
         .collect();
     assert!(errors.is_empty(), "{errors:#?}");
+}
+
+#[test]
+fn a_tab_in_the_indentation_is_reported_at_the_tab() {
+    let path = root().join("tests/corpus/config/tab_indentation.yaml");
+    let source = std::fs::read_to_string(&path).expect("readable");
+    let tab_line = source
+        .lines()
+        .position(|l| l.starts_with('\t'))
+        .expect("a tab")
+        + 1;
+    let output = report(&path);
+    // Line 6 is `<tab>org_role: admin`: the error is on the tab's line, at what the tab indents
+    // (column 2), not at the scalar before the tab.
+    assert!(
+        output.contains(&format!("tab_indentation.yaml:{tab_line}:2\n")),
+        "{output}"
+    );
+    assert!(
+        output.contains("\n  |  ^^^^^^^^\n"),
+        "the caret is under `org_role`: {output}"
+    );
+    assert!(output.contains("YAML indents with spaces only"), "{output}");
 }

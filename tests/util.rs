@@ -48,10 +48,20 @@ pub fn run(args: &[&str]) -> (i32, String, String) {
 
 /// Asserts a snapshot stored in the top-level `snapshots/` folder under `name`.
 pub fn snap(name: &str, value: &str) {
-    insta::with_settings!({
-        snapshot_path => concat!(env!("CARGO_MANIFEST_DIR"), "/snapshots"),
-        prepend_module_to_snapshot => false,
-    }, {
-        insta::assert_snapshot!(name, value);
-    });
+    snap_with(name, value, &[], None);
+}
+
+/// [`snap`] with redactions (`(regex, replacement)`) applied to `value` first and a description
+/// stored in the snapshot's header (e.g. the input file it was rendered from).
+pub fn snap_with(name: &str, value: &str, filters: &[(&str, &str)], description: Option<&str>) {
+    let mut settings = insta::Settings::clone_current();
+    settings.set_snapshot_path(root().join("snapshots"));
+    settings.set_prepend_module_to_snapshot(false);
+    for (regex, replacement) in filters {
+        settings.add_filter(regex, *replacement);
+    }
+    if let Some(d) = description {
+        settings.set_description(d);
+    }
+    settings.bind(|| insta::assert_snapshot!(name, value));
 }

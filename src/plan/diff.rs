@@ -12,9 +12,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use rustc_hash::{FxHashMap, FxHashSet};
 
 use crate::model::{
-    DesiredGrant, DesiredSpace, DesiredState, Email, LiveOrgMembership, LiveSpace,
-    LiveSpaceMembership, LiveState, LiveTeam, LiveTeamMembership, LiveTeamSpaceMembership,
-    LiveUser, MembershipStatus, Principal, SpaceAccess, Span,
+    DesiredGrant, DesiredSpace, DesiredState, DesiredTeam, DesiredUser, Email, LiveOrgMembership,
+    LiveSpace, LiveSpaceMembership, LiveState, LiveTeam, LiveTeamMembership,
+    LiveTeamSpaceMembership, LiveUser, MembershipStatus, ObjectMeta, Principal, SpaceAccess, Span,
 };
 
 use super::error::{PlanError, Unresolved};
@@ -253,7 +253,7 @@ impl<'l> Resolver<'l> {
                                 space_name: space_name.to_string(),
                                 space_id: space.id.clone(),
                                 role: name.clone(),
-                                at: grant.at,
+                                at: grant.role_at(name),
                                 suggestions: suggest(
                                     name,
                                     space.roles.values().map(|r| r.name.as_str()),
@@ -399,7 +399,8 @@ fn compare_spaces<'a, M>(
         .collect()
 }
 
-/// Runs the diff.
+/// Runs the diff: declared users, undeclared users, declared teams, undeclared teams, in that
+/// order; then either every unresolved name as one error, or the drafts and reports.
 pub(crate) fn diff(
     desired: &DesiredState,
     live: &LiveState,
@@ -421,55 +422,144 @@ pub(crate) fn diff(
             });
         }
     }
-    let mut resolver = Resolver::new(desired, live, problems);
-
-    let policy = &desired.policy;
-    // Looked up once per principal: no allocation per check.
-    let mut ignored_users: FxHashSet<&Email> = FxHashSet::default();
-    let mut ignored_teams: FxHashSet<&str> = FxHashSet::default();
-    for p in &policy.ignore {
-        match p {
-            Principal::User(e) => {
-                ignored_users.insert(e);
-            }
-            Principal::Team(t) => {
-                ignored_teams.insert(t.as_str());
-            }
+    let mut d = Differ::new(desired, live, ix, Resolver::new(desired, live, problems));
+    for user in desired.users.values() {
+        d.user(user);
+    }
+    for (email, m) in ix.members_in_order() {
+        if !desired.users.contains_key(email) && !d.user_ignored(email) {
+            d.prune_or_report(Undeclared::User { email, member: m });
         }
     }
-    let user_ignored = |e: &Email| !ignored_users.is_empty() && ignored_users.contains(e);
-    let team_ignored = |t: &str| !ignored_teams.is_empty() && ignored_teams.contains(t);
-    let managed: BTreeMap<&str, &str> = desired
-        .spaces
-        .iter()
-        .map(|(n, s)| (s.id.as_str(), n.as_str()))
-        .collect();
-    let spaces = ManagedSpaces::new(desired);
-    let mut out = Diff::default();
-
-    // A team is "handled" when declared (and not ignored); an undeclared one is deleted with
-    // prune, otherwise reported.
-    let managed_teams: FxHashSet<&str> = desired
-        .teams
-        .keys()
-        .map(String::as_str)
-        .filter(|name| !team_ignored(name))
-        .collect();
-    let team_managed = |name: &str| managed_teams.contains(name);
-
-    // ---- users ------------------------------------------------------------------------------
-    for user in desired.users.values() {
-        if user_ignored(&user.email) {
-            resolver.resolve_all(&user.spaces);
-            continue;
+    for team in desired.teams.values() {
+        d.team(team);
+    }
+    for (name, t) in &ix.teams {
+        if !desired.teams.contains_key(*name) && !d.team_ignored(name) {
+            d.prune_or_report(Undeclared::Team { name, team: t });
         }
+    }
+
+    let Differ {
+        resolver, mut out, ..
+    } = d;
+    let mut problems = resolver.problems;
+    if !problems.is_empty() {
+        problems.sort_by_key(|p| p.diagnostic().span);
+        return Err(PlanError::Unresolved(problems));
+    }
+    out.pending.sort();
+    out.unmanaged.sort();
+    Ok(out)
+}
+
+/// What the diff's steps share: the inputs, lookups built once, and the output so far.
+struct Differ<'a> {
+    desired: &'a DesiredState,
+    live: &'a LiveState,
+    ix: &'a Index<'a>,
+    resolver: Resolver<'a>,
+    spaces: ManagedSpaces<'a>,
+    /// Managed spaces' local names by space id.
+    managed: BTreeMap<&'a str, &'a str>,
+    // Looked up once per principal: no allocation per check.
+    ignored_users: FxHashSet<&'a Email>,
+    ignored_teams: FxHashSet<&'a str>,
+    /// Declared, not ignored teams: an undeclared one is deleted with prune, otherwise reported.
+    managed_teams: FxHashSet<&'a str>,
+    out: Diff,
+}
+
+/// A live principal the file does not declare: removed with `prune`, otherwise reported.
+#[derive(Clone, Copy)]
+enum Undeclared<'a> {
+    User {
+        email: &'a Email,
+        member: Member<'a>,
+    },
+    Team {
+        name: &'a str,
+        team: &'a LiveTeam,
+    },
+}
+
+/// A live space membership or team space membership, as removal and reports see it.
+struct Held<'a> {
+    space_id: &'a str,
+    admin: bool,
+    role_ids: &'a BTreeSet<String>,
+    meta: &'a ObjectMeta,
+}
+
+impl<'a> Differ<'a> {
+    fn new(
+        desired: &'a DesiredState,
+        live: &'a LiveState,
+        ix: &'a Index<'a>,
+        resolver: Resolver<'a>,
+    ) -> Self {
+        let mut ignored_users: FxHashSet<&Email> = FxHashSet::default();
+        let mut ignored_teams: FxHashSet<&str> = FxHashSet::default();
+        for p in &desired.policy.ignore {
+            match p {
+                Principal::User(e) => {
+                    ignored_users.insert(e);
+                }
+                Principal::Team(t) => {
+                    ignored_teams.insert(t.as_str());
+                }
+            }
+        }
+        let managed_teams = desired
+            .teams
+            .keys()
+            .map(String::as_str)
+            .filter(|name| !ignored_teams.contains(name))
+            .collect();
+        Differ {
+            desired,
+            live,
+            ix,
+            resolver,
+            spaces: ManagedSpaces::new(desired),
+            managed: desired
+                .spaces
+                .iter()
+                .map(|(n, s)| (s.id.as_str(), n.as_str()))
+                .collect(),
+            ignored_users,
+            ignored_teams,
+            managed_teams,
+            out: Diff::default(),
+        }
+    }
+
+    fn user_ignored(&self, e: &Email) -> bool {
+        !self.ignored_users.is_empty() && self.ignored_users.contains(e)
+    }
+
+    fn team_ignored(&self, t: &str) -> bool {
+        !self.ignored_teams.is_empty() && self.ignored_teams.contains(t)
+    }
+
+    fn team_managed(&self, name: &str) -> bool {
+        self.managed_teams.contains(name)
+    }
+
+    /// A declared user: invitation or org role, team memberships, direct space memberships.
+    fn user(&mut self, user: &'a DesiredUser) {
+        if self.user_ignored(&user.email) {
+            self.resolver.resolve_all(&user.spaces);
+            return;
+        }
+        let (ix, live) = (self.ix, self.live);
         let member = ix.members.get(&user.email).copied();
         let membership_ref = || match member {
             Some(m) => MembershipRef::Existing(m.membership.meta.id.clone()),
             None => MembershipRef::InvitedBy(provisional_invite(&user.email)),
         };
         match member {
-            None => out.drafts.push(Draft {
+            None => self.out.drafts.push(Draft {
                 kind: OpKind::Invite {
                     email: user.email.clone(),
                     role: user.org_role,
@@ -481,7 +571,7 @@ pub(crate) fn diff(
             }),
             Some(m) => {
                 if m.membership.status == MembershipStatus::Pending {
-                    out.pending.push(PendingInvite {
+                    self.out.pending.push(PendingInvite {
                         email: user.email.clone(),
                         role: m.membership.role,
                         membership_id: m.membership.meta.id.clone(),
@@ -489,7 +579,7 @@ pub(crate) fn diff(
                     });
                 }
                 if m.membership.role != user.org_role {
-                    out.drafts.push(Draft {
+                    self.out.drafts.push(Draft {
                         kind: OpKind::ChangeOrgRole {
                             email: user.email.clone(),
                             membership: m.membership.meta.clone(),
@@ -519,14 +609,14 @@ pub(crate) fn diff(
         let in_live_team =
             |name: &str| live_teams.binary_search_by(|(n, _)| (*n).cmp(name)).is_ok();
         for (team_name, at) in &user.teams {
-            if !team_managed(team_name) || in_live_team(team_name) {
+            if !self.team_managed(team_name) || in_live_team(team_name) {
                 continue;
             }
             let team = match ix.teams.get(team_name.as_str()) {
                 Some(t) => TeamRef::Existing(t.meta.id.clone()),
                 None => TeamRef::CreatedBy(provisional_team(team_name)),
             };
-            out.drafts.push(Draft {
+            self.out.drafts.push(Draft {
                 kind: OpKind::AddTeamMember {
                     team_name: team_name.clone(),
                     team,
@@ -538,8 +628,8 @@ pub(crate) fn diff(
             });
         }
         for (team_name, tm) in &live_teams {
-            if team_managed(team_name) && !user.teams.contains_key(*team_name) {
-                out.drafts.push(Draft {
+            if self.team_managed(team_name) && !user.teams.contains_key(*team_name) {
+                self.out.drafts.push(Draft {
                     kind: OpKind::RemoveTeamMember {
                         team_name: team_name.to_string(),
                         team_id: tm.team_id.clone(),
@@ -556,13 +646,17 @@ pub(crate) fn diff(
         // holds a membership of (visiting every managed space for every user made the diff
         // quadratic in large organizations), in the same name order.
         let user_sms = member.map_or(&[][..], |m| ix.sms_of_user(&m.user.id));
-        let compared = compare_spaces(&mut resolver, &spaces, &user.spaces, user_sms, |sm| {
-            sm.space_id.as_str()
-        });
+        let compared = compare_spaces(
+            &mut self.resolver,
+            &self.spaces,
+            &user.spaces,
+            user_sms,
+            |sm| sm.space_id.as_str(),
+        );
         for (space_name, space, want, have) in compared {
             match (want, have) {
                 (None, None) => {}
-                (Some((resolved, access, at)), None) => out.drafts.push(Draft {
+                (Some((resolved, access, at)), None) => self.out.drafts.push(Draft {
                     kind: OpKind::CreateSpaceMembership {
                         email: user.email.clone(),
                         space_name: space_name.clone(),
@@ -575,7 +669,7 @@ pub(crate) fn diff(
                 }),
                 (Some((resolved, access, at)), Some(sm)) => {
                     if !resolved.matches_live(sm.admin, &sm.role_ids) {
-                        out.drafts.push(Draft {
+                        self.out.drafts.push(Draft {
                             kind: OpKind::UpdateSpaceMembership {
                                 email: user.email.clone(),
                                 space_name: space_name.clone(),
@@ -590,7 +684,7 @@ pub(crate) fn diff(
                         });
                     }
                 }
-                (None, Some(sm)) => out.drafts.push(Draft {
+                (None, Some(sm)) => self.out.drafts.push(Draft {
                     kind: OpKind::DeleteSpaceMembership {
                         email: user.email.clone(),
                         space_name: space_name.clone(),
@@ -605,91 +699,20 @@ pub(crate) fn diff(
         }
     }
 
-    // ---- undeclared users -------------------------------------------------------------------
-    for (email, m) in ix.members_in_order() {
-        if desired.users.contains_key(email) || user_ignored(email) {
-            continue;
+    /// A declared team: creation or description, team space memberships.
+    fn team(&mut self, team: &'a DesiredTeam) {
+        if self.team_ignored(&team.name) {
+            self.resolver.resolve_all(&team.spaces);
+            return;
         }
-        let team_memberships = ix.tms_of_membership(&m.membership.meta.id);
-        let space_memberships = ix.sms_of_user(&m.user.id);
-        if policy.prune {
-            let mut cascades = Vec::new();
-            let mut touches = vec![touch(ObjectKind::OrgMembership, &m.membership.meta)];
-            for tm in team_memberships {
-                cascades.push(Cascade::TeamMembership {
-                    team_name: ix
-                        .team_name(&tm.team_id)
-                        .unwrap_or(tm.team_id.as_str())
-                        .to_string(),
-                    team_id: tm.team_id.clone(),
-                    email: None,
-                    team_membership: tm.meta.clone(),
-                });
-                touches.push(touch(ObjectKind::TeamMembership, &tm.meta));
-            }
-            for sm in space_memberships {
-                cascades.push(Cascade::SpaceMembership {
-                    space_name: ix.space_display(desired, &sm.space_id),
-                    space_id: sm.space_id.clone(),
-                    space_membership: sm.meta.clone(),
-                    access: live.access_of(&sm.space_id, sm.admin, &sm.role_ids),
-                });
-                touches.push(touch(ObjectKind::SpaceMembership, &sm.meta));
-            }
-            sort_cascades(&mut cascades);
-            touches.sort();
-            out.drafts.push(Draft {
-                kind: OpKind::RemoveOrgMember {
-                    email: email.clone(),
-                    membership: m.membership.meta.clone(),
-                    role: m.membership.role,
-                    cascades,
-                },
-                cause: None,
-                touches,
-            });
-        } else {
-            let mut related: Vec<String> = team_memberships
-                .iter()
-                .filter_map(|tm| ix.team_name(&tm.team_id).map(str::to_string))
-                .collect();
-            related.sort();
-            related.dedup();
-            let mut access: Vec<HeldAccess> = space_memberships
-                .iter()
-                .filter_map(|sm| {
-                    managed.get(sm.space_id.as_str()).map(|name| HeldAccess {
-                        space_name: name.to_string(),
-                        space_id: sm.space_id.clone(),
-                        access: live.access_of(&sm.space_id, sm.admin, &sm.role_ids),
-                    })
-                })
-                .collect();
-            access.sort();
-            out.unmanaged.push(Unmanaged {
-                kind: PrincipalKind::User,
-                name: email.to_string(),
-                id: m.membership.meta.id.clone(),
-                org_role: Some(m.membership.role),
-                related,
-                access,
-            });
-        }
-    }
-
-    // ---- declared teams ---------------------------------------------------------------------
-    for team in desired.teams.values() {
-        if team_ignored(&team.name) {
-            resolver.resolve_all(&team.spaces);
-            continue;
-        }
+        let (ix, live) = (self.ix, self.live);
         let existing = ix.teams.get(team.name.as_str()).copied();
         let team_ref = match existing {
             Some(t) => TeamRef::Existing(t.meta.id.clone()),
             None => TeamRef::CreatedBy(provisional_team(&team.name)),
         };
         match existing {
-            None => out.drafts.push(Draft {
+            None => self.out.drafts.push(Draft {
                 kind: OpKind::CreateTeam {
                     name: team.name.clone(),
                     description: team.description.clone(),
@@ -697,7 +720,7 @@ pub(crate) fn diff(
                 cause: Some(team.at),
                 touches: Vec::new(),
             }),
-            Some(t) if t.description != team.description => out.drafts.push(Draft {
+            Some(t) if t.description != team.description => self.out.drafts.push(Draft {
                 kind: OpKind::UpdateTeam {
                     team: t.meta.clone(),
                     name: team.name.clone(),
@@ -710,13 +733,17 @@ pub(crate) fn diff(
             Some(_) => {}
         }
         let team_tsms = existing.map_or(&[][..], |t| ix.tsms_of_team(&t.meta.id));
-        let compared = compare_spaces(&mut resolver, &spaces, &team.spaces, team_tsms, |tsm| {
-            tsm.space_id.as_str()
-        });
+        let compared = compare_spaces(
+            &mut self.resolver,
+            &self.spaces,
+            &team.spaces,
+            team_tsms,
+            |tsm| tsm.space_id.as_str(),
+        );
         for (space_name, space, want, have) in compared {
             match (want, have) {
                 (None, None) => {}
-                (Some((resolved, access, at)), None) => out.drafts.push(Draft {
+                (Some((resolved, access, at)), None) => self.out.drafts.push(Draft {
                     kind: OpKind::CreateTeamSpaceMembership {
                         team_name: team.name.clone(),
                         team: team_ref.clone(),
@@ -730,7 +757,7 @@ pub(crate) fn diff(
                 }),
                 (Some((resolved, access, at)), Some(tsm)) => {
                     if !resolved.matches_live(tsm.admin, &tsm.role_ids) {
-                        out.drafts.push(Draft {
+                        self.out.drafts.push(Draft {
                             kind: OpKind::UpdateTeamSpaceMembership {
                                 team_name: team.name.clone(),
                                 team_id: tsm.team_id.clone(),
@@ -746,7 +773,7 @@ pub(crate) fn diff(
                         });
                     }
                 }
-                (None, Some(tsm)) => out.drafts.push(Draft {
+                (None, Some(tsm)) => self.out.drafts.push(Draft {
                     kind: OpKind::DeleteTeamSpaceMembership {
                         team_name: team.name.clone(),
                         team_id: tsm.team_id.clone(),
@@ -762,92 +789,160 @@ pub(crate) fn diff(
         }
     }
 
-    // ---- undeclared teams -------------------------------------------------------------------
-    for (name, t) in &ix.teams {
-        if desired.teams.contains_key(*name) || team_ignored(name) {
-            continue;
-        }
-        let members = ix.tms_of_team(&t.meta.id);
-        let tsms = ix.tsms_of_team(&t.meta.id);
-        if policy.prune {
-            let mut cascades = Vec::new();
-            let mut touches = vec![touch(ObjectKind::Team, &t.meta)];
-            for tm in members {
-                cascades.push(Cascade::TeamMembership {
-                    team_name: name.to_string(),
-                    team_id: t.meta.id.clone(),
-                    email: ix
-                        .email_of_membership
-                        .get(tm.org_membership_id.as_str())
-                        .map(|e| (*e).clone()),
-                    team_membership: tm.meta.clone(),
-                });
-                touches.push(touch(ObjectKind::TeamMembership, &tm.meta));
-            }
-            for tsm in tsms {
-                cascades.push(Cascade::TeamSpaceMembership {
-                    space_name: ix.space_display(desired, &tsm.space_id),
-                    space_id: tsm.space_id.clone(),
-                    tsm: tsm.meta.clone(),
-                    access: live.access_of(&tsm.space_id, tsm.admin, &tsm.role_ids),
-                });
-                touches.push(touch(ObjectKind::TeamSpaceMembership, &tsm.meta));
-            }
-            sort_cascades(&mut cascades);
-            touches.sort();
-            out.drafts.push(Draft {
-                kind: OpKind::DeleteTeam {
-                    team: t.meta.clone(),
-                    name: name.to_string(),
-                    cascades,
-                },
-                cause: None,
-                touches,
-            });
-        } else {
-            let mut related: Vec<String> = members
+    /// An undeclared principal (not ignored): with `prune`, one removal whose cascades list the
+    /// team and space memberships that go with it; without, a report of what it holds in the
+    /// managed spaces and who or what it is related to (its teams, or a team's members).
+    fn prune_or_report(&mut self, who: Undeclared<'a>) {
+        let (ix, live, desired) = (self.ix, self.live, self.desired);
+        let (team_memberships, held): (&[&LiveTeamMembership], Vec<Held<'_>>) = match who {
+            Undeclared::User { member: m, .. } => (
+                ix.tms_of_membership(&m.membership.meta.id),
+                ix.sms_of_user(&m.user.id)
+                    .iter()
+                    .map(|sm| Held {
+                        space_id: &sm.space_id,
+                        admin: sm.admin,
+                        role_ids: &sm.role_ids,
+                        meta: &sm.meta,
+                    })
+                    .collect(),
+            ),
+            Undeclared::Team { team: t, .. } => (
+                ix.tms_of_team(&t.meta.id),
+                ix.tsms_of_team(&t.meta.id)
+                    .iter()
+                    .map(|tsm| Held {
+                        space_id: &tsm.space_id,
+                        admin: tsm.admin,
+                        role_ids: &tsm.role_ids,
+                        meta: &tsm.meta,
+                    })
+                    .collect(),
+            ),
+        };
+        let member_email = |tm: &LiveTeamMembership| {
+            ix.email_of_membership
+                .get(tm.org_membership_id.as_str())
+                .copied()
+        };
+        let access = |h: &Held<'_>| live.access_of(h.space_id, h.admin, h.role_ids);
+
+        if !desired.policy.prune {
+            let mut related: Vec<String> = team_memberships
                 .iter()
-                .filter_map(|tm| {
-                    ix.email_of_membership
-                        .get(tm.org_membership_id.as_str())
-                        .map(|e| e.to_string())
+                .filter_map(|tm| match who {
+                    Undeclared::User { .. } => ix.team_name(&tm.team_id).map(str::to_string),
+                    Undeclared::Team { .. } => member_email(tm).map(|e| e.to_string()),
                 })
                 .collect();
             related.sort();
             related.dedup();
-            let mut access: Vec<HeldAccess> = tsms
+            let mut held_access: Vec<HeldAccess> = held
                 .iter()
-                .filter_map(|tsm| {
-                    managed.get(tsm.space_id.as_str()).map(|n| HeldAccess {
-                        space_name: n.to_string(),
-                        space_id: tsm.space_id.clone(),
-                        access: live.access_of(&tsm.space_id, tsm.admin, &tsm.role_ids),
+                .filter_map(|h| {
+                    self.managed.get(h.space_id).map(|name| HeldAccess {
+                        space_name: name.to_string(),
+                        space_id: h.space_id.to_string(),
+                        access: access(h),
                     })
                 })
                 .collect();
-            access.sort();
-            out.unmanaged.push(Unmanaged {
-                kind: PrincipalKind::Team,
-                name: name.to_string(),
-                id: t.meta.id.clone(),
-                org_role: None,
+            held_access.sort();
+            let (kind, name, id, org_role) = match who {
+                Undeclared::User { email, member: m } => (
+                    PrincipalKind::User,
+                    email.to_string(),
+                    &m.membership.meta.id,
+                    Some(m.membership.role),
+                ),
+                Undeclared::Team { name, team: t } => {
+                    (PrincipalKind::Team, name.to_string(), &t.meta.id, None)
+                }
+            };
+            self.out.unmanaged.push(Unmanaged {
+                kind,
+                name,
+                id: id.clone(),
+                org_role,
                 related,
-                access,
+                access: held_access,
             });
+            return;
         }
-    }
 
-    let mut problems = resolver.problems;
-    if !problems.is_empty() {
-        problems.sort_by_key(|p| p.diagnostic().span);
-        return Err(PlanError::Unresolved(problems));
+        let mut cascades = Vec::new();
+        let mut touches = vec![match who {
+            Undeclared::User { member: m, .. } => {
+                touch(ObjectKind::OrgMembership, &m.membership.meta)
+            }
+            Undeclared::Team { team: t, .. } => touch(ObjectKind::Team, &t.meta),
+        }];
+        for tm in team_memberships {
+            let (team_name, email) = match who {
+                Undeclared::User { .. } => (
+                    ix.team_name(&tm.team_id).unwrap_or(tm.team_id.as_str()),
+                    None,
+                ),
+                Undeclared::Team { name, .. } => (name, member_email(tm).cloned()),
+            };
+            cascades.push(Cascade::TeamMembership {
+                team_name: team_name.to_string(),
+                team_id: tm.team_id.clone(),
+                email,
+                team_membership: tm.meta.clone(),
+            });
+            touches.push(touch(ObjectKind::TeamMembership, &tm.meta));
+        }
+        for h in &held {
+            let space_name = ix.space_display(desired, h.space_id);
+            let space_id = h.space_id.to_string();
+            let (cascade, kind) = match who {
+                Undeclared::User { .. } => (
+                    Cascade::SpaceMembership {
+                        space_name,
+                        space_id,
+                        space_membership: h.meta.clone(),
+                        access: access(h),
+                    },
+                    ObjectKind::SpaceMembership,
+                ),
+                Undeclared::Team { .. } => (
+                    Cascade::TeamSpaceMembership {
+                        space_name,
+                        space_id,
+                        tsm: h.meta.clone(),
+                        access: access(h),
+                    },
+                    ObjectKind::TeamSpaceMembership,
+                ),
+            };
+            cascades.push(cascade);
+            touches.push(touch(kind, h.meta));
+        }
+        sort_cascades(&mut cascades);
+        touches.sort();
+        let kind = match who {
+            Undeclared::User { email, member: m } => OpKind::RemoveOrgMember {
+                email: email.clone(),
+                membership: m.membership.meta.clone(),
+                role: m.membership.role,
+                cascades,
+            },
+            Undeclared::Team { name, team: t } => OpKind::DeleteTeam {
+                team: t.meta.clone(),
+                name: name.to_string(),
+                cascades,
+            },
+        };
+        self.out.drafts.push(Draft {
+            kind,
+            cause: None,
+            touches,
+        });
     }
-    out.pending.sort();
-    out.unmanaged.sort();
-    Ok(out)
 }
 
-fn touch(kind: ObjectKind, meta: &crate::model::ObjectMeta) -> Touched {
+fn touch(kind: ObjectKind, meta: &ObjectMeta) -> Touched {
     Touched {
         kind,
         id: meta.id.clone(),

@@ -12,10 +12,11 @@ mod ops;
 mod order;
 mod simulate;
 
+pub(crate) use diff::Index;
 pub use document::PlanFileError;
 pub use error::{Diagnostic, PlanError, Unresolved};
 pub use ops::*;
-pub use simulate::{desired_from_live, simulate};
+pub use simulate::simulate;
 
 use chrono::{DateTime, Utc};
 

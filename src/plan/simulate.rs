@@ -1,24 +1,21 @@
-//! What the organization would look like after a plan, computed without any request; and the
-//! reverse direction, the access file that describes a live organization exactly.
+//! What the organization would look like after a plan, computed without any request.
 //!
 //! [`simulate`] applies operations level by level over the live state, the way `apply` would,
 //! giving created objects deterministic ids (`sim-…`). The changes are kept as layers over the live
 //! state ([`After`]), so the cost is what the plan touches, not the size of the organization. The planner checks its guardrails on
-//! the result; tests use it to prove that applying a plan converges. [`desired_from_live`] is the
-//! inverse of planning: a desired state that, planned against the same live state, changes nothing
-//! (also the basis of `export`).
+//! the result; tests use it to prove that applying a plan converges. (The reverse direction, the
+//! desired state that describes a live organization exactly, is
+//! [`crate::export::desired_from_live`].)
 
 use std::collections::BTreeMap;
 
 use rustc_hash::{FxHashMap, FxHashSet};
 
 use crate::model::{
-    DesiredGrant, DesiredSpace, DesiredState, DesiredTeam, DesiredUser, Email, LiveOrgMembership,
-    LiveSpaceMembership, LiveState, LiveTeam, LiveTeamMembership, LiveTeamSpaceMembership,
-    LiveUser, MembershipStatus, ObjectMeta, PersonName, Policy, Span,
+    Email, LiveOrgMembership, LiveSpaceMembership, LiveState, LiveTeam, LiveTeamMembership,
+    LiveTeamSpaceMembership, LiveUser, MembershipStatus, ObjectMeta,
 };
 
-use super::diff::Index;
 use super::ops::{MembershipRef, OpId, OpKind, Operation, Plan, TeamRef};
 
 /// The live state after applying `plan` to `live` (pure; no requests). Objects the plan creates get
@@ -416,107 +413,4 @@ pub(crate) fn simulate_ops<'a>(
         s.users.retain(move |u| !g.contains(&u.id));
     }
     s
-}
-
-/// The desired state that describes `live` exactly for the managed `spaces` (local name → space
-/// id): every member with their org role, teams and direct memberships in those spaces, every
-/// team with its description and access there. Positions are all line 0 (no file); policy is the
-/// default (no prune, nothing protected). Planning it against `live` gives an empty plan.
-pub fn desired_from_live(live: &LiveState, spaces: &BTreeMap<String, String>) -> DesiredState {
-    let ix = Index::new(live);
-    let name_of_space: BTreeMap<&str, &str> = spaces
-        .iter()
-        .map(|(n, id)| (id.as_str(), n.as_str()))
-        .collect();
-    let team_name = |id: &str| live.teams.get(id).map(|t| t.name.clone());
-
-    let mut users = BTreeMap::new();
-    for (email, m) in &ix.members {
-        let teams: BTreeMap<String, Span> = ix
-            .tms_of_membership(&m.membership.meta.id)
-            .iter()
-            .filter_map(|tm| team_name(&tm.team_id))
-            .map(|n| (n, Span::default()))
-            .collect();
-        let user_spaces: BTreeMap<String, DesiredGrant> = ix
-            .sms_of_user(&m.user.id)
-            .iter()
-            .filter_map(|sm| {
-                name_of_space.get(sm.space_id.as_str()).map(|n| {
-                    (
-                        n.to_string(),
-                        DesiredGrant {
-                            access: live.access_of(&sm.space_id, sm.admin, &sm.role_ids),
-                            at: Span::default(),
-                        },
-                    )
-                })
-            })
-            .collect();
-        let name = m.user.first_name.as_ref().map(|first| PersonName {
-            first: first.clone(),
-            last: m.user.last_name.clone(),
-        });
-        users.insert(
-            (*email).clone(),
-            DesiredUser {
-                email: (*email).clone(),
-                name,
-                org_role: m.membership.role,
-                org_role_at: Span::default(),
-                teams,
-                spaces: user_spaces,
-                at: Span::default(),
-            },
-        );
-    }
-
-    let mut teams = BTreeMap::new();
-    for (name, t) in &ix.teams {
-        let team_spaces: BTreeMap<String, DesiredGrant> = ix
-            .tsms_of_team(&t.meta.id)
-            .iter()
-            .filter_map(|tsm| {
-                name_of_space.get(tsm.space_id.as_str()).map(|n| {
-                    (
-                        n.to_string(),
-                        DesiredGrant {
-                            access: live.access_of(&tsm.space_id, tsm.admin, &tsm.role_ids),
-                            at: Span::default(),
-                        },
-                    )
-                })
-            })
-            .collect();
-        teams.insert(
-            name.to_string(),
-            DesiredTeam {
-                name: name.to_string(),
-                description: t.description.clone(),
-                spaces: team_spaces,
-                at: Span::default(),
-            },
-        );
-    }
-
-    DesiredState {
-        source_path: String::new(),
-        source_sha256: String::new(),
-        organization: live.organization.clone(),
-        policy: Policy::default(),
-        spaces: spaces
-            .iter()
-            .map(|(n, id)| {
-                (
-                    n.clone(),
-                    DesiredSpace {
-                        id: id.clone(),
-                        at: Span::default(),
-                    },
-                )
-            })
-            .collect(),
-        teams,
-        users,
-    }
 }

@@ -19,4 +19,4 @@ pub use seed::{
     SeedTeam, SeedTeamMembership, SeedTeamSpaceMembership, SeedUser, SyntheticSpec, demo_seed,
     synthetic,
 };
-pub use world::{ApiError, ApiRequest, ApiResponse, ObjectKind, ROUTES, World, match_route};
+pub use world::{ApiError, ApiRequest, ApiResponse, ObjectKind, ROUTES, Route, World, match_route};

@@ -7,7 +7,7 @@ use std::process::{Command, Output, Stdio};
 use chrono::TimeZone;
 use contentful_access::sandbox::{ObjectKind, SandboxOptions, Server, demo_seed};
 
-use crate::util::root;
+use crate::util::{root, snap as snapshot};
 
 fn bin() -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_contentful-access"));
@@ -51,15 +51,6 @@ fn normalized(out: &Output) -> String {
         })
         .collect::<Vec<_>>()
         .join("\n")
-}
-
-fn snapshot(name: &str, value: &str) {
-    insta::with_settings!({
-        snapshot_path => concat!(env!("CARGO_MANIFEST_DIR"), "/snapshots"),
-        prepend_module_to_snapshot => false,
-    }, {
-        insta::assert_snapshot!(name, value);
-    });
 }
 
 fn last_line(out: &Output) -> String {

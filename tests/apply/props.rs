@@ -5,6 +5,7 @@
 use chrono::Utc;
 use contentful_access::apply::{self, ApplyOptions, NoObserver};
 use contentful_access::contentful::{Client, ClientConfig};
+use contentful_access::export;
 use contentful_access::model::{Email, LiveState, MaxRemovals, OrgRole, SpaceAccess};
 use contentful_access::plan::{self, PlanOptions};
 use contentful_access::sandbox::{FaultConfig, FaultKind, SandboxOptions, Seed, Server};
@@ -125,7 +126,7 @@ proptest! {
     #[test]
     fn apply_then_plan_again_finds_nothing_to_do(live in spec(), target in spec(), prune in any::<bool>()) {
         let live = build(&live);
-        let mut desired = plan::desired_from_live(&build(&target), &managed_spaces());
+        let mut desired = export::desired_from_live(&build(&target), &managed_spaces());
         desired.policy.prune = prune;
         desired.policy.max_removals = MaxRemovals::Count(1000);
         let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -167,7 +168,7 @@ proptest! {
         fault_seed in any::<u64>(),
     ) {
         let live = build(&live);
-        let mut desired = plan::desired_from_live(&build(&target), &managed_spaces());
+        let mut desired = export::desired_from_live(&build(&target), &managed_spaces());
         desired.policy.prune = true;
         desired.policy.max_removals = MaxRemovals::Count(1000);
         let runtime = tokio::runtime::Builder::new_multi_thread()

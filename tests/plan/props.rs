@@ -5,6 +5,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use contentful_access::export;
 use contentful_access::model::{
     DesiredState, Email, LiveState, MaxRemovals, MembershipStatus, OrgRole, Principal, SpaceAccess,
 };
@@ -165,7 +166,7 @@ fn principal(&(user, i): &(bool, u8)) -> Principal {
 }
 
 fn desired_of(target: &LiveState, policy: &PolicySpec) -> DesiredState {
-    let mut d = plan::desired_from_live(target, &managed_spaces());
+    let mut d = export::desired_from_live(target, &managed_spaces());
     d.policy.prune = policy.prune;
     d.policy.max_removals = policy.max;
     d.policy.protected = policy.protected.iter().map(principal).collect();
@@ -195,7 +196,7 @@ fn desired_of(target: &LiveState, policy: &PolicySpec) -> DesiredState {
 /// What a principal holds, for comparing before and after: org role and teams (users) or
 /// description and members (teams), plus access in the managed spaces.
 fn footprint(live: &LiveState, p: &Principal) -> Option<String> {
-    let d = plan::desired_from_live(live, &managed_spaces());
+    let d = export::desired_from_live(live, &managed_spaces());
     match p {
         Principal::User(e) => {
             let u = d.users.get(e)?;
@@ -443,7 +444,7 @@ proptest! {
     #[test]
     fn plan_of_a_state_against_itself_is_empty(spec in org_spec()) {
         let live = build_org(&spec);
-        let d = plan::desired_from_live(&live, &managed_spaces());
+        let d = export::desired_from_live(&live, &managed_spaces());
         let p = plan(&d, &live);
         prop_assert!(p.is_empty(), "{:#?}", p.operations);
         prop_assert!(!p.refused);

@@ -2,6 +2,7 @@
 //! restructure, pending invite, each guardrail refusal, prune on/off, a large plan): what the plan
 //! contains, how it is ordered, and how it reads as text, JSON and markdown.
 
+use contentful_access::export;
 use contentful_access::model::{DesiredState, Email, LiveState, MaxRemovals, OrgRole, SpaceAccess};
 use contentful_access::plan::{
     self, Action, Cascade, Guardrail, MembershipRef, OpId, OpKind, Operation, Plan, PlanError,
@@ -10,6 +11,7 @@ use contentful_access::plan::{
 use contentful_access::render::{self, RenderOptions};
 
 use super::fixtures::{BLOG, File, LEGACY, MARKETING, Org, created_at, plan, roles};
+use crate::util::snap;
 
 const OWNER: &str = "owner@acme.example";
 const JANE: &str = "jane@acme.example";
@@ -63,15 +65,6 @@ fn base_file() -> File {
             &["editors"],
             &[("marketing", roles(&["Author"]))],
         )
-}
-
-fn snap(name: &str, value: &str) {
-    insta::with_settings!({
-        snapshot_path => concat!(env!("CARGO_MANIFEST_DIR"), "/snapshots"),
-        prepend_module_to_snapshot => false,
-    }, {
-        insta::assert_snapshot!(name, value);
-    });
 }
 
 fn text(p: &Plan) -> String {
@@ -820,7 +813,7 @@ fn ten_thousand_members_plan_in_one_pass() {
             .sm(&e, MARKETING, roles(&["Editor"]));
     }
     let live = org.build();
-    let mut desired = plan::desired_from_live(&live, &super::fixtures::managed_spaces());
+    let mut desired = export::desired_from_live(&live, &super::fixtures::managed_spaces());
     desired.policy.prune = true;
     desired.policy.max_removals = MaxRemovals::Count(10_000);
     // 1,000 removed, 1,000 moved to Author, 500 invited.

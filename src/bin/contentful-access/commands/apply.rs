@@ -111,7 +111,7 @@ fn run_config(global: &Global, args: &Args) -> anyhow::Result<Exit> {
     };
     let render_opts = RenderOptions {
         color: global.color_stdout(),
-        width: 100,
+        width: global.stdout_width(),
         config_display: config.display().to_string(),
     };
     let runtime = super::runtime()?;
@@ -208,7 +208,7 @@ fn run_saved(global: &Global, args: &Args, path: &Path) -> anyhow::Result<Exit> 
     };
     let render_opts = RenderOptions {
         color: global.color_stdout(),
-        width: 100,
+        width: global.stdout_width(),
         config_display: plan.config_path.clone(),
     };
     let runtime = super::runtime()?;

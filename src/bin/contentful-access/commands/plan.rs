@@ -67,7 +67,7 @@ pub fn run(global: &Global, args: Args) -> anyhow::Result<Exit> {
     }
     let opts = RenderOptions {
         color: global.color_stdout(),
-        width: 100,
+        width: global.stdout_width(),
         config_display: args.file.config.display().to_string(),
     };
     let output = match args.format {
@@ -77,6 +77,8 @@ pub fn run(global: &Global, args: Args) -> anyhow::Result<Exit> {
             &plan,
             &RenderOptions {
                 color: false,
+                // A pull-request comment, not the terminal: a fixed width.
+                width: 100,
                 ..opts
             },
         ),

@@ -710,7 +710,7 @@ impl Seed {
 /// without `--seed`.
 pub fn demo_seed() -> Seed {
     // The file is embedded at compile time and covered by tests, so it always parses.
-    Seed::from_json(include_str!("../../examples/sandbox-org.json")).unwrap_or_else(|err| {
+    Seed::from_json(include_str!("../../../examples/sandbox-org.json")).unwrap_or_else(|err| {
         tracing::error!(%err, "the embedded demo seed is invalid");
         Seed {
             organization: SeedOrganization {
@@ -1002,7 +1002,7 @@ mod tests {
 
     #[test]
     fn demo_seed_parses_and_is_consistent() {
-        let seed = Seed::from_json(include_str!("../../examples/sandbox-org.json")).unwrap();
+        let seed = Seed::from_json(include_str!("../../../examples/sandbox-org.json")).unwrap();
         assert_eq!(seed.organization.id, "2AcmeDemoOrgSandbox001");
         assert_eq!(
             seed.users.len(),

@@ -1,0 +1,230 @@
+//! List queries as Contentful answers them: `skip`/`limit` windows, `order`, `include=sys.user`,
+//! free-text `query` and `[eq|ne|in|nin]` filters, each collection accepting only its documented
+//! keys; and the collection envelope (`sys.type: Array`, `total`, `skip`, `limit`, `items`).
+
+use std::collections::HashSet;
+
+use serde_json::{Value, json};
+
+use super::World;
+use super::error::{ApiError, R};
+use super::store::{Ordered, Rec, Table};
+use super::views::ts;
+use crate::sandbox::seed::{SeedSys, SeedUser};
+
+#[derive(Debug, Default)]
+pub(super) struct ListQuery {
+    pub(super) skip: usize,
+    pub(super) limit: usize,
+    pub(super) order: Vec<(String, bool)>,
+    pub(super) include_user: bool,
+    pub(super) query: Option<String>,
+    pub(super) filters: Vec<(String, String, Vec<String>)>,
+}
+
+impl ListQuery {
+    /// Parses `skip`, `limit`, `order`, `include`, `query` and the `filters`/`orders` this
+    /// collection accepts; anything else is an `InvalidQuery`.
+    pub(super) fn parse(q: &[(String, String)], filters: &[&str], orders: &[&str]) -> R<ListQuery> {
+        let mut lq = ListQuery {
+            limit: 25,
+            ..ListQuery::default()
+        };
+        for (k, v) in q {
+            match k.as_str() {
+                "skip" => {
+                    lq.skip = v.parse().map_err(|_| {
+                        ApiError::invalid_query(
+                            "skip",
+                            "The skip parameter must be a non-negative integer",
+                        )
+                    })?;
+                }
+                "limit" => {
+                    let n: usize = v.parse().map_err(|_| {
+                        ApiError::invalid_query(
+                            "limit",
+                            "The limit parameter must be an integer between 0 and 100",
+                        )
+                    })?;
+                    if n > 100 {
+                        return Err(ApiError::invalid_query(
+                            "limit",
+                            "The limit parameter must be an integer between 0 and 100",
+                        ));
+                    }
+                    lq.limit = n;
+                }
+                "order" => {
+                    for part in v.split(',').filter(|p| !p.is_empty()) {
+                        let (desc, key) = match part.strip_prefix('-') {
+                            Some(k) => (true, k),
+                            None => (false, part),
+                        };
+                        if !orders.contains(&key) {
+                            return Err(ApiError::invalid_query(
+                                key,
+                                &format!("Ordering by {key:?} is not supported"),
+                            ));
+                        }
+                        lq.order.push((key.to_string(), desc));
+                    }
+                }
+                "include" => {
+                    for part in v.split(',').filter(|p| !p.is_empty()) {
+                        match part {
+                            "sys.user" => lq.include_user = true,
+                            "sys.createdBy"
+                            | "sys.updatedBy"
+                            | "sys.space"
+                            | "sys.team"
+                            | "roles"
+                            | "sys.organizationMembership" => {}
+                            other => {
+                                return Err(ApiError::invalid_query(
+                                    other,
+                                    &format!("The path {other:?} cannot be included"),
+                                ));
+                            }
+                        }
+                    }
+                }
+                "query" => lq.query = Some(v.clone()),
+                key => {
+                    let (path, op) = match key.split_once('[') {
+                        Some((p, rest)) => (p, rest.trim_end_matches(']')),
+                        None => (key, "eq"),
+                    };
+                    if !filters.contains(&path) {
+                        return Err(ApiError::invalid_query(
+                            path,
+                            &format!("The path \"{path}\" is not recognized"),
+                        ));
+                    }
+                    if !["eq", "ne", "in", "nin"].contains(&op) {
+                        return Err(ApiError::invalid_query(
+                            path,
+                            &format!("The operator {op:?} is not supported for {path:?}"),
+                        ));
+                    }
+                    let vals = if op == "in" || op == "nin" {
+                        v.split(',').map(str::to_string).collect()
+                    } else {
+                        vec![v.clone()]
+                    };
+                    lq.filters.push((path.to_string(), op.to_string(), vals));
+                }
+            }
+        }
+        Ok(lq)
+    }
+
+    /// No filter, search or ordering: the page can be sliced straight out of the stable order.
+    pub(super) fn is_plain(&self) -> bool {
+        self.filters.is_empty() && self.query.is_none() && self.order.is_empty()
+    }
+}
+
+pub(super) fn user_matches(u: &SeedUser, needle: &str) -> bool {
+    u.id.to_lowercase().contains(needle)
+        || u.email.contains(needle)
+        || u.first_name
+            .as_deref()
+            .is_some_and(|n| n.to_lowercase().contains(needle))
+        || u.last_name
+            .as_deref()
+            .is_some_and(|n| n.to_lowercase().contains(needle))
+}
+
+pub(super) fn filter_ok(v: &str, op: &str, vals: &[String]) -> bool {
+    let hit = vals.iter().any(|x| x == v);
+    match op {
+        "ne" | "nin" => !hit,
+        _ => hit,
+    }
+}
+
+pub(super) fn sys_key(s: &SeedSys, k: &str) -> String {
+    match k {
+        "sys.updatedAt" => s.updated_at.map(ts).unwrap_or_default(),
+        _ => s.created_at.map(ts).unwrap_or_default(),
+    }
+}
+
+/// Sorts by the requested keys (stable, so ties keep the default `(createdAt, id)` order).
+pub(super) fn sort_generic<'a, T>(
+    mut items: Vec<&'a T>,
+    order: &[(String, bool)],
+    key: impl Fn(&T, &str) -> String,
+) -> Vec<&'a T> {
+    if order.is_empty() {
+        return items;
+    }
+    items.sort_by(|a, b| {
+        for (k, desc) in order {
+            let c = key(a, k).cmp(&key(b, k));
+            let c = if *desc { c.reverse() } else { c };
+            if c.is_ne() {
+                return c;
+            }
+        }
+        std::cmp::Ordering::Equal
+    });
+    items
+}
+
+pub(super) fn window<'a, T: Rec + Clone>(
+    table: &'a Table<T>,
+    ids: &'a Ordered,
+    lq: &ListQuery,
+) -> (Vec<&'a T>, usize) {
+    let all = &ids.0;
+    let start = lq.skip.min(all.len());
+    let end = start.saturating_add(lq.limit).min(all.len());
+    let page = all[start..end]
+        .iter()
+        .filter_map(|(_, id)| table.get(id))
+        .collect();
+    (page, all.len())
+}
+
+pub(super) fn collection(items: Vec<Value>, total: usize, lq: &ListQuery) -> Value {
+    json!({"sys": {"type": "Array"}, "total": total, "skip": lq.skip, "limit": lq.limit, "items": items})
+}
+
+pub(super) fn page_of(items: Vec<Value>, lq: &ListQuery) -> Value {
+    let total = items.len();
+    collection(
+        items.into_iter().skip(lq.skip).take(lq.limit).collect(),
+        total,
+        lq,
+    )
+}
+
+pub(super) fn list_of<T>(items: Vec<&T>, lq: &ListQuery, f: impl Fn(&T) -> Value) -> Value {
+    let total = items.len();
+    let page = items
+        .into_iter()
+        .skip(lq.skip)
+        .take(lq.limit)
+        .map(f)
+        .collect();
+    collection(page, total, lq)
+}
+
+impl World {
+    pub(super) fn add_user_includes(&self, v: &mut Value, lq: &ListQuery, users: Vec<&str>) {
+        if !lq.include_user {
+            return;
+        }
+        let mut seen = HashSet::new();
+        let list: Vec<Value> = users
+            .into_iter()
+            .filter(|u| seen.insert(*u))
+            .filter_map(|u| self.users.get(u).map(|u| self.user_json(u)))
+            .collect();
+        if let Some(obj) = v.as_object_mut() {
+            obj.insert("includes".to_string(), json!({"User": list}));
+        }
+    }
+}

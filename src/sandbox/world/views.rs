@@ -1,0 +1,262 @@
+//! The JSON each record is served as, field for field as Contentful sends it (checked against
+//! recorded real responses in `tests/sandbox/fidelity.rs`).
+
+use chrono::{DateTime, SecondsFormat, Utc};
+use serde_json::{Value, json};
+
+use super::World;
+use super::store::created_at;
+use crate::model::MembershipStatus;
+use crate::sandbox::seed::{
+    SeedAccessToken, SeedInvitation, SeedOrgMembership, SeedRole, SeedSpace, SeedSpaceMembership,
+    SeedTeam, SeedTeamMembership, SeedTeamSpaceMembership, SeedUser, default_epoch,
+};
+
+pub(super) fn ts(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(SecondsFormat::Millis, true)
+}
+
+pub(super) fn ts_opt(t: Option<DateTime<Utc>>) -> Value {
+    t.map_or(Value::Null, |t| Value::String(ts(t)))
+}
+
+pub(super) fn link(link_type: &str, id: &str) -> Value {
+    json!({"sys": {"type": "Link", "linkType": link_type, "id": id}})
+}
+
+impl World {
+    pub(super) fn org_json(&self) -> Value {
+        json!({
+            "name": self.org.name,
+            "sys": {
+                "type": "Organization",
+                "id": self.org.id,
+                "version": self.org.sys.version,
+                "createdAt": ts(created_at(&self.org.sys)),
+                "updatedAt": ts(self.org.sys.updated_at.unwrap_or_else(default_epoch)),
+            }
+        })
+    }
+
+    pub(super) fn user_json(&self, u: &SeedUser) -> Value {
+        let mut sys = json!({
+            "type": "User",
+            "id": u.id,
+            "version": u.sys.version,
+            "createdAt": ts(created_at(&u.sys)),
+            "updatedAt": ts(u.sys.updated_at.unwrap_or_else(default_epoch)),
+        });
+        if !u.activated
+            && let Some(o) = sys.as_object_mut()
+        {
+            o.insert("organization".into(), link("Organization", &self.org.id));
+        }
+        json!({
+            "firstName": u.first_name,
+            "lastName": u.last_name,
+            "avatarUrl": format!("https://www.gravatar.com/avatar/{}?s=50&d=mp", u.id),
+            "email": u.email,
+            "activated": u.activated,
+            "signInCount": u.sign_in_count,
+            "confirmed": true,
+            "2faEnabled": false,
+            "sys": sys,
+        })
+    }
+
+    pub(super) fn om_json(&self, m: &SeedOrgMembership) -> Value {
+        json!({
+            "role": m.role.as_str(),
+            "sys": {
+                "type": "OrganizationMembership",
+                "id": m.id,
+                "version": m.sys.version,
+                "status": status_str(m.status),
+                "createdAt": ts(created_at(&m.sys)),
+                "updatedAt": ts(m.sys.updated_at.unwrap_or_else(default_epoch)),
+                "createdBy": link("User", m.sys.created_by.as_deref().unwrap_or_default()),
+                "updatedBy": link("User", m.sys.updated_by.as_deref().unwrap_or_default()),
+                "lastActiveAt": ts_opt(m.last_active_at),
+                "sso": Value::Null,
+                "user": link("User", &m.user),
+                "organization": link("Organization", &self.org.id),
+            }
+        })
+    }
+
+    pub(super) fn invitation_json(
+        &self,
+        inv: &SeedInvitation,
+        names: (Option<String>, Option<String>),
+    ) -> Value {
+        let om = self.oms.get(&inv.org_membership);
+        let user = om.and_then(|m| self.users.get(&m.user));
+        let accepted = om.is_some_and(|m| m.status == MembershipStatus::Active);
+        json!({
+            "email": user.map(|u| u.email.clone()),
+            "firstName": names.0.or_else(|| user.and_then(|u| u.first_name.clone())),
+            "lastName": names.1.or_else(|| user.and_then(|u| u.last_name.clone())),
+            "role": om.map(|m| m.role.as_str()),
+            "sys": {
+                "type": "Invitation",
+                "id": inv.id,
+                "status": if accepted { "accepted" } else { "open" },
+                "organizationMembership": link("OrganizationMembership", &inv.org_membership),
+                "organization": link("Organization", &self.org.id),
+                "createdAt": ts(created_at(&inv.sys)),
+                "updatedAt": ts(inv.sys.updated_at.unwrap_or_else(default_epoch)),
+                "createdBy": link("User", inv.sys.created_by.as_deref().unwrap_or_default()),
+                "user": if accepted { user.map_or(Value::Null, |u| link("User", &u.id)) } else { Value::Null },
+                "invitationUrl": format!("https://be.contentful.com/invitations/{}?token=sandbox", inv.id),
+            }
+        })
+    }
+
+    pub(super) fn team_json(&self, t: &SeedTeam) -> Value {
+        json!({
+            "name": t.name,
+            "description": t.description,
+            "sys": {
+                "type": "Team",
+                "id": t.id,
+                "version": t.sys.version,
+                "memberCount": self.tms_by_team.len(&t.id),
+                "organization": link("Organization", &self.org.id),
+                "createdAt": ts(created_at(&t.sys)),
+                "updatedAt": ts(t.sys.updated_at.unwrap_or_else(default_epoch)),
+                "createdBy": link("User", t.sys.created_by.as_deref().unwrap_or_default()),
+                "updatedBy": link("User", t.sys.updated_by.as_deref().unwrap_or_default()),
+            }
+        })
+    }
+
+    pub(super) fn tm_json(&self, m: &SeedTeamMembership) -> Value {
+        let user = self
+            .oms
+            .get(&m.org_membership)
+            .map(|om| om.user.clone())
+            .unwrap_or_default();
+        json!({
+            "admin": m.admin,
+            "organizationMembershipId": m.org_membership,
+            "sys": {
+                "type": "TeamMembership",
+                "id": m.id,
+                "version": m.sys.version,
+                "createdAt": ts(created_at(&m.sys)),
+                "updatedAt": ts(m.sys.updated_at.unwrap_or_else(default_epoch)),
+                "createdBy": link("User", m.sys.created_by.as_deref().unwrap_or_default()),
+                "updatedBy": link("User", m.sys.updated_by.as_deref().unwrap_or_default()),
+                "organization": link("Organization", &self.org.id),
+                "organizationMembership": link("OrganizationMembership", &m.org_membership),
+                "team": link("Team", &m.team),
+                "user": link("User", &user),
+            }
+        })
+    }
+
+    pub(super) fn tsm_json(&self, m: &SeedTeamSpaceMembership) -> Value {
+        json!({
+            "admin": m.admin,
+            "roles": m.roles.iter().map(|r| link("Role", r)).collect::<Vec<_>>(),
+            "sys": {
+                "type": "TeamSpaceMembership",
+                "id": m.id,
+                "version": m.sys.version,
+                "createdAt": ts(created_at(&m.sys)),
+                "updatedAt": ts(m.sys.updated_at.unwrap_or_else(default_epoch)),
+                "createdBy": link("User", m.sys.created_by.as_deref().unwrap_or_default()),
+                "updatedBy": link("User", m.sys.updated_by.as_deref().unwrap_or_default()),
+                "team": link("Team", &m.team),
+                "space": link("Space", &m.space),
+            }
+        })
+    }
+
+    pub(super) fn sm_json(&self, m: &SeedSpaceMembership) -> Value {
+        json!({
+            "admin": m.admin,
+            "sys": {
+                "type": "SpaceMembership",
+                "id": m.id,
+                "version": m.sys.version,
+                "space": link("Space", &m.space),
+                "user": link("User", &m.user),
+                "createdBy": link("User", m.sys.created_by.as_deref().unwrap_or_default()),
+                "createdAt": ts(created_at(&m.sys)),
+                "updatedBy": link("User", m.sys.updated_by.as_deref().unwrap_or_default()),
+                "updatedAt": ts(m.sys.updated_at.unwrap_or_else(default_epoch)),
+            },
+            "user": link("User", &m.user),
+            "roles": m.roles.iter().map(|r| link("Role", r)).collect::<Vec<_>>(),
+        })
+    }
+
+    pub(super) fn space_json(&self, s: &SeedSpace) -> Value {
+        json!({
+            "name": s.name,
+            "sys": {
+                "type": "Space",
+                "id": s.id,
+                "version": s.sys.version,
+                "createdBy": link("User", s.sys.created_by.as_deref().unwrap_or_default()),
+                "createdAt": ts(created_at(&s.sys)),
+                "updatedBy": link("User", s.sys.updated_by.as_deref().unwrap_or_default()),
+                "updatedAt": ts(s.sys.updated_at.unwrap_or_else(default_epoch)),
+                "organization": link("Organization", &self.org.id),
+            }
+        })
+    }
+}
+
+pub(super) fn role_json(r: &SeedRole) -> Value {
+    json!({
+        "name": r.name,
+        "description": r.description,
+        "policies": r.policies,
+        "permissions": r.permissions,
+        "sys": {
+            "type": "Role",
+            "id": r.id,
+            "version": r.sys.version,
+            "space": link("Space", &r.space),
+            "createdBy": link("User", r.sys.created_by.as_deref().unwrap_or_default()),
+            "createdAt": ts(created_at(&r.sys)),
+            "updatedBy": link("User", r.sys.updated_by.as_deref().unwrap_or_default()),
+            "updatedAt": ts(r.sys.updated_at.unwrap_or_else(default_epoch)),
+        }
+    })
+}
+
+pub(super) fn token_json(t: &SeedAccessToken) -> Value {
+    let tail: String =
+        t.id.chars()
+            .rev()
+            .take(4)
+            .collect::<Vec<_>>()
+            .into_iter()
+            .rev()
+            .collect();
+    json!({
+        "name": t.name,
+        "scopes": t.scopes,
+        "revokedAt": ts_opt(t.revoked_at),
+        "sys": {
+            "type": "AccessToken",
+            "id": t.id,
+            "redactedValue": t.redacted_value.clone().unwrap_or_else(|| format!("CFPAT-…{tail}")),
+            "user": link("User", &t.user),
+            "expiresAt": ts_opt(t.expires_at),
+            "lastUsedAt": ts_opt(t.last_used_at),
+            "createdAt": ts(created_at(&t.sys)),
+            "updatedAt": ts(t.sys.updated_at.unwrap_or_else(default_epoch)),
+        }
+    })
+}
+
+pub(super) fn status_str(s: MembershipStatus) -> &'static str {
+    match s {
+        MembershipStatus::Active => "active",
+        MembershipStatus::Pending => "pending",
+    }
+}
