@@ -362,6 +362,7 @@ fn desired_with_changes(live: &LiveState, target: usize) -> DesiredState {
                 DesiredGrant {
                     access: SpaceAccess::Roles(BTreeSet::from(["Author".to_string()])),
                     at: Span::default(),
+                    roles_at: Default::default(),
                 },
             );
             changed += 1;

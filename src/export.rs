@@ -297,6 +297,7 @@ pub fn desired_from_live(live: &LiveState, spaces: &BTreeMap<String, String>) ->
                         DesiredGrant {
                             access: live.access_of(&sm.space_id, sm.admin, &sm.role_ids),
                             at: Span::default(),
+                            roles_at: Default::default(),
                         },
                     )
                 })
@@ -332,6 +333,7 @@ pub fn desired_from_live(live: &LiveState, spaces: &BTreeMap<String, String>) ->
                         DesiredGrant {
                             access: live.access_of(&tsm.space_id, tsm.admin, &tsm.role_ids),
                             at: Span::default(),
+                            roles_at: Default::default(),
                         },
                     )
                 })

@@ -383,8 +383,19 @@ impl PersonName {
 pub struct DesiredGrant {
     /// The access.
     pub access: SpaceAccess,
-    /// Where it is written.
+    /// Where it is written (the space key).
     pub at: Span,
+    /// Where each role name of the list is written (empty for `admin`, or for a grant that was
+    /// not read from a file).
+    #[serde(skip)]
+    pub roles_at: BTreeMap<String, Span>,
+}
+
+impl DesiredGrant {
+    /// Where the role `name` is written, or the grant's own position when that is not known.
+    pub fn role_at(&self, name: &str) -> Span {
+        self.roles_at.get(name).copied().unwrap_or(self.at)
+    }
 }
 
 // ---------------------------------------------------------------------------------------------

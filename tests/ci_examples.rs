@@ -3,7 +3,9 @@
 //! flags (and enum values) its `--help` lists; the workflows keep the properties the walk-through
 //! promises (plan comment marker, one apply at a time, nightly drift failing the job). Also here:
 //! GitHub annotations for config errors appear only under GitHub Actions, per command that loads
-//! the access file, and the `completions` / `man` subcommands.
+//! the access file, and the `completions` / `man` subcommands. The reusable action (`action.yml`)
+//! and the release workflow are checked the same way, and against each other: the action installs
+//! exactly the archives the release publishes, and runs the plan comment script the example runs.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -23,11 +25,11 @@ const GITHUB: [&str; 3] = [
 ];
 const GITLAB: &str = "examples/ci/gitlab/.gitlab-ci.yml";
 
-fn read(rel: &str) -> String {
+pub(crate) fn read(rel: &str) -> String {
     std::fs::read_to_string(root().join(rel)).unwrap_or_else(|e| panic!("cannot read {rel}: {e}"))
 }
 
-fn parse(text: &str) -> Result<Value, String> {
+pub(crate) fn parse(text: &str) -> Result<Value, String> {
     serde_saphyr::from_str::<Value>(text).map_err(|e| e.to_string())
 }
 
@@ -36,7 +38,7 @@ fn parse(text: &str) -> Result<Value, String> {
 
 /// The shell scripts of a workflow: the strings under `run` (GitHub) and `script`,
 /// `before_script`, `after_script` (GitLab). Inputs of actions (`with:`) are not shell.
-fn scripts(value: &Value) -> Vec<String> {
+pub(crate) fn scripts(value: &Value) -> Vec<String> {
     fn walk(value: &Value, in_script: bool, out: &mut Vec<String>) {
         match value {
             Value::String(s) if in_script => out.push(s.clone()),
@@ -132,7 +134,7 @@ fn shell_tokens(script: &str) -> Vec<Token> {
 /// Every `contentful-access …` command in a script, as its arguments (up to the first operator
 /// or redirection). A command is a word at the start of a simple command, after any `VAR=value`
 /// assignments and keywords like `then`.
-fn invocations_in(script: &str) -> Vec<Vec<String>> {
+pub(crate) fn invocations_in(script: &str) -> Vec<Vec<String>> {
     let tokens = shell_tokens(script);
     let mut found = Vec::new();
     let mut at_start = true;
@@ -177,14 +179,14 @@ fn invocations(workflow: &Value) -> Vec<Vec<String>> {
 // Checking an invocation against `--help`.
 
 /// `--help` of the binary (empty path) or of one subcommand, cached; `Err` when it fails.
-struct Helps(HashMap<String, Result<String, String>>);
+pub(crate) struct Helps(HashMap<String, Result<String, String>>);
 
 impl Helps {
-    fn new() -> Self {
+    pub(crate) fn new() -> Self {
         Helps(HashMap::new())
     }
 
-    fn get(&mut self, subcommand: Option<&str>) -> Result<String, String> {
+    pub(crate) fn get(&mut self, subcommand: Option<&str>) -> Result<String, String> {
         let key = subcommand.unwrap_or("").to_string();
         self.0
             .entry(key)
@@ -204,7 +206,7 @@ impl Helps {
 
 /// Whether `help` lists `flag` as an option (`  -c, --config <FILE>`), not just as a substring
 /// of a longer flag.
-fn lists_flag(help: &str, flag: &str) -> bool {
+pub(crate) fn lists_flag(help: &str, flag: &str) -> bool {
     help.match_indices(flag).any(|(at, _)| {
         let before = help[..at].chars().next_back();
         let after = help[at + flag.len()..].chars().next();
@@ -250,7 +252,7 @@ fn possible_values(help: &str, flag: &str) -> Vec<String> {
 
 /// Checks one invocation: the subcommand exists, every flag is listed by its `--help`, and a
 /// flag with documented possible values gets one of them.
-fn check_invocation(helps: &mut Helps, args: &[String]) -> Result<(), String> {
+pub(crate) fn check_invocation(helps: &mut Helps, args: &[String]) -> Result<(), String> {
     let shown = format!("contentful-access {}", args.join(" "));
     let first_positional = args.iter().position(|a| !a.starts_with('-'));
     let Some(sub_at) = first_positional else {
@@ -295,7 +297,7 @@ fn check_invocation(helps: &mut Helps, args: &[String]) -> Result<(), String> {
 }
 
 /// Checks every invocation of a workflow; returns the subcommands it calls.
-fn check_workflow(helps: &mut Helps, workflow: &Value) -> Result<Vec<String>, String> {
+pub(crate) fn check_workflow(helps: &mut Helps, workflow: &Value) -> Result<Vec<String>, String> {
     let calls = invocations(workflow);
     let mut subcommands = Vec::new();
     for args in &calls {
@@ -423,7 +425,7 @@ fn drift_and_apply_examples_use_their_documented_flags() {
 // ---------------------------------------------------------------------------------------------
 // What the workflows promise.
 
-fn get<'a>(value: &'a Value, path: &[&str]) -> &'a Value {
+pub(crate) fn get<'a>(value: &'a Value, path: &[&str]) -> &'a Value {
     path.iter().fold(value, |v, key| &v[*key])
 }
 
@@ -579,10 +581,10 @@ fn plan_annotates_config_errors_only_under_github_actions() {
     assert_eq!(
         text(&out.stdout),
         format!(
-            "::error file={typo},line=32,col=7::role \"Editr\" does not exist in space blog (9w3kd0x1mzq4) (did you mean \"Editor\"?)\n"
+            "::error file={typo},line=32,col=14::role \"Editr\" does not exist in space blog (9w3kd0x1mzq4) (did you mean \"Editor\"?)\n"
         )
     );
-    assert!(text(&out.stderr).contains(&format!("--> {typo}:32:7")));
+    assert!(text(&out.stderr).contains(&format!("--> {typo}:32:14")));
     for env in [&[][..], &[("GITHUB_ACTIONS", "false")][..]] {
         let out = cli(&args, env);
         assert_eq!(out.status.code(), Some(1));
@@ -653,6 +655,23 @@ fn man_prints_a_roff_page_and_writes_one_per_subcommand() {
     assert!(page.contains(".TH contentful-access 1"), "{page}");
     assert!(page.contains(".SH SYNOPSIS") && page.contains(".SH SUBCOMMANDS"));
     assert!(page.contains("contentful\\-access\\-plan(1)"), "{page}");
+    // The exit codes CI branches on are in the manual, before VERSION (man-pages(7) order).
+    let exit_status = page
+        .find(".SH \"EXIT STATUS\"")
+        .expect("an EXIT STATUS section");
+    for code in ["\\fB0\\fR", "\\fB1\\fR", "\\fB2\\fR", "\\fB3\\fR"] {
+        assert!(
+            page[exit_status..].contains(code),
+            "exit code {code}: {page}"
+        );
+    }
+    assert!(
+        page[exit_status..].contains("Refused by a guardrail"),
+        "{page}"
+    );
+    if let Some(version) = page.find(".SH VERSION") {
+        assert!(exit_status < version, "{page}");
+    }
 
     let dir = tempfile::tempdir().expect("temp dir");
     let out_dir = dir.path().join("man1");
@@ -662,6 +681,7 @@ fn man_prints_a_roff_page_and_writes_one_per_subcommand() {
         std::fs::read_to_string(out_dir.join("contentful-access-plan.1")).expect("plan page");
     assert!(plan.contains(".TH contentful-access-plan 1"), "{plan}");
     assert!(plan.contains("\\-\\-detailed\\-exitcode"), "{plan}");
+    assert!(plan.contains(".SH \"EXIT STATUS\""), "{plan}");
     assert!(out_dir.join("contentful-access.1").exists());
     assert_eq!(text(&out.stdout), "", "nothing printed with --out-dir");
 }
@@ -778,7 +798,7 @@ fn the_github_plan_step_surfaces_annotations_when_the_plan_fails() {
     assert_eq!(checkout.read("github_output"), "exitcode=1\n");
     assert_eq!(
         text(&out.stdout),
-        "::error file=access.yaml,line=32,col=7::role \"Editr\" does not exist in space blog (9w3kd0x1mzq4) (did you mean \"Editor\"?)\n",
+        "::error file=access.yaml,line=32,col=14::role \"Editr\" does not exist in space blog (9w3kd0x1mzq4) (did you mean \"Editor\"?)\n",
         "the annotation reaches the log, where GitHub reads it"
     );
     assert_eq!(
@@ -1172,5 +1192,222 @@ fn the_gitlab_apply_job_plans_applies_and_skips_when_nothing_changes() {
         Some(3),
         "a refused plan fails the job before apply"
     );
+    assert!(!checkout.path("journal.jsonl").exists());
+}
+
+// ---------------------------------------------------------------------------------------------
+// The reusable action (action.yml) and the release workflow that publishes what it installs.
+
+const ACTION: &str = "action.yml";
+const RELEASE: &str = ".github/workflows/release.yml";
+
+/// The step of the action with this `id`.
+fn action_step(id: &str) -> Value {
+    let action = parse(&read(ACTION)).expect("action.yml is YAML");
+    get(&action, &["runs", "steps"])
+        .as_array()
+        .expect("steps")
+        .iter()
+        .find(|s| s["id"] == id)
+        .unwrap_or_else(|| panic!("action.yml: no step {id}"))
+        .clone()
+}
+
+/// The targets the release workflow builds, in matrix order.
+fn release_targets() -> Vec<String> {
+    let release = parse(&read(RELEASE)).expect("release.yml is YAML");
+    get(
+        &release,
+        &["jobs", "build", "strategy", "matrix", "include"],
+    )
+    .as_array()
+    .expect("a build matrix")
+    .iter()
+    .map(|e| e["target"].as_str().expect("a target").to_string())
+    .collect()
+}
+
+#[test]
+fn the_action_calls_only_subcommands_and_flags_that_exist() {
+    let mut helps = Helps::new();
+    let action = parse(&read(ACTION)).expect("action.yml is YAML");
+    assert_eq!(get(&action, &["runs", "using"]), "composite");
+    let mut called =
+        check_workflow(&mut helps, &action).unwrap_or_else(|e| panic!("action.yml: {e}"));
+    called.sort();
+    assert_eq!(called, ["apply", "drift", "plan", "plan"]);
+    // A mistyped flag in the action is caught like one in the examples.
+    let text = read(ACTION);
+    let copy = text.replacen("--detailed-exitcode", "--detailed-exit-code", 1);
+    assert!(check_workflow(&mut helps, &parse(&copy).expect("YAML")).is_err());
+    // Every input the steps use is declared, and every declared input is used.
+    let inputs = get(&action, &["inputs"]).as_object().expect("inputs");
+    for name in inputs.keys() {
+        assert!(
+            text.contains(&format!("inputs.{name}")),
+            "input {name} is unused"
+        );
+    }
+    for used in text.split("inputs.").skip(1) {
+        let name: String = used
+            .chars()
+            .take_while(|c| c.is_alphanumeric() || *c == '-' || *c == '_')
+            .collect();
+        assert!(inputs.contains_key(&name), "undeclared input {name}");
+    }
+}
+
+#[test]
+fn the_action_comments_with_the_same_script_as_the_plan_example() {
+    let action = parse(&read(ACTION)).expect("YAML");
+    let plan = parse(&read(GITHUB[0])).expect("YAML");
+    let script_of = |steps: &Value| {
+        steps
+            .as_array()
+            .expect("steps")
+            .iter()
+            .find(|s| {
+                s["uses"]
+                    .as_str()
+                    .is_some_and(|u| u.starts_with("actions/github-script"))
+            })
+            .and_then(|s| s["with"]["script"].as_str())
+            .expect("a github-script step")
+            .to_string()
+    };
+    let ours = script_of(get(&action, &["runs", "steps"]));
+    assert_eq!(
+        ours,
+        script_of(get(&plan, &["jobs", "plan", "steps"])),
+        "the tested comment script of plan.yml is the one the action runs"
+    );
+    assert!(ours.contains("const marker = '<!-- contentful-access:plan';"));
+}
+
+#[test]
+fn the_action_installs_exactly_what_the_release_publishes() {
+    let targets = release_targets();
+    assert_eq!(
+        targets.len(),
+        5,
+        "Linux x86_64 + aarch64, macOS x2, Windows"
+    );
+    let install = action_step("install")["run"]
+        .as_str()
+        .expect("install script")
+        .to_string();
+    // Every runner the action maps maps to a target the release builds, and the reverse.
+    let mapped: Vec<&str> = install
+        .lines()
+        .filter_map(|l| l.trim().split_once(") target="))
+        .map(|(_, rest)| rest.split_whitespace().next().unwrap_or(""))
+        .collect();
+    let mut a = mapped.clone();
+    a.sort();
+    let mut b: Vec<&str> = targets.iter().map(String::as_str).collect();
+    b.sort();
+    assert_eq!(a, b, "the action's runner map and the release matrix");
+    // The archive names and the checksum file agree.
+    let release = read(RELEASE);
+    assert!(release.contains("name=contentful-access-${{ matrix.target }}"));
+    assert!(release.contains("cat ./*.sha256 > SHA256SUMS"));
+    assert!(install.contains("archive=\"contentful-access-$target.tar.gz\""));
+    assert!(install.contains("archive=\"contentful-access-$target.zip\""));
+    assert!(install.contains("/SHA256SUMS\""));
+    assert!(
+        install.contains("sha256sum --check") && install.contains("shasum -a 256 --check"),
+        "the download is verified on every runner"
+    );
+    // The GitLab example downloads one of those archives, checked the same way.
+    let gitlab = parse(&read(GITLAB)).expect("YAML");
+    let before = get(&gitlab, &[".contentful-access", "before_script"])
+        .as_array()
+        .expect("before_script")
+        .iter()
+        .filter_map(Value::as_str)
+        .collect::<Vec<_>>()
+        .join("\n");
+    assert!(before.contains("target=x86_64-unknown-linux-musl"));
+    assert!(before.contains("sha256sum --check"));
+    // The release is made on a version tag that must equal Cargo.toml's version.
+    let release = parse(&release).expect("YAML");
+    assert!(
+        get(&release, &["on", "push", "tags"])[0]
+            .as_str()
+            .is_some_and(|t| t.starts_with('v'))
+    );
+    assert_eq!(get(&release, &["permissions", "contents"]), "read");
+    assert_eq!(
+        get(&release, &["jobs", "release", "permissions", "contents"]),
+        "write"
+    );
+}
+
+#[test]
+fn every_example_installs_the_released_version_of_this_crate() {
+    let version = format!("v{}", env!("CARGO_PKG_VERSION"));
+    for path in GITHUB {
+        let workflow = parse(&read(path)).expect("YAML");
+        let jobs = get(&workflow, &["jobs"]).as_object().expect("jobs");
+        for (job, body) in jobs {
+            let steps = body["steps"].as_array().expect("steps");
+            let installs: Vec<&str> = steps
+                .iter()
+                .filter_map(|s| s["uses"].as_str())
+                .filter(|u| u.contains("/contentful-access@"))
+                .collect();
+            assert_eq!(
+                installs,
+                [format!("OWNER/contentful-access@{version}")],
+                "{path} job {job} installs through the action"
+            );
+        }
+        assert!(!read(path).contains("cargo install"), "{path}");
+    }
+    let gitlab = read(GITLAB);
+    assert!(gitlab.contains(&format!("CONTENTFUL_ACCESS_VERSION: {version}")));
+    assert!(!gitlab.contains("cargo install"));
+}
+
+/// Runs a `run` step of the action the way the runner does, with its `env` (inputs at their
+/// defaults) and the sandbox shim on `PATH`.
+fn run_action_step(checkout: &Checkout, id: &str) -> Output {
+    let step = action_step(id);
+    let script = step["run"].as_str().expect("a run step");
+    let with_inputs = format!("export CA_CONFIG=access.yaml CA_ARGS=\n{script}");
+    checkout.run_github(&with_inputs)
+}
+
+#[test]
+fn the_action_plans_applies_and_reports_drift_against_the_sandbox() {
+    let checkout = Checkout::new(&read("examples/access.yaml"));
+    let out = run_action_step(&checkout, "plan");
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(checkout.read("github_output"), "exitcode=2\n");
+    assert!(
+        checkout
+            .read("step_summary")
+            .starts_with("<!-- contentful-access:plan org=2AcmeDemoOrgSandbox001")
+    );
+    assert!(checkout.path("plan.json").exists());
+
+    let checkout = Checkout::new(&read("examples/access.yaml"));
+    let out = run_action_step(&checkout, "drift");
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+    assert_eq!(checkout.read("github_output"), "exitcode=2\n");
+
+    let checkout = Checkout::new(&read("examples/access.yaml"));
+    let out = run_action_step(&checkout, "apply");
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(checkout.read("github_output"), "exitcode=0\n");
+    assert!(
+        !checkout.read("journal.jsonl").is_empty(),
+        "apply journaled"
+    );
+
+    let refusing = read("examples/access.yaml").replacen("max_removals: 10%", "max_removals: 0", 1);
+    let checkout = Checkout::new(&refusing);
+    let out = run_action_step(&checkout, "apply");
+    assert_eq!(out.status.code(), Some(3), "a refused plan is not applied");
     assert!(!checkout.path("journal.jsonl").exists());
 }

@@ -275,3 +275,26 @@ fn schema_accepts_what_validate_accepts() {
         .collect();
     assert!(errors.is_empty(), "{errors:#?}");
 }
+
+#[test]
+fn a_tab_in_the_indentation_is_reported_at_the_tab() {
+    let path = root().join("tests/corpus/config/tab_indentation.yaml");
+    let source = std::fs::read_to_string(&path).expect("readable");
+    let tab_line = source
+        .lines()
+        .position(|l| l.starts_with('\t'))
+        .expect("a tab")
+        + 1;
+    let output = report(&path);
+    // Line 6 is `<tab>org_role: admin`: the error is on the tab's line, at what the tab indents
+    // (column 2), not at the scalar before the tab.
+    assert!(
+        output.contains(&format!("tab_indentation.yaml:{tab_line}:2\n")),
+        "{output}"
+    );
+    assert!(
+        output.contains("\n  |  ^^^^^^^^\n"),
+        "the caret is under `org_role`: {output}"
+    );
+    assert!(output.contains("YAML indents with spaces only"), "{output}");
+}

@@ -32,7 +32,43 @@ fn drift_json_carries_every_difference() {
     assert_eq!(archive["file_says"], "no direct access");
     assert_eq!(archive["contentful_has"], "[Editor]");
     assert_eq!(archive["changed_by"], "zed@small.example");
+    // The same difference as data, for machines: no prose to parse.
+    assert_eq!(
+        archive["who"],
+        serde_json::json!({"type": "user", "email": "ann@small.example"})
+    );
+    assert_eq!(archive["aspect"], "space_access");
+    assert_eq!(archive["space"], "archive");
+    assert_eq!(archive["file"], serde_json::json!({"state": "absent"}));
+    assert_eq!(
+        archive["contentful"],
+        serde_json::json!({"state": "access", "access": {"roles": ["Editor"]}})
+    );
     snap("drift__small_json", &out);
+}
+
+#[test]
+fn drift_audit_and_explain_json_are_versioned_documents() {
+    for (args, kind) in [
+        (vec!["drift", "-c", FILE], "drift"),
+        (vec!["audit", "-c", FILE], "audit"),
+        (vec!["explain", "ann@small.example", "-c", FILE], "explain"),
+    ] {
+        let mut args = args;
+        args.extend(["--sandbox", SEED, "--format", "json"]);
+        let (_, out, err) = run(&args);
+        let v: serde_json::Value =
+            serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {err}"));
+        // The version and kind come first, so a reader sees them before anything else.
+        assert!(
+            out.starts_with(&format!(
+                "{{\n  \"format_version\": 1,\n  \"document\": \"{kind}\","
+            )),
+            "{out}"
+        );
+        assert_eq!(v["format_version"], 1, "{kind}");
+        assert_eq!(v["document"], kind);
+    }
 }
 
 #[test]

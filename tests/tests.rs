@@ -6,6 +6,7 @@ mod bench_counts;
 mod ci_examples;
 mod client;
 mod config;
+mod docs;
 mod drift;
 mod explain;
 mod export;

@@ -70,7 +70,7 @@ pub fn schema() -> serde_json::Value {
 fn load_text(display_path: &str, text: &str, sha256: String) -> Result<DesiredState, ConfigError> {
     let root = match node::parse(text) {
         Ok(root) => root,
-        Err(err) => return Err(yaml_error(display_path, &err)),
+        Err(err) => return Err(yaml_error(display_path, text, &err)),
     };
     let mut validator = validate::Validator::new(display_path, text);
     let state = validator.document(&root, sha256);
@@ -104,8 +104,18 @@ fn invalid(path: &str, span: Span, message: String) -> ConfigError {
     })
 }
 
-/// A YAML syntax error (the file is not YAML at all), as one diagnostic.
-fn yaml_error(path: &str, err: &serde_saphyr::Error) -> ConfigError {
+/// A YAML syntax error (the file is not YAML at all), as one diagnostic. A tab in the
+/// indentation (YAML allows only spaces) is reported on the tab's line, at what it indents: the
+/// parser notices it only later and points at the scalar before it.
+fn yaml_error(path: &str, text: &str, err: &serde_saphyr::Error) -> ConfigError {
+    if let Some(tab) = indenting_tab(text, err.location().map(|l| l.line() as u32)) {
+        return invalid(
+            path,
+            tab,
+            "invalid YAML: this line is indented with a tab; YAML indents with spaces only"
+                .to_string(),
+        );
+    }
     let location = err.location();
     let span = location.map_or(Span { line: 1, column: 1 }, |l| Span {
         line: (l.line() as u32).max(1),
@@ -124,6 +134,30 @@ fn yaml_error(path: &str, err: &serde_saphyr::Error) -> ConfigError {
         }
     }
     invalid(path, span, format!("invalid YAML: {message}"))
+}
+
+/// The first tab in the indentation of a line near the error: from the line before it (the parser
+/// reports an indenting tab at the token before the tab) to the line after it. Only called when
+/// the file does not parse, so a tab inside a valid block scalar never gets here.
+fn indenting_tab(text: &str, error_line: Option<u32>) -> Option<Span> {
+    let from = error_line.unwrap_or(1).saturating_sub(1).max(1);
+    text.lines().enumerate().find_map(|(i, line)| {
+        let number = i as u32 + 1;
+        if number < from || number > from + 2 {
+            return None;
+        }
+        let rest = line.trim_start_matches([' ', '\t']);
+        let indent = &line[..line.len() - rest.len()];
+        // A whitespace-only line or a comment is not indentation.
+        if !indent.contains('\t') || rest.is_empty() || rest.starts_with('#') {
+            return None;
+        }
+        // At what the tab indents (a caret under a tab is invisible).
+        Some(Span {
+            line: number,
+            column: indent.chars().count() as u32 + 1,
+        })
+    })
 }
 
 fn hex_sha256(bytes: &[u8]) -> String {

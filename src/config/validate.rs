@@ -395,17 +395,24 @@ impl<'a> Validator<'a> {
                 );
             }
             let access = self.access(value, &format!("the access of {owner} to `{space}`"));
-            if let (Some(access), true) = (access, known) {
-                grants.insert(space, DesiredGrant { access, at: key.at });
+            if let (Some((access, roles_at)), true) = (access, known) {
+                grants.insert(
+                    space,
+                    DesiredGrant {
+                        access,
+                        at: key.at,
+                        roles_at,
+                    },
+                );
             }
         }
         grants
     }
 
-    /// A role list or the word `admin`.
-    fn access(&mut self, node: &Node, what: &str) -> Option<SpaceAccess> {
+    /// A role list or the word `admin`, with where each role name is written.
+    fn access(&mut self, node: &Node, what: &str) -> Option<(SpaceAccess, BTreeMap<String, Span>)> {
         match &node.kind {
-            Kind::Str(word) if word == "admin" => Some(SpaceAccess::Admin),
+            Kind::Str(word) if word == "admin" => Some((SpaceAccess::Admin, BTreeMap::new())),
             Kind::Str(word) => {
                 let help = did_you_mean(word, ["admin"]).or_else(|| {
                     (!word.trim().is_empty())
@@ -463,7 +470,7 @@ impl<'a> Validator<'a> {
                         roles.insert(role, item.at);
                     }
                 }
-                ok.then(|| SpaceAccess::Roles(roles.into_keys().collect()))
+                ok.then(|| (SpaceAccess::Roles(roles.keys().cloned().collect()), roles))
             }
             _ => {
                 self.type_error(node, what, "a list of role names or the word `admin`");

@@ -550,8 +550,10 @@ impl Client {
                         space.roles.insert(r.id.clone(), r);
                     }
                 }
+                // Not a warning: the planner reports it as an error at its line of the access file,
+                // and a log line before that error only confuses (shown without -v).
                 _ => {
-                    tracing::warn!(space = %space_id, "managed space is not a space of the organization")
+                    tracing::debug!(space = %space_id, "managed space is not a space of the organization")
                 }
             }
         }

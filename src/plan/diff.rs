@@ -253,7 +253,7 @@ impl<'l> Resolver<'l> {
                                 space_name: space_name.to_string(),
                                 space_id: space.id.clone(),
                                 role: name.clone(),
-                                at: grant.at,
+                                at: grant.role_at(name),
                                 suggestions: suggest(
                                     name,
                                     space.roles.values().map(|r| r.name.as_str()),

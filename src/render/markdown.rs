@@ -186,7 +186,8 @@ fn more(out: &mut String, total: usize) {
 }
 
 /// Moves a leading `+` / `~` / `-` sign to the first column (where diff highlighting looks for
-/// it), writing `~` as `!` (highlighted as a change). Code fences in text are neutralised.
+/// it), writing `~` as `!` (highlighted as a change), and says so in the legend line, so the
+/// block's legend names the signs the block draws. Code fences in text are neutralised.
 fn diff_line(l: &str) -> String {
     let l = l.replace("```", "'''");
     let trimmed = l.trim_start();
@@ -202,6 +203,7 @@ fn diff_line(l: &str) -> String {
             )
         }
         _ if l.is_empty() => String::new(),
+        _ if l.starts_with("Operations (") => format!(" {}", l.replacen("~ change", "! change", 1)),
         _ => format!(" {l}"),
     }
 }
@@ -225,5 +227,10 @@ mod tests {
         assert_eq!(diff_line("  ~ user bob"), "!   user bob");
         assert_eq!(diff_line("Plan: 1 to add"), " Plan: 1 to add");
         assert_eq!(diff_line("-x"), " -x");
+        // The legend names the sign the block draws for a change.
+        assert_eq!(
+            diff_line("Operations (+ add, ~ change, - remove; in parentheses: id)"),
+            " Operations (+ add, ! change, - remove; in parentheses: id)"
+        );
     }
 }

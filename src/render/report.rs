@@ -10,7 +10,8 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use crate::plan::{HeldAccess, PendingInvite, PrincipalKind, Unmanaged};
 use crate::report::audit::AuditReport;
 use crate::report::drift::DriftReport;
-use crate::report::explain::{Explanation, Grants};
+use crate::report::explain::{Explanation, Grants, RowStatus};
+use crate::report::{Document, Versioned};
 
 /// The start of the first line of every markdown drift report:
 /// `<!-- contentful-access:drift org=<id> -->`.
@@ -20,9 +21,10 @@ pub const DRIFT_MARKER_PREFIX: &str = "<!-- contentful-access:drift";
 /// issue bodies over 65,536), saying how many were left out.
 pub const MARKDOWN_BUDGET: usize = 58_000;
 
-/// Any serializable report as pretty-printed JSON.
-pub fn report_json<T: serde::Serialize>(report: &T) -> String {
-    match serde_json::to_string_pretty(report) {
+/// A drift, audit or explain report as its versioned JSON document (pretty-printed):
+/// `format_version` and `document` first, then the report's fields.
+pub fn report_json<T: Document>(report: &T) -> String {
+    match serde_json::to_string_pretty(&Versioned::new(report)) {
         Ok(s) => s,
         Err(e) => serde_json::json!({ "error": e.to_string() }).to_string(),
     }
@@ -365,7 +367,17 @@ pub fn explain_text(e: &Explanation) -> String {
     }
     for r in &e.rows {
         out.push('\n');
-        let status = if r.matches() { "" } else { "   (differs)" };
+        let status = match r.status {
+            RowStatus::Matches => "",
+            RowStatus::Differs => "   (differs)",
+            RowStatus::Unmanaged => {
+                "   (differs, but not managed by the file: left alone, prune is off)"
+            }
+            RowStatus::Ignored => "   (ignored: policy.ignore, never managed)",
+            RowStatus::Protected => {
+                "   (differs; protected: never changed, a plan that would is refused)"
+            }
+        };
         let _ = writeln!(out, "  {}{status}", r.key);
         let _ = writeln!(out, "    live: {}", grants_line(&r.live));
         let _ = writeln!(out, "    file: {}", grants_line(&r.desired));
@@ -377,7 +389,7 @@ pub fn explain_text(e: &Explanation) -> String {
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
-    use crate::report::drift::Difference;
+    use crate::report::drift::{Aspect, Difference, State, Who};
 
     #[test]
     fn drift_markdown_of_a_huge_drift_stays_under_githubs_limit_and_says_what_it_cut() {
@@ -385,6 +397,14 @@ mod tests {
             subject: "someone@example.com in space marketing".into(),
             file_says: "[Editor, Translator]".into(),
             contentful_has: "[Author]".into(),
+            who: Who::User {
+                email: crate::model::Email::new("someone@example.com"),
+            },
+            aspect: Aspect::SpaceAccess,
+            space: Some("marketing".into()),
+            team: None,
+            file: State::Absent,
+            contentful: State::Absent,
             changed_by: Some("admin@example.com".into()),
             changed_at: None,
             line: Some(12),

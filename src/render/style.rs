@@ -1,8 +1,8 @@
 //! The one home of colour and width. Every renderer (plans, reports, access-file diagnostics, the
 //! binary's one-line summaries) paints with these [`anstyle`] styles, and only when its caller
-//! asked for colour; the library never asks the terminal. Width has one rule as well: the binary
-//! measures the terminal ([`terminal_width`] reads `COLUMNS`, falling back to
-//! [`DEFAULT_WIDTH`]) and passes the number in ([`super::RenderOptions::width`], the `width` of
+//! asked for colour; the library never asks the terminal. Width has one rule as well
+//! ([`terminal_width`]: the terminal's size, else `COLUMNS`, else [`DEFAULT_WIDTH`]); the binary
+//! measures and passes the number in ([`super::RenderOptions::width`], the `width` of
 //! [`crate::config::Diagnostics::render`]).
 
 use anstyle::{AnsiColor, Effects, Style};
@@ -41,13 +41,17 @@ pub fn paint(style: Style, text: &str, color: bool) -> String {
     }
 }
 
-/// The terminal width from the value of `COLUMNS` (what shells export), or [`DEFAULT_WIDTH`]
-/// when it is unset, not a number or narrower than [`MIN_WIDTH`]. Pure: the binary reads the
-/// variable and passes it in.
-pub fn terminal_width(columns: Option<&str>) -> usize {
-    columns
-        .and_then(|c| c.trim().parse::<usize>().ok())
-        .filter(|&c| c >= MIN_WIDTH)
+/// The width to render for: the terminal's own size when the output is one (`measured`), else
+/// the value of `COLUMNS` (what shells export), else [`DEFAULT_WIDTH`]; a width narrower than
+/// [`MIN_WIDTH`] is ignored. Pure: the binary measures and reads the variable and passes them in.
+pub fn terminal_width(measured: Option<usize>, columns: Option<&str>) -> usize {
+    measured
+        .filter(|&w| w >= MIN_WIDTH)
+        .or_else(|| {
+            columns
+                .and_then(|c| c.trim().parse::<usize>().ok())
+                .filter(|&c| c >= MIN_WIDTH)
+        })
         .unwrap_or(DEFAULT_WIDTH)
 }
 
@@ -65,9 +69,11 @@ mod tests {
 
     #[test]
     fn width_is_the_terminals_when_it_is_sensible() {
-        assert_eq!(terminal_width(Some("120")), 120);
-        assert_eq!(terminal_width(Some("12")), DEFAULT_WIDTH);
-        assert_eq!(terminal_width(Some("wide")), DEFAULT_WIDTH);
-        assert_eq!(terminal_width(None), DEFAULT_WIDTH);
+        assert_eq!(terminal_width(Some(132), Some("120")), 132);
+        assert_eq!(terminal_width(None, Some("120")), 120);
+        assert_eq!(terminal_width(Some(0), Some("120")), 120);
+        assert_eq!(terminal_width(None, Some("12")), DEFAULT_WIDTH);
+        assert_eq!(terminal_width(None, Some("wide")), DEFAULT_WIDTH);
+        assert_eq!(terminal_width(None, None), DEFAULT_WIDTH);
     }
 }

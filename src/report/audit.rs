@@ -11,7 +11,7 @@ use std::fmt;
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::model::{DesiredState, Email, LiveState, MembershipStatus, Principal};
+use crate::model::{DesiredState, Email, LiveState, MembershipStatus, OrgRole, Principal};
 use crate::plan::{OpKind, Plan, simulate};
 
 use super::email_of;
@@ -66,8 +66,60 @@ pub struct Finding {
     pub subject: String,
     /// One sentence saying what is wrong (or, for seats, the count).
     pub message: String,
-    /// The facts it rests on.
+    /// The facts it rests on, in words.
     pub evidence: Vec<String>,
+    /// The same facts as data.
+    pub facts: Facts,
+}
+
+/// The facts behind a finding, as data (what [`Finding::evidence`] says in words).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Facts {
+    /// Seat counts (`seats`).
+    Seats {
+        /// Seats now.
+        now: Seats,
+        /// Seats after the plan is applied (with an access file).
+        after_apply: Option<Seats>,
+    },
+    /// An organization member (`inactive_member`, `expired_invitation`, `seat_without_access`).
+    Member {
+        /// Their organization role.
+        org_role: OrgRole,
+        /// Accepted or still invited.
+        status: MembershipStatus,
+        /// `lastActiveAt` (null: never active, or not applicable to the finding).
+        last_active_at: Option<DateTime<Utc>>,
+        /// When the invitation was sent (pending members).
+        invited_at: Option<DateTime<Utc>>,
+        /// Their teams, by name (for `seat_without_access`: all of them lack space access).
+        teams: Vec<String>,
+    },
+    /// A managed space (`space_without_admin`).
+    Space {
+        /// The Contentful space id.
+        space_id: String,
+        /// Direct space memberships in it.
+        direct_memberships: usize,
+        /// Team space memberships in it.
+        team_memberships: usize,
+        /// Teams with admin access to it that have no members.
+        admin_teams_without_members: Vec<String>,
+    },
+    /// A personal access token (`unmanaged_token`).
+    Token {
+        /// The token's id.
+        token_id: String,
+        /// The token's name.
+        name: String,
+        /// The redacted value Contentful shows admins, if any.
+        redacted_value: Option<String>,
+        /// When it was last used (null: never).
+        last_used_at: Option<DateTime<Utc>>,
+        /// When it expires (null: never).
+        expires_at: Option<DateTime<Utc>>,
+    },
 }
 
 /// Seat counts.
@@ -176,6 +228,10 @@ pub fn audit(
         subject: "organization".to_string(),
         message,
         evidence,
+        facts: Facts::Seats {
+            now: seats,
+            after_apply: seats_after,
+        },
     });
 
     // Inactive members and expired invitations.
@@ -185,6 +241,13 @@ pub fn audit(
     for m in live.org_memberships.values() {
         let who = email(&m.user_id);
         let role = format!("org role: {}", m.role);
+        let member = |last_active_at, invited_at| Facts::Member {
+            org_role: m.role,
+            status: m.status,
+            last_active_at,
+            invited_at,
+            teams: Vec::new(),
+        };
         match m.status {
             MembershipStatus::Active => match m.last_active_at {
                 None => inactive.push(Finding {
@@ -192,6 +255,7 @@ pub fn audit(
                     subject: who,
                     message: "never active".to_string(),
                     evidence: vec!["lastActiveAt: never".to_string(), role],
+                    facts: member(None, None),
                 }),
                 Some(at) if at < threshold => inactive.push(Finding {
                     kind: FindingKind::InactiveMember,
@@ -202,6 +266,7 @@ pub fn audit(
                         opts.inactive_days
                     ),
                     evidence: vec![format!("lastActiveAt: {}", rfc3339(&at)), role],
+                    facts: member(Some(at), None),
                 }),
                 Some(_) => {}
             },
@@ -217,6 +282,7 @@ pub fn audit(
                             (opts.now - at).num_days()
                         ),
                         evidence: vec![format!("invited: {}", rfc3339(&at)), role],
+                        facts: member(None, Some(at)),
                     });
                 }
             }
@@ -279,6 +345,16 @@ pub fn audit(
                     format!("teams without space access: {}", team_names.join(", "))
                 },
             ],
+            facts: Facts::Member {
+                org_role: m.role,
+                status: m.status,
+                last_active_at: m.last_active_at,
+                invited_at: match m.status {
+                    MembershipStatus::Pending => m.meta.created_at,
+                    MembershipStatus::Active => None,
+                },
+                teams: team_names.clone(),
+            },
         });
     }
     sorted_into(&mut findings, idle);
@@ -353,6 +429,12 @@ pub fn audit(
             subject: format!("space {name}"),
             message: "nobody is space admin".to_string(),
             evidence,
+            facts: Facts::Space {
+                space_id: id.clone(),
+                direct_memberships: sms.len(),
+                team_memberships: tsms.len(),
+                admin_teams_without_members: empty_admin_teams,
+            },
         });
     }
 
@@ -399,6 +481,13 @@ pub fn audit(
                 subject: owner.to_string(),
                 message: format!("personal access token still active: {why}"),
                 evidence,
+                facts: Facts::Token {
+                    token_id: t.id.clone(),
+                    name: t.name.clone(),
+                    redacted_value: t.redacted_value.clone(),
+                    last_used_at: t.last_used_at,
+                    expires_at: t.expires_at,
+                },
             });
         }
         sorted_into(&mut findings, tokens);

@@ -9,20 +9,96 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::model::{LiveState, ObjectMeta};
+use crate::model::{Email, LiveState, ObjectMeta, OrgRole, SpaceAccess};
 use crate::plan::{OpKind, Operation, PendingInvite, Plan, Unmanaged};
 
 use super::changed_by;
+
+/// Whose access differs.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Who {
+    /// A user, by email.
+    User {
+        /// The user's email.
+        email: Email,
+    },
+    /// A team, by name.
+    Team {
+        /// The team's name.
+        name: String,
+    },
+}
+
+/// Which part of someone's access differs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Aspect {
+    /// Membership of the organization (a user) or existence (a team).
+    Membership,
+    /// A user's organization role.
+    OrgRole,
+    /// A team's description.
+    Description,
+    /// A user's membership of a team (the team is [`Difference::team`]).
+    TeamMembership,
+    /// Access to a space (the space is [`Difference::space`]): a user's direct access, or a team's.
+    SpaceAccess,
+}
+
+/// One side of a difference (the file's or Contentful's), as data.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "state", rename_all = "snake_case")]
+pub enum State {
+    /// Not there: not a member, no such team, not in the team, no (direct) access.
+    Absent,
+    /// The file does not declare it and `policy.prune` is on, so it should not exist.
+    NotDeclared,
+    /// There (a team, a team membership).
+    Present,
+    /// A member of the organization with this role.
+    Member {
+        /// The organization role.
+        role: OrgRole,
+    },
+    /// This organization role.
+    OrgRole {
+        /// The organization role.
+        role: OrgRole,
+    },
+    /// This team description.
+    Description {
+        /// The description.
+        description: String,
+    },
+    /// This access to the space.
+    Access {
+        /// `"admin"` or `{"roles": [...]}`.
+        access: SpaceAccess,
+    },
+}
 
 /// One difference between the access file and Contentful.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Difference {
     /// What differs, e.g. `org role of bob@acme.example` or `team editors in space blog`.
     pub subject: String,
-    /// What the access file says.
+    /// What the access file says, in words ([`Difference::file`] as data).
     pub file_says: String,
-    /// What Contentful has.
+    /// What Contentful has, in words ([`Difference::contentful`] as data).
     pub contentful_has: String,
+    /// Whose access differs.
+    pub who: Who,
+    /// Which part of it.
+    pub aspect: Aspect,
+    /// The space (its name in the access file) for [`Aspect::SpaceAccess`].
+    pub space: Option<String>,
+    /// The team for [`Aspect::TeamMembership`].
+    pub team: Option<String>,
+    /// What the access file says.
+    pub file: State,
+    /// What Contentful has.
+    pub contentful: State,
     /// Who last changed the live object (email, or `user ID` when not in the organization), when
     /// the API says so. Absent when the live object does not exist.
     pub changed_by: Option<String>,
@@ -73,9 +149,22 @@ pub fn drift(plan: &Plan, live: &LiveState) -> DriftReport {
 
 fn difference(op: &Operation, live: &LiveState) -> Difference {
     let mut meta: Option<&ObjectMeta> = None;
-    let (subject, file_says, contentful_has) = match &op.kind {
+    let user = |email: &Email| Who::User {
+        email: email.clone(),
+    };
+    let team = |name: &str| Who::Team {
+        name: name.to_string(),
+    };
+    let access = |a: &SpaceAccess| State::Access { access: a.clone() };
+    let mut space = None;
+    let mut in_team = None;
+    let (subject, who, aspect, file, contentful, file_says, contentful_has) = match &op.kind {
         OpKind::Invite { email, role, .. } => (
             format!("user {email}"),
+            user(email),
+            Aspect::Membership,
+            State::Member { role: *role },
+            State::Absent,
             format!("member of the organization as {role}"),
             "not a member of the organization".to_string(),
         ),
@@ -88,6 +177,10 @@ fn difference(op: &Operation, live: &LiveState) -> Difference {
             meta = Some(membership);
             (
                 format!("org role of {email}"),
+                user(email),
+                Aspect::OrgRole,
+                State::OrgRole { role: *to },
+                State::OrgRole { role: *from },
                 to.to_string(),
                 from.to_string(),
             )
@@ -101,6 +194,10 @@ fn difference(op: &Operation, live: &LiveState) -> Difference {
             meta = Some(membership);
             (
                 format!("user {email}"),
+                user(email),
+                Aspect::Membership,
+                State::NotDeclared,
+                State::Member { role: *role },
                 "not declared (policy.prune: true)".to_string(),
                 with_count(
                     format!("member of the organization as {role}"),
@@ -110,41 +207,64 @@ fn difference(op: &Operation, live: &LiveState) -> Difference {
         }
         OpKind::CreateTeam { name, .. } => (
             format!("team {name}"),
+            team(name),
+            Aspect::Membership,
+            State::Present,
+            State::Absent,
             "exists".to_string(),
             "no such team".to_string(),
         ),
         OpKind::UpdateTeam {
-            team,
+            team: meta_of_team,
             name,
             description_before,
             description_after,
         } => {
-            meta = Some(team);
+            meta = Some(meta_of_team);
             (
                 format!("description of team {name}"),
+                team(name),
+                Aspect::Description,
+                State::Description {
+                    description: description_after.clone(),
+                },
+                State::Description {
+                    description: description_before.clone(),
+                },
                 format!("{description_after:?}"),
                 format!("{description_before:?}"),
             )
         }
         OpKind::DeleteTeam {
-            team,
+            team: meta_of_team,
             name,
             cascades,
         } => {
-            meta = Some(team);
+            meta = Some(meta_of_team);
             (
                 format!("team {name}"),
+                team(name),
+                Aspect::Membership,
+                State::NotDeclared,
+                State::Present,
                 "not declared (policy.prune: true)".to_string(),
                 with_count("exists".to_string(), cascades.len()),
             )
         }
         OpKind::AddTeamMember {
             team_name, email, ..
-        } => (
-            format!("{email} in team {team_name}"),
-            "member".to_string(),
-            "not a member".to_string(),
-        ),
+        } => {
+            in_team = Some(team_name.clone());
+            (
+                format!("{email} in team {team_name}"),
+                user(email),
+                Aspect::TeamMembership,
+                State::Present,
+                State::Absent,
+                "member".to_string(),
+                "not a member".to_string(),
+            )
+        }
         OpKind::RemoveTeamMember {
             team_name,
             email,
@@ -152,8 +272,13 @@ fn difference(op: &Operation, live: &LiveState) -> Difference {
             ..
         } => {
             meta = Some(team_membership);
+            in_team = Some(team_name.clone());
             (
                 format!("{email} in team {team_name}"),
+                user(email),
+                Aspect::TeamMembership,
+                State::Absent,
+                State::Present,
                 "not a member".to_string(),
                 "member".to_string(),
             )
@@ -161,13 +286,20 @@ fn difference(op: &Operation, live: &LiveState) -> Difference {
         OpKind::CreateTeamSpaceMembership {
             team_name,
             space_name,
-            access,
+            access: wanted,
             ..
-        } => (
-            format!("team {team_name} in space {space_name}"),
-            access.to_string(),
-            "no access".to_string(),
-        ),
+        } => {
+            space = Some(space_name.clone());
+            (
+                format!("team {team_name} in space {space_name}"),
+                team(team_name),
+                Aspect::SpaceAccess,
+                access(wanted),
+                State::Absent,
+                wanted.to_string(),
+                "no access".to_string(),
+            )
+        }
         OpKind::UpdateTeamSpaceMembership {
             team_name,
             space_name,
@@ -177,8 +309,13 @@ fn difference(op: &Operation, live: &LiveState) -> Difference {
             ..
         } => {
             meta = Some(tsm);
+            space = Some(space_name.clone());
             (
                 format!("team {team_name} in space {space_name}"),
+                team(team_name),
+                Aspect::SpaceAccess,
+                access(after),
+                access(before),
                 after.to_string(),
                 before.to_string(),
             )
@@ -191,8 +328,13 @@ fn difference(op: &Operation, live: &LiveState) -> Difference {
             ..
         } => {
             meta = Some(tsm);
+            space = Some(space_name.clone());
             (
                 format!("team {team_name} in space {space_name}"),
+                team(team_name),
+                Aspect::SpaceAccess,
+                State::Absent,
+                access(before),
                 "no access".to_string(),
                 before.to_string(),
             )
@@ -200,13 +342,20 @@ fn difference(op: &Operation, live: &LiveState) -> Difference {
         OpKind::CreateSpaceMembership {
             email,
             space_name,
-            access,
+            access: wanted,
             ..
-        } => (
-            format!("{email} in space {space_name}"),
-            access.to_string(),
-            "no direct access".to_string(),
-        ),
+        } => {
+            space = Some(space_name.clone());
+            (
+                format!("{email} in space {space_name}"),
+                user(email),
+                Aspect::SpaceAccess,
+                access(wanted),
+                State::Absent,
+                wanted.to_string(),
+                "no direct access".to_string(),
+            )
+        }
         OpKind::UpdateSpaceMembership {
             email,
             space_name,
@@ -216,8 +365,13 @@ fn difference(op: &Operation, live: &LiveState) -> Difference {
             ..
         } => {
             meta = Some(space_membership);
+            space = Some(space_name.clone());
             (
                 format!("{email} in space {space_name}"),
+                user(email),
+                Aspect::SpaceAccess,
+                access(after),
+                access(before),
                 after.to_string(),
                 before.to_string(),
             )
@@ -230,8 +384,13 @@ fn difference(op: &Operation, live: &LiveState) -> Difference {
             ..
         } => {
             meta = Some(space_membership);
+            space = Some(space_name.clone());
             (
                 format!("{email} in space {space_name}"),
+                user(email),
+                Aspect::SpaceAccess,
+                State::Absent,
+                access(before),
                 "no direct access".to_string(),
                 before.to_string(),
             )
@@ -242,6 +401,12 @@ fn difference(op: &Operation, live: &LiveState) -> Difference {
         subject,
         file_says,
         contentful_has,
+        who,
+        aspect,
+        space,
+        team: in_team,
+        file,
+        contentful,
         changed_by,
         changed_at,
         line: op.cause.map(|s| s.line),
@@ -298,6 +463,19 @@ mod tests {
             ("member", "admin")
         );
         assert_eq!(d.changed_by.as_deref(), Some("boss@x.example"));
+        // The same, as data.
+        assert_eq!(d.aspect, Aspect::OrgRole);
+        assert_eq!(
+            (&d.file, &d.contentful),
+            (
+                &State::OrgRole {
+                    role: OrgRole::Member
+                },
+                &State::OrgRole {
+                    role: OrgRole::Admin
+                }
+            )
+        );
         membership.updated_by = Some("gone".into());
         let d = difference(&op(membership), &live);
         assert_eq!(d.changed_by.as_deref(), Some("user gone"));

@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
 
-use crate::model::{DesiredState, Email, LiveState, MembershipStatus, SpaceAccess};
+use crate::model::{DesiredState, Email, LiveState, MembershipStatus, Principal, SpaceAccess};
 
 /// How one person holds access to one space: directly and/or through teams.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -41,6 +41,24 @@ impl Grants {
     }
 }
 
+/// Whether `plan` would change a row, and why not when it would not.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RowStatus {
+    /// Live and file agree.
+    Matches,
+    /// They disagree and `plan` would change the live access.
+    Differs,
+    /// They disagree, but the live access is not the file's to change: the person (or the team
+    /// it comes through) is not declared and `policy.prune` is off, so `plan` leaves it alone.
+    Unmanaged,
+    /// The person is on `policy.ignore`: not managed by the file at all.
+    Ignored,
+    /// They disagree, but the person is on `policy.protected`: never changed (a plan that would
+    /// change it is refused).
+    Protected,
+}
+
 /// One person's access to one space, live and desired.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AccessRow {
@@ -50,12 +68,53 @@ pub struct AccessRow {
     pub live: Grants,
     /// What the access file wants (for a declared person; for an undeclared one: nothing).
     pub desired: Grants,
+    /// Whether `plan` would change this access.
+    pub status: RowStatus,
 }
 
 impl AccessRow {
     /// True when live and desired agree.
     pub fn matches(&self) -> bool {
         self.live == self.desired
+    }
+}
+
+/// How the file's policy treats `email`'s access `live` against `desired` in one space.
+fn status(email: &Email, live: &Grants, desired: &Grants, file: &DesiredState) -> RowStatus {
+    let policy = &file.policy;
+    let principal = Principal::User(email.clone());
+    if policy.is_ignored(&principal) {
+        return RowStatus::Ignored;
+    }
+    if live == desired {
+        return RowStatus::Matches;
+    }
+    if policy.is_protected(&principal) {
+        return RowStatus::Protected;
+    }
+    if policy.prune {
+        return RowStatus::Differs;
+    }
+    if !file.users.contains_key(email) {
+        return RowStatus::Unmanaged;
+    }
+    // A declared user's grants through teams the file does not manage are left alone.
+    let managed = Grants {
+        direct: live.direct.clone(),
+        teams: live
+            .teams
+            .iter()
+            .filter(|(team, _)| {
+                file.teams.contains_key(*team)
+                    && !policy.is_ignored(&Principal::Team((*team).clone()))
+            })
+            .map(|(team, access)| (team.clone(), access.clone()))
+            .collect(),
+    };
+    if &managed == desired {
+        RowStatus::Unmanaged
+    } else {
+        RowStatus::Differs
     }
 }
 
@@ -76,6 +135,37 @@ pub enum ExplainError {
     /// The space name is not a managed space of the file.
     #[error("`{0}` is not a space of the access file (managed spaces: {1})")]
     UnknownSpace(String, String),
+    /// The person is neither in the organization nor in the access file.
+    #[error("{email} is neither a member of the organization nor declared in the access file{}", did_you_mean(suggestion.as_ref()))]
+    UnknownPerson {
+        /// The email asked about.
+        email: Email,
+        /// The closest email the organization or the file knows, if one is close.
+        suggestion: Option<Email>,
+    },
+}
+
+fn did_you_mean(suggestion: Option<&Email>) -> String {
+    suggestion
+        .map(|s| format!("; did you mean {s}?"))
+        .unwrap_or_default()
+}
+
+/// The known email closest to `email` (a typo or a different domain), if one is close enough.
+fn closest_email<'a>(email: &Email, known: impl Iterator<Item = &'a Email>) -> Option<Email> {
+    let wanted = email.to_string();
+    let local = |e: &str| e.split('@').next().unwrap_or_default().to_string();
+    known
+        .map(|k| {
+            let k_str = k.to_string();
+            let whole = strsim::normalized_damerau_levenshtein(&wanted, &k_str);
+            let local_part =
+                strsim::normalized_damerau_levenshtein(&local(&wanted), &local(&k_str));
+            (whole.max(local_part * 0.9), k)
+        })
+        .filter(|(score, _)| *score >= 0.7)
+        .max_by(|a, b| a.0.total_cmp(&b.0))
+        .map(|(_, k)| k.clone())
 }
 
 /// Live grants of every user email in every space id.
@@ -151,8 +241,20 @@ fn desired_grants(desired: &DesiredState) -> BTreeMap<(Email, String), Grants> {
     out
 }
 
-/// The access of `email` in every managed space of the file, live and desired.
-pub fn explain_user(email: &Email, desired: &DesiredState, live: &LiveState) -> Explanation {
+/// The access of `email` in every managed space of the file, live and desired. Fails when the
+/// person is neither in the organization nor in the file (with the closest email either knows).
+pub fn explain_user(
+    email: &Email,
+    desired: &DesiredState,
+    live: &LiveState,
+) -> Result<Explanation, ExplainError> {
+    if live.membership_by_email(email).is_none() && !desired.users.contains_key(email) {
+        let members = live.users.values().map(|u| &u.email);
+        return Err(ExplainError::UnknownPerson {
+            email: email.clone(),
+            suggestion: closest_email(email, members.chain(desired.users.keys())),
+        });
+    }
     let live_g = live_grants(live);
     let want = desired_grants(desired);
     let mut notes = Vec::new();
@@ -180,29 +282,52 @@ pub fn explain_user(email: &Email, desired: &DesiredState, live: &LiveState) -> 
                 )
             }
         )),
-        None => notes.push("file: not declared".to_string()),
+        None if desired.policy.prune => {
+            notes.push("file: not declared (policy.prune: true, so plan removes them)".to_string())
+        }
+        None => notes.push(
+            "file: not declared (policy.prune: false, so plan leaves their access alone)"
+                .to_string(),
+        ),
+    }
+    if let Some(label) = policy_label(email, desired) {
+        notes.push(label);
     }
     let mut rows = Vec::new();
     for (name, space) in &desired.spaces {
-        let row = AccessRow {
-            key: name.clone(),
-            live: live_g
-                .get(&(email.clone(), space.id.clone()))
-                .cloned()
-                .unwrap_or_default(),
-            desired: want
-                .get(&(email.clone(), name.clone()))
-                .cloned()
-                .unwrap_or_default(),
-        };
-        if !(row.live.is_empty() && row.desired.is_empty()) {
-            rows.push(row);
+        let live = live_g
+            .get(&(email.clone(), space.id.clone()))
+            .cloned()
+            .unwrap_or_default();
+        let want = want
+            .get(&(email.clone(), name.clone()))
+            .cloned()
+            .unwrap_or_default();
+        if !(live.is_empty() && want.is_empty()) {
+            rows.push(AccessRow {
+                key: name.clone(),
+                status: status(email, &live, &want, desired),
+                live,
+                desired: want,
+            });
         }
     }
-    Explanation {
+    Ok(Explanation {
         subject: format!("user {email}"),
         notes,
         rows,
+    })
+}
+
+/// The note for a person the policy singles out: ignored or protected.
+fn policy_label(email: &Email, desired: &DesiredState) -> Option<String> {
+    let principal = Principal::User(email.clone());
+    if desired.policy.is_ignored(&principal) {
+        Some("policy: ignored (policy.ignore): not managed by the file, never changed".to_string())
+    } else if desired.policy.is_protected(&principal) {
+        Some("policy: protected (policy.protected): never changed; a plan that would change them is refused".to_string())
+    } else {
+        None
     }
 }
 
@@ -229,6 +354,7 @@ pub fn explain_space(
             key: e.to_string(),
             live: Grants::default(),
             desired: Grants::default(),
+            status: RowStatus::Matches,
         })
     };
     for ((email, space_id), g) in live_grants(live) {
@@ -250,10 +376,17 @@ pub fn explain_space(
         .get(&s.id)
         .map(|l| format!("{:?}", l.name))
         .unwrap_or_else(|| "not found in the organization".to_string());
+    let rows = rows
+        .into_iter()
+        .map(|(email, mut r)| {
+            r.status = status(&email, &r.live, &r.desired, desired);
+            r
+        })
+        .collect();
     Ok(Explanation {
         subject: format!("space {space}"),
         notes: vec![format!("space id: {} (live name: {live_name})", s.id)],
-        rows: rows.into_values().collect(),
+        rows,
     })
 }
 

@@ -162,6 +162,28 @@ fn json_and_markdown_formats_and_out_file() {
         !md.contains('\u{1b}'),
         "markdown never carries colour codes"
     );
+    // Every sign the diff block draws in its first column is the one its legend names.
+    let block = md
+        .split("```diff\n")
+        .nth(1)
+        .and_then(|b| b.split("```").next())
+        .expect("a diff block");
+    let legend = block
+        .lines()
+        .find(|l| l.trim_start().starts_with("Operations ("))
+        .expect("the legend");
+    let signs: std::collections::BTreeSet<char> = block
+        .lines()
+        .filter_map(|l| l.chars().next())
+        .filter(|c| !c.is_whitespace())
+        .collect();
+    assert_eq!(signs.len(), 3, "add, change and remove lines: {block}");
+    for sign in signs {
+        let named = ["add", "change", "remove"]
+            .iter()
+            .any(|word| legend.contains(&format!("{sign} {word}")));
+        assert!(named, "the legend `{legend}` does not name `{sign}`");
+    }
     snapshot("plan__cli_demo_markdown", &md);
 }
 
@@ -377,5 +399,93 @@ fn request_logs_go_to_stderr_without_colour_codes_when_piped() {
     assert!(
         !text(&out.stdout).contains("request"),
         "logs never mix into the plan"
+    );
+}
+
+#[test]
+fn a_mistyped_space_id_is_one_error_at_its_line_without_a_log_line_before_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("access.yaml");
+    let example =
+        std::fs::read_to_string(crate::util::root().join("examples/access.yaml")).unwrap();
+    assert!(example.contains("docs: 3ps8vjz0q7lr"));
+    std::fs::write(
+        &file,
+        example.replacen("docs: 3ps8vjz0q7lr", "docs: 3ps8vjz0q7lx", 1),
+    )
+    .unwrap();
+    let out = cli(&["plan", "-c", file.to_str().unwrap(), "--sandbox"], &[]);
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr.starts_with("error: space docs (3ps8vjz0q7lx) is not a space of this organization"),
+        "the real error comes first, with no log line before it:\n{stderr}"
+    );
+    assert!(!stderr.contains("WARN"), "{stderr}");
+}
+
+#[test]
+fn a_mistyped_role_is_pointed_at_in_its_list_as_validate_points_at_an_unknown_key() {
+    let out = cli(
+        &["plan", "-c", "tests/plan/unknown-role.yaml", "--sandbox"],
+        &[],
+    );
+    let stderr = text(&out.stderr);
+    // Line 103 is `      docs: [Author, Transaltor]`: the caret sits under the misspelt role
+    // (column 22), not under the space key (column 7).
+    let line = "      docs: [Author, Transaltor]";
+    let column = line.find("Transaltor").unwrap() + 1;
+    assert!(
+        stderr.contains(&format!("--> tests/plan/unknown-role.yaml:103:{column}")),
+        "{stderr}"
+    );
+    let caret_line = stderr
+        .lines()
+        .skip_while(|l| !l.contains(line))
+        .nth(1)
+        .unwrap_or_default();
+    let caret_at = caret_line.find('^').unwrap();
+    let source_line = stderr.lines().find(|l| l.contains(line)).unwrap();
+    assert_eq!(
+        &source_line[caret_at..caret_at + "Transaltor".len()],
+        "Transaltor",
+        "{stderr}"
+    );
+    assert_eq!(
+        caret_line.matches('^').count(),
+        "Transaltor".len(),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn plan_text_wraps_at_the_width_it_is_given_not_at_a_fixed_100() {
+    let args = ["plan", "-c", "tests/plan/demotes-self.yaml", "--sandbox"];
+    let refusal = "x token_user: the plan would lock out the token's own user";
+    // Not a terminal and no COLUMNS (a CI log): 100 columns, as before.
+    let narrow_default = text(&cli(&args, &[]).stdout);
+    assert!(
+        narrow_default.lines().all(|l| l.chars().count() <= 100),
+        "{narrow_default}"
+    );
+    // A wide terminal (COLUMNS stands in for the terminal's width here): the refusal stays on
+    // one line.
+    let wide = text(&cli(&args, &[("COLUMNS", "200")]).stdout);
+    let line = wide.lines().find(|l| l.contains(refusal)).unwrap();
+    assert!(
+        line.ends_with("(apply with a token of another admin or owner)"),
+        "{wide}"
+    );
+    // A narrow one: every wrapped line fits.
+    let narrow = text(&cli(&args, &[("COLUMNS", "60")]).stdout);
+    let refusal_lines: Vec<&str> = narrow
+        .lines()
+        .skip_while(|l| !l.contains("x token_user"))
+        .take_while(|l| !l.is_empty())
+        .collect();
+    assert!(refusal_lines.len() > 2, "{narrow}");
+    assert!(
+        refusal_lines.iter().all(|l| l.chars().count() <= 60),
+        "{narrow}"
     );
 }

@@ -349,6 +349,7 @@ impl File {
                     DesiredGrant {
                         access: a.clone(),
                         at,
+                        roles_at: Default::default(),
                     },
                 )
             })
@@ -385,6 +386,7 @@ impl File {
                     DesiredGrant {
                         access: a.clone(),
                         at,
+                        roles_at: Default::default(),
                     },
                 )
             })

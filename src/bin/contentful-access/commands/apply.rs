@@ -12,7 +12,7 @@ use contentful_access::apply::{
     self, ApplyEvent, ApplyObserver, ApplyOptions, ApplyReport, describe_staleness, render_report,
 };
 use contentful_access::plan::Plan;
-use contentful_access::render::{self, RenderOptions, style};
+use contentful_access::render::{self, RenderOptions};
 use sha2::{Digest, Sha256};
 
 use super::plan::{read_and_plan, report_unresolved};
@@ -111,7 +111,7 @@ fn run_config(global: &Global, args: &Args) -> anyhow::Result<Exit> {
     };
     let render_opts = RenderOptions {
         color: global.color_stdout(),
-        width: style::terminal_width(std::env::var("COLUMNS").ok().as_deref()),
+        width: global.stdout_width(),
         config_display: config.display().to_string(),
     };
     let runtime = super::runtime()?;
@@ -208,7 +208,7 @@ fn run_saved(global: &Global, args: &Args, path: &Path) -> anyhow::Result<Exit> 
     };
     let render_opts = RenderOptions {
         color: global.color_stdout(),
-        width: style::terminal_width(std::env::var("COLUMNS").ok().as_deref()),
+        width: global.stdout_width(),
         config_display: plan.config_path.clone(),
     };
     let runtime = super::runtime()?;

@@ -60,7 +60,7 @@ pub fn run(global: &Global, args: Args) -> anyhow::Result<Exit> {
         Ok::<_, anyhow::Error>(result?)
     })?;
     let explanation = match (&email, &args.space) {
-        (Some(email), _) => explain::explain_user(email, &desired, &live),
+        (Some(email), _) => explain::explain_user(email, &desired, &live)?,
         (None, Some(space)) => explain::explain_space(space, &desired, &live)?,
         (None, None) => anyhow::bail!("give an EMAIL or --space NAME"),
     };

@@ -10,7 +10,7 @@ use chrono::Utc;
 use contentful_access::config::{Diagnostic, Diagnostics};
 use contentful_access::model::{DesiredState, LiveState};
 use contentful_access::plan::{self, Plan, PlanError, PlanOptions};
-use contentful_access::render::{self, RenderOptions, style};
+use contentful_access::render::{self, RenderOptions};
 
 use super::target::{Target, TargetArgs, connect};
 use super::validate::{load_config, print_config_errors};
@@ -67,7 +67,7 @@ pub fn run(global: &Global, args: Args) -> anyhow::Result<Exit> {
     }
     let opts = RenderOptions {
         color: global.color_stdout(),
-        width: style::terminal_width(std::env::var("COLUMNS").ok().as_deref()),
+        width: global.stdout_width(),
         config_display: args.file.config.display().to_string(),
     };
     let output = match args.format {
@@ -77,6 +77,8 @@ pub fn run(global: &Global, args: Args) -> anyhow::Result<Exit> {
             &plan,
             &RenderOptions {
                 color: false,
+                // A pull-request comment, not the terminal: a fixed width.
+                width: 100,
                 ..opts
             },
         ),

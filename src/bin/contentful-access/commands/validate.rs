@@ -66,7 +66,11 @@ pub fn load_config(global: &Global, path: &Path) -> anyhow::Result<Option<Desire
 pub fn print_config_errors(global: &Global, diagnostics: &Diagnostics) -> anyhow::Result<()> {
     // The snippets need the text; a file that vanished since loading just loses them.
     let source = std::fs::read_to_string(&diagnostics.path).unwrap_or_default();
-    let width = style::terminal_width(std::env::var("COLUMNS").ok().as_deref());
+    let width = style::terminal_width(
+        terminal_size::terminal_size_of(std::io::stderr())
+            .map(|(terminal_size::Width(w), _)| usize::from(w)),
+        std::env::var("COLUMNS").ok().as_deref(),
+    );
     let rendered = diagnostics.render(&source, global.color_stderr(), width);
     std::io::stderr().lock().write_all(rendered.as_bytes())?;
     if std::env::var("GITHUB_ACTIONS").is_ok_and(|v| v == "true") {
