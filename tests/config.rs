@@ -54,6 +54,62 @@ fn corpus_of_malformed_files_renders_every_error() {
     }
 }
 
+/// Every caret sits under the token it points at, in terminal columns: wide characters (CJK,
+/// emoji) take two columns each, so counting characters put the caret too far left
+/// (`tests/corpus/config/wide_characters.yaml`).
+#[test]
+fn carets_sit_under_their_token_in_terminal_columns() {
+    let width = |s: &str| unicode_width::UnicodeWidthStr::width(s);
+    let mut checked = 0;
+    for path in corpus() {
+        let source = std::fs::read_to_string(&path).expect("readable");
+        let output = report(&path);
+        let lines: Vec<&str> = output.lines().collect();
+        for (i, carets) in lines.iter().enumerate() {
+            let Some(first) = carets.find('^') else {
+                continue;
+            };
+            // The token the diagnostic points at, from its `--> file:line:column`.
+            let location = lines[..i]
+                .iter()
+                .rev()
+                .find_map(|l| l.trim_start().strip_prefix("--> "))
+                .expect("a location above the caret");
+            let mut numbers = location
+                .rsplit(':')
+                .map(|n| n.parse::<usize>().expect("number"));
+            let (column, line) = (
+                numbers.next().expect("column"),
+                numbers.next().expect("line"),
+            );
+            let count = carets.matches('^').count();
+            let token: String = source
+                .lines()
+                .nth(line - 1)
+                .expect("line")
+                .chars()
+                .skip(column - 1)
+                .take(count)
+                .collect();
+            // What the carets are under, in terminal columns, in the line shown above them.
+            let shown = lines[i - 1];
+            let caret_col = width(&carets[..first]);
+            let under = shown
+                .char_indices()
+                .find(|&(b, _)| width(&shown[..b]) == caret_col)
+                .map(|(b, _)| shown[b..].chars().take(count).collect::<String>());
+            assert_eq!(
+                under.as_deref(),
+                Some(token.as_str()),
+                "{}: the carets are not under `{token}`:\n{shown}\n{carets}",
+                path.display()
+            );
+            checked += 1;
+        }
+    }
+    assert!(checked >= 20, "only {checked} carets checked");
+}
+
 /// The YAML files at the top level of `examples/`.
 fn examples() -> Vec<PathBuf> {
     let mut files: Vec<PathBuf> = std::fs::read_dir(root().join("examples"))
@@ -185,7 +241,9 @@ fn validate_reports_a_missing_file() {
 fn validate_colours_only_when_asked() {
     let file = "tests/corpus/config/version_unsupported.yaml";
     let out = cli(&["--color", "always", "validate", "-c", file], &[]);
-    assert!(text(&out.stderr).contains("\x1b[1;31merror"));
+    let stderr = text(&out.stderr);
+    let error = contentful_access::render::style::ERROR.render().to_string();
+    assert!(stderr.starts_with(&error), "{stderr:?}");
 }
 
 #[test]
@@ -234,8 +292,9 @@ fn a_tab_in_the_indentation_is_reported_at_the_tab() {
         output.contains(&format!("tab_indentation.yaml:{tab_line}:2\n")),
         "{output}"
     );
+    // The tab is shown as four columns (as rustc shows tabs), the caret under `org_role`.
     assert!(
-        output.contains("\n  |  ^^^^^^^^\n"),
+        output.contains("\n6 |     org_role: admin\n  |     ^^^^^^^^\n"),
         "the caret is under `org_role`: {output}"
     );
     assert!(output.contains("YAML indents with spaces only"), "{output}");

@@ -1,10 +1,14 @@
 //! Problems found in an access file, and how they are shown: rustc-style text with a caret under
-//! the offending token, or GitHub Actions annotations that put each problem on the pull request's
-//! diff.
+//! the offending token (rendered by `annotate-snippets`, what rustc and cargo use, so carets stay
+//! under the token when the line holds wide characters such as CJK or emoji), or GitHub Actions
+//! annotations that put each problem on the pull request's diff.
 
 use std::fmt::Write as _;
 
+use annotate_snippets::{AnnotationKind, Group, Level, Origin, Renderer, Snippet};
+
 use crate::model::Span;
+use crate::render::style;
 
 /// One problem in an access file.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -42,12 +46,6 @@ impl std::fmt::Display for Diagnostics {
     }
 }
 
-const RED: &str = "\x1b[1;31m";
-const BLUE: &str = "\x1b[1;34m";
-const CYAN: &str = "\x1b[1;36m";
-const BOLD: &str = "\x1b[1m";
-const RESET: &str = "\x1b[0m";
-
 impl Diagnostics {
     /// The number of problems.
     pub fn len(&self) -> usize {
@@ -75,68 +73,47 @@ impl Diagnostics {
     /// `source` is the file's text (for the snippets); `color` adds ANSI colours; source lines
     /// longer than `width` columns are cut around the caret.
     pub fn render(&self, source: &str, color: bool, width: usize) -> String {
-        let paint = |style: &str, text: &str| {
-            if color {
-                format!("{style}{text}{RESET}")
-            } else {
-                text.to_string()
-            }
-        };
+        let renderer = if color {
+            Renderer::styled()
+                .error(style::ERROR)
+                .line_num(style::GUTTER)
+                .help(style::HELP)
+                .emphasis(style::EMPHASIS)
+        } else {
+            Renderer::plain()
+        }
+        .term_width(width);
         let lines: Vec<&str> = source.lines().collect();
-        let gutter = self
-            .items
-            .iter()
-            .map(|d| d.span.line.to_string().len())
-            .max()
-            .unwrap_or(1);
         let mut out = String::new();
         for d in &self.items {
-            let _ = writeln!(
-                out,
-                "{}{}",
-                paint(RED, "error"),
-                paint(BOLD, &format!(": {}", d.message))
-            );
-            let _ = writeln!(
-                out,
-                "{:gutter$}{} {}:{}:{}",
-                "",
-                paint(BLUE, "-->"),
-                d.path,
-                d.span.line,
-                d.span.column
-            );
-            let line_text = (d.span.line as usize)
-                .checked_sub(1)
-                .and_then(|i| lines.get(i));
-            if let Some(text) = line_text {
-                let bar = paint(BLUE, "|");
-                let (shown, caret_at, caret_len) = snippet(
-                    text,
-                    d.span.column as usize,
-                    width.saturating_sub(gutter + 3),
-                );
-                let _ = writeln!(out, "{:gutter$} {bar}", "");
-                let _ = writeln!(
-                    out,
-                    "{} {bar} {}",
-                    paint(BLUE, &format!("{:>gutter$}", d.span.line)),
-                    shown.trim_end()
-                );
-                let _ = writeln!(
-                    out,
-                    "{:gutter$} {bar} {:caret_at$}{}",
-                    "",
-                    "",
-                    paint(RED, &"^".repeat(caret_len))
-                );
-            }
+            let line = d.span.line as usize;
+            let title = Level::ERROR.primary_title(d.message.as_str());
+            let mut group: Group<'_> = match line.checked_sub(1).and_then(|i| lines.get(i)) {
+                Some(text) => title.element(
+                    Snippet::source(*text)
+                        .line_start(line)
+                        .path(d.path.as_str())
+                        .annotation(
+                            AnnotationKind::Primary.span(token_range(text, d.span.column as usize)),
+                        ),
+                ),
+                None => title.element(
+                    Origin::path(d.path.as_str())
+                        .line(line)
+                        .char_column(d.span.column as usize),
+                ),
+            };
             if let Some(help) = &d.help {
-                let _ = writeln!(out, "{:gutter$} {} {help}", "", paint(CYAN, "= help:"));
+                group = group.element(Level::HELP.message(help.as_str()));
             }
-            out.push('\n');
+            out.push_str(&renderer.render(&[group]));
+            out.push_str("\n\n");
         }
-        let _ = writeln!(out, "{}", paint(BOLD, &self.to_string()));
+        let _ = writeln!(
+            out,
+            "{}",
+            style::paint(style::EMPHASIS, &self.to_string(), color)
+        );
         out
     }
 
@@ -176,34 +153,15 @@ fn escape_property(s: &str) -> String {
     escape_data(s).replace(':', "%3A").replace(',', "%2C")
 }
 
-/// The line to show (tabs as spaces, cut to `width` characters around the caret), the caret's
-/// offset in it and the caret's length (the token at `column`, at least 1).
-fn snippet(line: &str, column: usize, width: usize) -> (String, usize, usize) {
-    let chars: Vec<char> = line
-        .chars()
-        .map(|c| if c == '\t' { ' ' } else { c })
-        .collect();
+/// The byte range in `line` of the token at the 1-based character `column` (at least one
+/// character when the line has one there).
+fn token_range(line: &str, column: usize) -> std::ops::Range<usize> {
+    let chars: Vec<(usize, char)> = line.char_indices().collect();
     let start = column.saturating_sub(1).min(chars.len());
-    let len = token_len(&chars[start..]).max(1);
-    let width = width.max(20);
-    if chars.len() <= width {
-        return (chars.iter().collect(), start, len);
-    }
-    // Keep the caret about a third into the window; mark cuts with an ellipsis.
-    let from = start.saturating_sub(width / 3);
-    let to = (from + width - 2).min(chars.len());
-    let mut shown = String::new();
-    let mut caret_at = start - from;
-    if from > 0 {
-        shown.push('…');
-        caret_at += 1;
-    }
-    shown.extend(&chars[from..to]);
-    if to < chars.len() {
-        shown.push('…');
-    }
-    let len = len.min(to.saturating_sub(start)).max(1);
-    (shown, caret_at, len)
+    let rest: Vec<char> = chars[start..].iter().map(|(_, c)| *c).collect();
+    let end = start + token_len(&rest).max(1).min(rest.len());
+    let byte = |i: usize| chars.get(i).map_or(line.len(), |(b, _)| *b);
+    byte(start)..byte(end)
 }
 
 /// The length in characters of the YAML token starting at `chars[0]`: a quoted scalar, a flow
@@ -300,10 +258,14 @@ mod tests {
         let out = d.render(src, false, 100);
         assert_eq!(
             out,
-            "error: unknown key `editor`\n --> access.yaml:3:5\n  |\n3 |     editor: x\n  |     ^^^^^^\n  = help: did you mean `editors`?\n\n1 error in access.yaml\n"
+            "error: unknown key `editor`\n --> access.yaml:3:5\n  |\n3 |     editor: x\n  |     ^^^^^^\n  |\n  = help: did you mean `editors`?\n\n1 error in access.yaml\n"
         );
         assert!(!out.contains('\x1b'));
-        assert!(d.render(src, true, 100).contains("\x1b[1;31merror"));
+        let coloured = d.render(src, true, 100);
+        assert!(
+            coloured.starts_with(&style::ERROR.render().to_string()),
+            "{coloured:?}"
+        );
     }
 
     #[test]
@@ -317,15 +279,42 @@ mod tests {
         assert_eq!(len("jane@x.com:"), 10);
     }
 
+    /// The text above the carets of a rendered snippet: (source line as shown, caret line).
+    fn snippet_lines(out: &str) -> (String, String) {
+        let lines: Vec<&str> = out.lines().collect();
+        let at = lines
+            .iter()
+            .position(|l| l.trim_start().starts_with('|') && l.contains('^'))
+            .expect("a caret line");
+        (lines[at - 1].to_string(), lines[at].to_string())
+    }
+
     #[test]
     fn long_lines_are_cut_around_the_caret() {
         let line = format!("{}target: {}", "a ".repeat(60), "b ".repeat(60));
-        let (shown, at, len) = snippet(&line, 121, 40);
-        assert!(shown.chars().count() <= 40);
-        assert_eq!(
-            shown.chars().skip(at).take(len).collect::<String>(),
-            "target"
-        );
+        let d = diags(vec![(1, 121, "unknown key `target`", None)]);
+        let out = d.render(&line, false, 60);
+        let (shown, carets) = snippet_lines(&out);
+        assert!(shown.chars().count() <= 60, "{out}");
+        let at = carets.find('^').expect("caret");
+        let under: String = shown.chars().skip(at).take(6).collect();
+        assert_eq!(under, "target", "{out}");
+        assert_eq!(carets.matches('^').count(), 6, "{out}");
+    }
+
+    #[test]
+    fn carets_stay_under_tokens_after_wide_characters() {
+        let src = "teams:\n  编辑部: {membres: []}\n";
+        let d = diags(vec![(2, 9, "unknown key `membres`", None)]);
+        let out = d.render(src, false, 100);
+        let (shown, carets) = snippet_lines(&out);
+        let token = shown.find("membres").expect("token shown");
+        // Each of the three CJK characters is two columns wide but three bytes long: the caret
+        // must sit at the token's display column, which here equals its byte offset minus one
+        // per wide character (3 bytes, 2 columns).
+        let display = shown[..token].chars().count()
+            + shown[..token].chars().filter(|c| !c.is_ascii()).count();
+        assert_eq!(carets.find('^'), Some(display), "{out}");
     }
 
     #[test]

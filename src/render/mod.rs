@@ -6,6 +6,7 @@
 
 mod markdown;
 mod report;
+pub mod style;
 mod text;
 
 pub use markdown::{MARKER_PREFIX, MAX_CHARS as MARKDOWN_MAX_CHARS, plan_markdown};
@@ -22,7 +23,8 @@ use crate::plan::Plan;
 pub struct RenderOptions {
     /// Use ANSI colours (green add, yellow change, red remove). Markdown ignores it.
     pub color: bool,
-    /// The terminal width: long messages wrap to it (minimum 40).
+    /// The terminal width, measured by the caller ([`style::terminal_width`]): long messages
+    /// wrap to it (minimum 40).
     pub width: usize,
     /// How to name the access file in messages, e.g. `access.yaml`.
     pub config_display: String,
@@ -32,7 +34,7 @@ impl Default for RenderOptions {
     fn default() -> Self {
         RenderOptions {
             color: false,
-            width: 100,
+            width: style::DEFAULT_WIDTH,
             config_display: "access.yaml".to_string(),
         }
     }

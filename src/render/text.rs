@@ -9,37 +9,27 @@ use crate::model::Email;
 use crate::plan::{Action, Cascade, OpKind, Operation, Plan, PrincipalKind};
 
 use super::RenderOptions;
+use super::style::{self, ADD, CHANGE, DIM, EMPHASIS, ERROR, REMOVE};
+use anstyle::Style;
 
 /// Plans with more operations than this start with a summary by kind.
 pub const SUMMARY_THRESHOLD: usize = 20;
-
-const GREEN: &str = "\x1b[32m";
-const YELLOW: &str = "\x1b[33m";
-const RED: &str = "\x1b[31m";
-const BOLD_RED: &str = "\x1b[1;31m";
-const DIM: &str = "\x1b[2m";
-const BOLD: &str = "\x1b[1m";
-const RESET: &str = "\x1b[0m";
 
 struct Paint {
     color: bool,
 }
 
 impl Paint {
-    fn with(&self, code: &str, s: &str) -> String {
-        if self.color {
-            format!("{code}{s}{RESET}")
-        } else {
-            s.to_string()
-        }
+    fn with(&self, style: Style, s: &str) -> String {
+        style::paint(style, s, self.color)
     }
 
     fn action(&self, a: Action, s: &str) -> String {
         self.with(
             match a {
-                Action::Add => GREEN,
-                Action::Change => YELLOW,
-                Action::Remove => RED,
+                Action::Add => ADD,
+                Action::Change => CHANGE,
+                Action::Remove => REMOVE,
             },
             s,
         )
@@ -56,7 +46,7 @@ pub fn plan_text(plan: &Plan, opts: &RenderOptions) -> String {
         out,
         "{}",
         p.with(
-            BOLD,
+            EMPHASIS,
             &format!(
                 "Contentful access plan for organization {}",
                 plan.organization
@@ -152,7 +142,7 @@ pub(crate) fn plan_text_body(plan: &Plan, opts: &RenderOptions) -> String {
             out,
             "{}",
             p.with(
-                BOLD_RED,
+                ERROR,
                 &format!(
                     "REFUSED by guardrail(s): {}. Nothing will be applied.",
                     names.join(", ")
@@ -181,7 +171,7 @@ fn refusal(out: &mut String, plan: &Plan, p: &Paint, width: usize) {
         out,
         "{}",
         p.with(
-            BOLD_RED,
+            ERROR,
             &format!(
                 "Error: this plan is REFUSED by {} guardrail(s); apply will not run it.",
                 failed.len()
@@ -190,7 +180,7 @@ fn refusal(out: &mut String, plan: &Plan, p: &Paint, width: usize) {
     );
     for g in failed {
         let line = format!("x {}: {}", g.name, g.message);
-        let _ = writeln!(out, "{}", p.with(RED, &wrap(&line, "  ", "    ", width)));
+        let _ = writeln!(out, "{}", p.with(REMOVE, &wrap(&line, "  ", "    ", width)));
     }
 }
 

@@ -423,44 +423,15 @@ fn header(headers: &HeaderMap, name: &str) -> Option<String> {
         .map(str::to_string)
 }
 
+/// The query string's pairs, decoded as `application/x-www-form-urlencoded` (`+` is a space,
+/// malformed `%` escapes stay as they are).
 fn query_pairs(uri: &Uri) -> Vec<(String, String)> {
     let Some(q) = uri.query() else {
         return vec![];
     };
-    q.split('&')
-        .filter(|p| !p.is_empty())
-        .map(|p| {
-            let (k, v) = p.split_once('=').unwrap_or((p, ""));
-            (percent_decode(k), percent_decode(v))
-        })
+    form_urlencoded::parse(q.as_bytes())
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
         .collect()
-}
-
-fn percent_decode(s: &str) -> String {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        match bytes[i] {
-            b'+' => out.push(b' '),
-            b'%' => {
-                let hex = bytes
-                    .get(i + 1..i + 3)
-                    .and_then(|h| std::str::from_utf8(h).ok())
-                    .and_then(|h| u8::from_str_radix(h, 16).ok());
-                match hex {
-                    Some(b) => {
-                        out.push(b);
-                        i += 2;
-                    }
-                    None => out.push(b'%'),
-                }
-            }
-            b => out.push(b),
-        }
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
 }
 
 fn json_response(status: u16, body: Option<serde_json::Value>) -> Response {
@@ -796,8 +767,15 @@ mod tests {
                 ("order".to_string(), "-role".to_string()),
             ]
         );
-        assert_eq!(percent_decode("100%"), "100%");
-        assert_eq!(percent_decode("%4"), "%4");
+        let malformed: Uri = "/x?a=100%&b=%4&&c".parse().unwrap();
+        assert_eq!(
+            query_pairs(&malformed),
+            vec![
+                ("a".to_string(), "100%".to_string()),
+                ("b".to_string(), "%4".to_string()),
+                ("c".to_string(), String::new()),
+            ]
+        );
     }
 
     async fn injected_429_headers(rate_limit_per_sec: u32) -> HeaderMap {

@@ -9,7 +9,7 @@ use super::access::require_admin;
 use super::body::{check_keys, check_version, check_version_if_sent, missing, opt_str};
 use super::error::{ApiError, R};
 use super::query::{
-    ListQuery, collection, filter_ok, page_of, sort_generic, sys_key, user_matches, window,
+    ListQuery, collection, filter_ok, page_of, sort_generic, sys_key, user_sort_key, window,
 };
 use super::routes::{Call, Reply, created, no_content, ok};
 use super::store::{fill, touch};
@@ -53,14 +53,10 @@ pub(super) fn list_users(w: &mut World, c: &Call) -> R<Reply> {
             .collect();
         return ok(collection(page, total, &lq));
     }
-    let needle = lq.query.as_ref().map(|s| s.to_lowercase());
     let items: Vec<&SeedOrgMembership> = w
         .oms
         .in_order()
-        .filter(|m| match (&needle, w.users.get(&m.user)) {
-            (Some(n), Some(u)) => user_matches(u, n),
-            _ => true,
-        })
+        .filter(|m| w.matches_query(&lq, &m.user))
         .collect();
     let total = items.len();
     let page: Vec<Value> = items
@@ -104,25 +100,19 @@ pub(super) fn list_memberships(w: &mut World, c: &Call) -> R<Reply> {
         let (page, total) = window(&w.oms, &w.oms.order, &lq);
         return ok(w.om_page(page, total, &lq));
     }
-    let needle = lq.query.as_ref().map(|s| s.to_lowercase());
     let items: Vec<&SeedOrgMembership> = w
         .oms
         .in_order()
         .filter(|m| {
-            let user = w.users.get(&m.user);
-            if let (Some(n), Some(u)) = (&needle, user)
-                && !user_matches(u, n)
-            {
-                return false;
-            }
-            lq.filters.iter().all(|(path, op, vals)| {
-                let v = match path.as_str() {
-                    "role" => m.role.as_str(),
-                    "sys.status" => status_str(m.status),
-                    _ => m.user.as_str(),
-                };
-                filter_ok(v, op, vals)
-            })
+            w.matches_query(&lq, &m.user)
+                && lq.filters.iter().all(|(path, op, vals)| {
+                    let v = match path.as_str() {
+                        "role" => m.role.as_str(),
+                        "sys.status" => status_str(m.status),
+                        _ => m.user.as_str(),
+                    };
+                    filter_ok(v, op, vals)
+                })
         })
         .collect();
     let items = w.sort_oms(items, &lq.order);
@@ -268,22 +258,10 @@ impl World {
         items: Vec<&'a SeedOrgMembership>,
         order: &[(String, bool)],
     ) -> Vec<&'a SeedOrgMembership> {
-        sort_generic(items, order, |m, k| {
-            let u = self.users.get(&m.user);
-            match k {
-                "role" => m.role.as_str().to_string(),
-                "sys.lastActiveAt" => m.last_active_at.map(ts).unwrap_or_default(),
-                "sys.user.firstName" => u
-                    .and_then(|u| u.first_name.clone())
-                    .unwrap_or_default()
-                    .to_lowercase(),
-                "sys.user.lastName" => u
-                    .and_then(|u| u.last_name.clone())
-                    .unwrap_or_default()
-                    .to_lowercase(),
-                "sys.user.email" => u.map(|u| u.email.clone()).unwrap_or_default(),
-                _ => sys_key(&m.sys, k),
-            }
+        sort_generic(items, order, |m, k| match k {
+            "role" => m.role.as_str().to_string(),
+            "sys.lastActiveAt" => m.last_active_at.map(ts).unwrap_or_default(),
+            _ => user_sort_key(self.users.get(&m.user), k).unwrap_or_else(|| sys_key(&m.sys, k)),
         })
     }
 

@@ -89,7 +89,7 @@ impl ListQuery {
                         }
                     }
                 }
-                "query" => lq.query = Some(v.clone()),
+                "query" => lq.query = Some(v.to_lowercase()),
                 key => {
                     let (path, op) = match key.split_once('[') {
                         Some((p, rest)) => (p, rest.trim_end_matches(']')),
@@ -125,6 +125,33 @@ impl ListQuery {
     }
 }
 
+/// The sort key of a record listed by name (`name`, else its `sys` dates).
+pub(super) fn name_or_sys_key(name: &str, sys: &SeedSys, k: &str) -> String {
+    if k == "name" {
+        name.to_string()
+    } else {
+        sys_key(sys, k)
+    }
+}
+
+/// The sort key for an ordering by the record's user (`sys.user.firstName`, `…lastName`,
+/// `…email`); `None` for any other key.
+pub(super) fn user_sort_key(u: Option<&SeedUser>, k: &str) -> Option<String> {
+    Some(match k {
+        "sys.user.firstName" => u
+            .and_then(|u| u.first_name.clone())
+            .unwrap_or_default()
+            .to_lowercase(),
+        "sys.user.lastName" => u
+            .and_then(|u| u.last_name.clone())
+            .unwrap_or_default()
+            .to_lowercase(),
+        "sys.user.email" => u.map(|u| u.email.clone()).unwrap_or_default(),
+        _ => return None,
+    })
+}
+
+/// Whether `u` matches a free-text `query` (already lower case).
 pub(super) fn user_matches(u: &SeedUser, needle: &str) -> bool {
     u.id.to_lowercase().contains(needle)
         || u.email.contains(needle)
@@ -213,6 +240,14 @@ pub(super) fn list_of<T>(items: Vec<&T>, lq: &ListQuery, f: impl Fn(&T) -> Value
 }
 
 impl World {
+    /// Whether the user `user_id` matches the list's free-text `query` (true without one).
+    pub(super) fn matches_query(&self, lq: &ListQuery, user_id: &str) -> bool {
+        match (&lq.query, self.users.get(user_id)) {
+            (Some(needle), Some(u)) => user_matches(u, needle),
+            _ => true,
+        }
+    }
+
     pub(super) fn add_user_includes(&self, v: &mut Value, lq: &ListQuery, users: Vec<&str>) {
         if !lq.include_user {
             return;

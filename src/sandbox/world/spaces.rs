@@ -8,7 +8,8 @@ use super::access::require_admin;
 use super::body::{check_keys, check_version, check_version_if_sent, missing, opt_bool, opt_str};
 use super::error::{ApiError, R};
 use super::query::{
-    ListQuery, collection, filter_ok, list_of, sort_generic, sys_key, user_matches, window,
+    ListQuery, collection, filter_ok, list_of, name_or_sys_key, sort_generic, sys_key,
+    user_sort_key, window,
 };
 use super::routes::{Call, Reply, created, no_content, ok};
 use super::store::{created_at, fill, touch};
@@ -207,30 +208,25 @@ pub(super) fn list_org_space_memberships(w: &mut World, c: &Call) -> R<Reply> {
         let (page, total) = window(&w.sms, &w.sms.order, &lq);
         return ok(w.sm_page(page, total, &lq));
     }
-    let needle = lq.query.as_ref().map(|s| s.to_lowercase());
     let items: Vec<&SeedSpaceMembership> = w
         .sms
         .in_order()
         .filter(|m| {
-            if let (Some(n), Some(u)) = (&needle, w.users.get(&m.user))
-                && !user_matches(u, n)
-            {
-                return false;
-            }
-            lq.filters.iter().all(|(path, op, vals)| {
-                let v = match path.as_str() {
-                    "sys.user.sys.id" => m.user.as_str(),
-                    "sys.space.sys.id" => m.space.as_str(),
-                    _ => {
-                        if m.admin {
-                            "true"
-                        } else {
-                            "false"
+            w.matches_query(&lq, &m.user)
+                && lq.filters.iter().all(|(path, op, vals)| {
+                    let v = match path.as_str() {
+                        "sys.user.sys.id" => m.user.as_str(),
+                        "sys.space.sys.id" => m.space.as_str(),
+                        _ => {
+                            if m.admin {
+                                "true"
+                            } else {
+                                "false"
+                            }
                         }
-                    }
-                };
-                filter_ok(v, op, vals)
-            })
+                    };
+                    filter_ok(v, op, vals)
+                })
         })
         .collect();
     w.sm_list(items, &lq)
@@ -346,13 +342,7 @@ pub(super) fn list_in_org(w: &mut World, c: &Call) -> R<Reply> {
         .in_order()
         .filter(|s| w.can_see_space(&s.id, &c.caller))
         .collect();
-    let items = sort_generic(items, &lq.order, |s, k| {
-        if k == "name" {
-            s.name.clone()
-        } else {
-            sys_key(&s.sys, k)
-        }
-    });
+    let items = sort_generic(items, &lq.order, |s, k| name_or_sys_key(&s.name, &s.sys, k));
     ok(list_of(items, &lq, |s| w.space_json(s)))
 }
 
@@ -418,13 +408,7 @@ pub(super) fn list_roles(w: &mut World, c: &Call) -> R<Reply> {
         .get(c.param(0))
         .map(|o| o.ids().filter_map(|id| w.roles.get(id)).collect())
         .unwrap_or_default();
-    let items = sort_generic(items, &lq.order, |r, k| {
-        if k == "name" {
-            r.name.clone()
-        } else {
-            sys_key(&r.sys, k)
-        }
-    });
+    let items = sort_generic(items, &lq.order, |r, k| name_or_sys_key(&r.name, &r.sys, k));
     ok(list_of(items, &lq, role_json))
 }
 
@@ -497,19 +481,7 @@ pub(super) fn delete_role(w: &mut World, c: &Call) -> R<Reply> {
 impl World {
     pub(super) fn sm_list(&self, items: Vec<&SeedSpaceMembership>, lq: &ListQuery) -> R<Reply> {
         let items = sort_generic(items, &lq.order, |m, k| {
-            let u = self.users.get(&m.user);
-            match k {
-                "sys.user.firstName" => u
-                    .and_then(|u| u.first_name.clone())
-                    .unwrap_or_default()
-                    .to_lowercase(),
-                "sys.user.lastName" => u
-                    .and_then(|u| u.last_name.clone())
-                    .unwrap_or_default()
-                    .to_lowercase(),
-                "sys.user.email" => u.map(|u| u.email.clone()).unwrap_or_default(),
-                _ => sys_key(&m.sys, k),
-            }
+            user_sort_key(self.users.get(&m.user), k).unwrap_or_else(|| sys_key(&m.sys, k))
         });
         let total = items.len();
         let page: Vec<&SeedSpaceMembership> =

@@ -7,7 +7,9 @@ use super::World;
 use super::access::require_admin;
 use super::body::{check_keys, check_version, check_version_if_sent, missing, opt_bool};
 use super::error::{ApiError, R};
-use super::query::{ListQuery, collection, filter_ok, list_of, sort_generic, sys_key, window};
+use super::query::{
+    ListQuery, collection, filter_ok, list_of, name_or_sys_key, sort_generic, sys_key, window,
+};
 use super::routes::{Call, Reply, created, no_content, ok};
 use super::store::{created_at, fill, touch};
 use crate::sandbox::seed::{SeedSys, SeedTeam, SeedTeamMembership};
@@ -20,13 +22,7 @@ pub(super) fn list(w: &mut World, c: &Call) -> R<Reply> {
         &["sys.createdAt", "sys.updatedAt", "name"],
     )?;
     let items: Vec<&SeedTeam> = w.teams.in_order().collect();
-    let items = sort_generic(items, &lq.order, |t, k| {
-        if k == "name" {
-            t.name.clone()
-        } else {
-            sys_key(&t.sys, k)
-        }
-    });
+    let items = sort_generic(items, &lq.order, |t, k| name_or_sys_key(&t.name, &t.sys, k));
     ok(list_of(items, &lq, |t| w.team_json(t)))
 }
 

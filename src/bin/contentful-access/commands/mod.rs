@@ -93,11 +93,11 @@ impl Global {
     /// The width to wrap what goes to stdout at: the terminal's when stdout is one, else
     /// `$COLUMNS` when set, else 100 (a CI log or a file).
     pub fn stdout_width(&self) -> usize {
-        terminal_size::terminal_size_of(std::io::stdout())
-            .map(|(terminal_size::Width(w), _)| usize::from(w))
-            .or_else(|| std::env::var("COLUMNS").ok()?.trim().parse().ok())
-            .filter(|w| *w > 0)
-            .unwrap_or(100)
+        contentful_access::render::style::terminal_width(
+            terminal_size::terminal_size_of(std::io::stdout())
+                .map(|(terminal_size::Width(w), _)| usize::from(w)),
+            std::env::var("COLUMNS").ok().as_deref(),
+        )
     }
 
     /// Whether to colour what goes to stderr (same rules as [`Global::color_stdout`]).

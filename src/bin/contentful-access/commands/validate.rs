@@ -9,6 +9,7 @@ use std::path::Path;
 use anyhow::Context;
 use contentful_access::config::{self, ConfigError, Diagnostics};
 use contentful_access::model::DesiredState;
+use contentful_access::render::style;
 
 use super::{Exit, Global, print_stdout};
 
@@ -33,11 +34,11 @@ pub fn run(global: &Global, args: Args) -> anyhow::Result<Exit> {
         plural(state.teams.len(), "team"),
         plural(state.spaces.len(), "space"),
     );
-    if global.color_stdout() {
-        print_stdout(&format!("\x1b[1;32m{summary}\x1b[0m"))?;
-    } else {
-        print_stdout(&summary)?;
-    }
+    print_stdout(&style::paint(
+        style::SUCCESS,
+        &summary,
+        global.color_stdout(),
+    ))?;
     Ok(Exit::Ok)
 }
 
@@ -64,11 +65,11 @@ pub fn load_config(global: &Global, path: &Path) -> anyhow::Result<Option<Desire
 pub fn print_config_errors(global: &Global, diagnostics: &Diagnostics) -> anyhow::Result<()> {
     // The snippets need the text; a file that vanished since loading just loses them.
     let source = std::fs::read_to_string(&diagnostics.path).unwrap_or_default();
-    let width = std::env::var("COLUMNS")
-        .ok()
-        .and_then(|c| c.parse::<usize>().ok())
-        .filter(|&c| c >= 40)
-        .unwrap_or(100);
+    let width = style::terminal_width(
+        terminal_size::terminal_size_of(std::io::stderr())
+            .map(|(terminal_size::Width(w), _)| usize::from(w)),
+        std::env::var("COLUMNS").ok().as_deref(),
+    );
     let rendered = diagnostics.render(&source, global.color_stderr(), width);
     std::io::stderr().lock().write_all(rendered.as_bytes())?;
     if std::env::var("GITHUB_ACTIONS").is_ok_and(|v| v == "true") {
