@@ -658,10 +658,12 @@ async fn measure_apply(users: usize, ops: usize) -> Result<ApplyRow, BoxError> {
     let client = client_for(&server)?;
     let live = client.read_live_state(&org, &managed).await?;
     let desired = desired_with_changes(&live, ops);
-    let plan = plan::build(&desired, &live, &plan_options())?;
-    if plan.refused {
-        return Err("the generated plan is refused by a guardrail".into());
-    }
+    let plan = match apply::plan_checked(&desired, &live, &plan_options())? {
+        apply::Planned::Verified(plan) => plan,
+        apply::Planned::Refused(_) => {
+            return Err("the generated plan is refused by a guardrail".into());
+        }
+    };
     let kinds: Vec<String> = plan
         .summary
         .by_kind

@@ -43,6 +43,7 @@ impl Email {
         if local.is_empty()
             || domain.contains('@')
             || s.chars().any(|c| c.is_whitespace() || c.is_control())
+            || first_invisible(s).is_some()
             || !domain.contains('.')
             || domain.split('.').any(|label| label.is_empty())
         {
@@ -55,6 +56,20 @@ impl Email {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+}
+
+/// The first character of `s` that is invisible or reorders the text around it: a Unicode
+/// control (general category `Cc`, e.g. U+0007) or format character (`Cf`: bidi overrides and
+/// isolates U+202A–U+202E and U+2066–U+2069, zero-width U+200B–U+200F, U+FEFF, …). Such a
+/// character makes an identifier read differently than it is, so none is accepted in one.
+pub fn first_invisible(s: &str) -> Option<char> {
+    use unicode_general_category::{GeneralCategory, get_general_category};
+    s.chars().find(|&c| {
+        matches!(
+            get_general_category(c),
+            GeneralCategory::Control | GeneralCategory::Format
+        )
+    })
 }
 
 impl fmt::Display for Email {

@@ -18,7 +18,7 @@ use tokio::sync::mpsc;
 use super::report::{ApplyReport, OpFailure, OpOutcome, OpStatus, describe};
 use super::{
     ApplyEvent, ApplyObserver, ApplyOptions, JournalPhase, JournalRecord, StopReason,
-    UNREACHABLE_AFTER,
+    UNREACHABLE_AFTER, VerifiedPlan,
 };
 use crate::contentful::request::{self, Request};
 use crate::contentful::{Client, ContentfulError};
@@ -36,14 +36,16 @@ const MAX_RESENDS: u32 = 2;
 ///
 /// Once [`ApplyOptions::stop`] is set, or [`UNREACHABLE_AFTER`] requests in a row got no
 /// response, no further operation starts: those in flight finish and are recorded, the rest are
-/// [`OpStatus::NotStarted`] and [`ApplyReport::stopped`] says why. The caller must not pass a
-/// refused plan ([`Plan::refused`]); the binary refuses it before calling this.
+/// [`OpStatus::NotStarted`] and [`ApplyReport::stopped`] says why. Only a [`VerifiedPlan`] can be
+/// given: a plan made now that no guardrail refused ([`super::plan_checked`]), or a saved plan
+/// that passed [`super::verify_saved`].
 pub async fn apply(
     client: &Client,
-    plan: &Plan,
+    plan: &VerifiedPlan,
     opts: &ApplyOptions,
     events: &mut impl ApplyObserver,
 ) -> ApplyReport {
+    let plan: &Plan = plan.plan();
     let by_id: BTreeMap<&OpId, &Operation> = plan.operations.iter().map(|o| (&o.id, o)).collect();
     let mut outcomes: BTreeMap<OpId, OpOutcome> = BTreeMap::new();
     // For every failed, unknown or skipped operation: the operation at the root of it.

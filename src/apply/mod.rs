@@ -1,5 +1,7 @@
-//! The only module that changes Contentful: executes a [`Plan`](crate::plan::Plan) level by level with
-//! version-aware writes, and checks a saved plan for staleness before anything is written.
+//! The only module that changes Contentful: executes a [`VerifiedPlan`] level by level with
+//! version-aware writes. A plan is verified when made now and not refused ([`plan_checked`]), or
+//! when a saved plan passes [`verify_saved`] (re-read, re-planned, every guardrail checked again,
+//! each operation one the access file asks for now); nothing else can be applied.
 //!
 //! [`apply`] runs the operations of one level concurrently (at most
 //! [`ApplyOptions::parallelism`] at a time; every request still goes through the client's shared
@@ -15,12 +17,17 @@ mod rehearse;
 mod report;
 mod stale;
 mod stop;
+mod verify;
 
 pub use exec::apply;
 pub use rehearse::{Rehearsal, rehearse};
 pub use report::{ApplyReport, OpFailure, OpOutcome, OpStatus, describe, render_report};
 pub use stale::{Staleness, check_stale, describe_staleness};
 pub use stop::{StopReason, StopSignal, UNREACHABLE_AFTER};
+pub use verify::{
+    CLOCK_SKEW, MismatchReason, OpMismatch, Planned, Refusal, VerifiedPlan, VerifyError,
+    VerifyOptions, mismatches, plan_checked, verify_saved,
+};
 
 use std::collections::BTreeMap;
 

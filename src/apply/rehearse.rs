@@ -4,7 +4,7 @@
 use chrono::{DateTime, Utc};
 use secrecy::SecretString;
 
-use super::{ApplyError, ApplyObserver, ApplyOptions, ApplyReport, apply};
+use super::{ApplyError, ApplyObserver, ApplyOptions, ApplyReport, VerifiedPlan, apply};
 use crate::contentful::{Client, ClientConfig};
 use crate::model::{DesiredState, Email, LiveState};
 use crate::plan::{self, Plan, PlanOptions};
@@ -32,7 +32,7 @@ impl Rehearsal {
 pub async fn rehearse(
     live: &LiveState,
     desired: &DesiredState,
-    plan: &Plan,
+    plan: &VerifiedPlan,
     opts: &ApplyOptions,
     events: &mut impl ApplyObserver,
 ) -> Result<Rehearsal, ApplyError> {

@@ -1,5 +1,7 @@
-//! Is a saved plan still valid? Re-reads every live object the plan touches and compares its
-//! `sys.version` with the one the plan saw; checks the access file's hash and the plan's age.
+//! Is a saved plan still valid? Re-reads every live object the plan's operations write or delete
+//! (derived from the operations themselves with [`touched_by`], never from their `touches` lists,
+//! which a hand-edited plan may leave empty) and compares its `sys.version` with the one the plan
+//! saw; checks the access file's hash and the plan's age (too old, or dated in the future).
 //! Any difference means the plan must not be applied.
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -10,7 +12,7 @@ use serde::Serialize;
 
 use crate::contentful::{Client, ContentfulError};
 use crate::model::{LiveTeam, ObjectMeta};
-use crate::plan::{Cascade, ObjectKind, OpKind, Plan};
+use crate::plan::{Cascade, ObjectKind, OpKind, Plan, Touched, touched_by};
 
 /// One reason a saved plan is stale.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -22,6 +24,14 @@ pub enum Staleness {
         created_at: DateTime<Utc>,
         /// The allowed age, in seconds.
         max_age_secs: i64,
+    },
+    /// The plan is dated later than now (more than [`crate::apply::CLOCK_SKEW`] ahead): its age
+    /// cannot be trusted.
+    FromTheFuture {
+        /// When the plan says it was made.
+        created_at: DateTime<Utc>,
+        /// The time now.
+        now: DateTime<Utc>,
     },
     /// The access file changed since the plan was made.
     ConfigChanged {
@@ -66,6 +76,11 @@ pub fn describe_staleness(s: &Staleness) -> String {
             "the plan was made at {} and is older than the allowed {}",
             created_at.to_rfc3339(),
             human_duration(*max_age_secs)
+        ),
+        Staleness::FromTheFuture { created_at, now } => format!(
+            "the plan is dated {}, later than now ({}): its age cannot be checked",
+            created_at.to_rfc3339(),
+            now.to_rfc3339()
         ),
         Staleness::ConfigChanged {
             path,
@@ -234,7 +249,7 @@ async fn read_meta(
 }
 
 /// Everything that makes a saved plan unsafe to apply, in a fixed order: its age (older than
-/// `max_age` at `now`), the access file's hash (when `config_sha256` is given), then every touched
+/// `max_age` at `now`, or dated in the future), the access file's hash (when `config_sha256` is given), then every touched
 /// object (one `GET` each, each object once) whose `sys.version` differs or that is gone.
 /// An empty result means the plan may be applied.
 pub async fn check_stale(
@@ -245,7 +260,12 @@ pub async fn check_stale(
     max_age: Duration,
 ) -> Result<Vec<Staleness>, ContentfulError> {
     let mut out = Vec::new();
-    if now - plan.created_at > max_age {
+    if plan.created_at - now > super::verify::CLOCK_SKEW {
+        out.push(Staleness::FromTheFuture {
+            created_at: plan.created_at,
+            now,
+        });
+    } else if now - plan.created_at > max_age {
         out.push(Staleness::TooOld {
             created_at: plan.created_at,
             max_age_secs: max_age.num_seconds(),
@@ -280,14 +300,14 @@ pub async fn check_stale(
         }
     }
     let mut seen = BTreeSet::new();
-    let touched: Vec<_> = plan
+    let touched: Vec<Touched> = plan
         .operations
         .iter()
-        .flat_map(|op| op.touches.iter())
+        .flat_map(|op| touched_by(&op.kind))
         .filter(|t| seen.insert((t.kind, t.id.clone())))
         .collect();
     let org = plan.organization.as_str();
-    let reads = futures::stream::iter(touched.into_iter().map(|t| {
+    let reads = futures::stream::iter(touched.iter().map(|t| {
         let parent = parents.get(&(t.kind, t.id.clone())).cloned();
         async move {
             let meta = read_meta(client, org, t.kind, &t.id, parent.as_deref()).await?;

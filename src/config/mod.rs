@@ -16,6 +16,7 @@ use std::path::Path;
 
 use sha2::{Digest, Sha256};
 
+use crate::input::{InputError, MAX_FILE_BYTES, read_bounded};
 use crate::model::{DesiredState, Span};
 
 pub use diagnostics::{Diagnostic, Diagnostics};
@@ -23,15 +24,10 @@ pub use diagnostics::{Diagnostic, Diagnostics};
 /// Why an access file could not be loaded.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
-    /// The file could not be read.
-    #[error("cannot read {path}: {source}")]
-    Io {
-        /// The file, as given.
-        path: String,
-        /// What went wrong.
-        #[source]
-        source: std::io::Error,
-    },
+    /// The file could not be read, is not a regular file, or is larger than
+    /// [`crate::input::MAX_FILE_BYTES`].
+    #[error(transparent)]
+    Io(#[from] InputError),
     /// The file was read but is not a valid access file; holds every problem found.
     #[error("{0}")]
     Invalid(Diagnostics),
@@ -40,10 +36,7 @@ pub enum ConfigError {
 /// Reads and validates the access file at `path`.
 pub fn load(path: &Path) -> Result<DesiredState, ConfigError> {
     let display = path.display().to_string();
-    let bytes = std::fs::read(path).map_err(|source| ConfigError::Io {
-        path: display.clone(),
-        source,
-    })?;
+    let bytes = read_bounded(path, MAX_FILE_BYTES)?;
     let sha256 = hex_sha256(&bytes);
     match std::str::from_utf8(&bytes) {
         Ok(text) => load_text(&display, text, sha256),
@@ -160,7 +153,9 @@ fn indenting_tab(text: &str, error_line: Option<u32>) -> Option<Span> {
     })
 }
 
-fn hex_sha256(bytes: &[u8]) -> String {
+/// SHA-256 of `bytes` as lowercase hex: the access file's fingerprint in a plan
+/// ([`crate::plan::Plan::config_sha256`]). The one place the hash is computed.
+pub fn hex_sha256(bytes: &[u8]) -> String {
     Sha256::digest(bytes)
         .iter()
         .map(|b| format!("{b:02x}"))
@@ -238,7 +233,11 @@ mod tests {
         );
         assert!(matches!(
             load(&dir.path().join("missing.yaml")),
-            Err(ConfigError::Io { .. })
+            Err(ConfigError::Io(_))
+        ));
+        assert!(matches!(
+            load(Path::new("/dev/zero")),
+            Err(ConfigError::Io(InputError::NotRegular { .. }))
         ));
         std::fs::write(&path, b"version: 1\n\xff\n").expect("write");
         assert!(matches!(load(&path), Err(ConfigError::Invalid(_))));

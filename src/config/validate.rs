@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use crate::model::{
     DesiredGrant, DesiredSpace, DesiredState, DesiredTeam, DesiredUser, Email, MaxRemovals,
-    OrgRole, PersonName, Policy, Principal, SpaceAccess, Span,
+    OrgRole, PersonName, Policy, Principal, SpaceAccess, Span, first_invisible,
 };
 
 use super::diagnostics::{Diagnostic, token_at};
@@ -36,6 +36,16 @@ pub(crate) fn did_you_mean<'c>(
         .filter(|(d, c)| *d <= (c.chars().count() / 3).max(1))
         .min_by_key(|(d, _)| *d)
         .map(|(_, c)| format!("did you mean `{c}`?"))
+}
+
+/// `s` with every invisible or control character shown as `<U+XXXX>`, for messages.
+pub(crate) fn visible(s: &str) -> String {
+    s.chars()
+        .map(|c| match first_invisible(c.encode_utf8(&mut [0; 4])) {
+            Some(_) => format!("<U+{:04X}>", c as u32),
+            None => c.to_string(),
+        })
+        .collect()
 }
 
 /// True for a valid Contentful id (organization, space): `^[a-zA-Z0-9-_.]{1,64}$`.
@@ -85,6 +95,41 @@ impl<'a> Validator<'a> {
             message: message.into(),
             help,
         });
+    }
+
+    /// Reports an identifier (`what`, e.g. "the team name `x`") that contains an invisible or
+    /// control character (see [`first_invisible`]), pointing at the character itself when it can
+    /// be found on the node's line. True when one was found.
+    fn invisible(&mut self, node: &Node, text: &str, what: &str) -> bool {
+        let Some(c) = first_invisible(text) else {
+            return false;
+        };
+        let at = self
+            .source
+            .lines()
+            .nth(node.at.line.saturating_sub(1) as usize)
+            .and_then(|line| {
+                let start = node.at.column.saturating_sub(1) as usize;
+                line.chars().skip(start).position(|x| x == c).map(|i| Span {
+                    line: node.at.line,
+                    column: (start + i + 1) as u32,
+                })
+            })
+            .unwrap_or(node.at);
+        let kind = if c.is_control() {
+            "a control character"
+        } else {
+            "an invisible formatting character"
+        };
+        self.error(
+            at,
+            format!(
+                "{what} contains U+{:04X}, {kind} that makes it read differently than it is",
+                c as u32
+            ),
+            Some("delete the character (editors often hide it); identifiers may not contain invisible or control characters".into()),
+        );
+        true
     }
 
     fn type_error(&mut self, node: &Node, what: &str, expected: &str) {
@@ -147,6 +192,13 @@ impl<'a> Validator<'a> {
                 self.type_error(key, &format!("a key in {what}"), "text");
                 continue;
             };
+            if self.invisible(
+                key,
+                &name,
+                &format!("the key `{}` in {what}", visible(&name)),
+            ) {
+                continue;
+            }
             let norm = normalise(&name);
             if let Some((first, at)) = seen.get(&norm) {
                 let message = if *first == name {
@@ -449,7 +501,13 @@ impl<'a> Validator<'a> {
                         continue;
                     };
                     let role = role.trim().to_string();
-                    if role.is_empty() {
+                    if self.invisible(
+                        item,
+                        &role,
+                        &format!("the role name `{}` in {what}", visible(&role)),
+                    ) {
+                        ok = false;
+                    } else if role.is_empty() {
                         self.error(item.at, format!("{what} contains an empty role name"), None);
                         ok = false;
                     } else if role == "admin" {
@@ -598,6 +656,13 @@ impl<'a> Validator<'a> {
                 self.type_error(item, &format!("an entry in {what}"), "a team name");
                 continue;
             };
+            if self.invisible(
+                item,
+                &team,
+                &format!("the team name `{}` in {what}", visible(&team)),
+            ) {
+                continue;
+            }
             if let Some(first) = teams.get(&team) {
                 let first: &Span = first;
                 self.error(
@@ -753,6 +818,9 @@ impl<'a> Validator<'a> {
                 );
                 continue;
             };
+            if self.invisible(item, &text, &format!("`{}` in `{list}`", visible(&text))) {
+                continue;
+            }
             let principal = if text.contains('@') {
                 match Email::parse(&text) {
                     Ok(e) => Principal::User(e),

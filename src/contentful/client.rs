@@ -222,6 +222,10 @@ impl Client {
             .user_agent(concat!("contentful-access/", env!("CARGO_PKG_VERSION")))
             .timeout(cfg.request_timeout)
             .connect_timeout(Duration::from_secs(10))
+            // Never follow a redirect: it could carry the token to another host (reqwest drops
+            // the Authorization header only across hosts it knows about), and the Management API
+            // does not redirect. A 3xx is an error naming the request.
+            .redirect(reqwest::redirect::Policy::none())
             .build()
             .map_err(|e| ContentfulError::Config(format!("cannot build the HTTP client: {e}")))?;
         Ok(Client {

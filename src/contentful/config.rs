@@ -78,8 +78,9 @@ impl fmt::Debug for ClientConfig {
 
 impl ClientConfig {
     /// A configuration with the defaults, after checking `base_url`: it must be an absolute
-    /// `https://` URL, or `http://` to a loopback address (`localhost`, `127.0.0.0/8`, `::1`), such
-    /// as a local sandbox. A trailing slash is removed.
+    /// `https://` URL, or `http://` to a literal loopback address (`127.0.0.0/8`, `[::1]`) or
+    /// exactly `localhost` (not `*.localhost`), such as a local sandbox; no credentials, query or
+    /// fragment. A trailing slash is removed. Errors show at most the URL's scheme, host and port.
     pub fn new(base_url: &str, token: SecretString) -> Result<Self, ContentfulError> {
         let base_url = check_base_url(base_url)?;
         Ok(ClientConfig {
@@ -104,47 +105,64 @@ impl ClientConfig {
     }
 }
 
-/// Validates and normalises a base URL (see [`ClientConfig::new`]).
+/// Validates and normalises a base URL (see [`ClientConfig::new`]). Errors never repeat the URL
+/// as given: its query, path or userinfo may hold a secret (a token pasted in the wrong place).
+/// At most its scheme, host and port are shown.
 fn check_base_url(raw: &str) -> Result<String, ContentfulError> {
     let trimmed = raw.trim();
-    let url = Url::parse(trimmed)
-        .map_err(|e| ContentfulError::Config(format!("invalid base URL {trimmed:?}: {e}")))?;
-    if url.query().is_some() || url.fragment().is_some() {
+    let url = Url::parse(trimmed).map_err(|e| {
+        ContentfulError::Config(format!(
+            "invalid base URL ({e}); expected something like https://api.contentful.com"
+        ))
+    })?;
+    let origin = origin(&url);
+    if !url.username().is_empty() || url.password().is_some() {
         return Err(ContentfulError::Config(format!(
-            "invalid base URL {trimmed:?}: it must not have a query string or fragment"
+            "invalid base URL {origin}: it must not contain credentials; pass the token through \
+             CONTENTFUL_MANAGEMENT_TOKEN or --token-file"
         )));
     }
-    if !url.username().is_empty() || url.password().is_some() {
-        return Err(ContentfulError::Config(
-            "invalid base URL: it must not contain credentials; pass the token through \
-             CONTENTFUL_MANAGEMENT_TOKEN or --token-file"
-                .to_string(),
-        ));
+    if url.query().is_some() || url.fragment().is_some() {
+        return Err(ContentfulError::Config(format!(
+            "invalid base URL {origin}: it must not have a query string or fragment"
+        )));
     }
     match url.scheme() {
         "https" => {}
         "http" => {
             if !is_loopback(&url) {
                 return Err(ContentfulError::Config(format!(
-                    "refusing plain http:// to {trimmed:?}: the token would travel unencrypted; \
+                    "refusing plain http:// to {origin}: the token would travel unencrypted; \
                      use https://, or http:// only to a loopback address (localhost, 127.0.0.1, [::1])"
                 )));
             }
         }
         other => {
             return Err(ContentfulError::Config(format!(
-                "invalid base URL {trimmed:?}: scheme {other:?} is not supported (use https://)"
+                "invalid base URL: scheme {other:?} is not supported (use https://)"
             )));
         }
     }
     if url.host().is_none() {
-        return Err(ContentfulError::Config(format!(
-            "invalid base URL {trimmed:?}: it has no host"
-        )));
+        return Err(ContentfulError::Config(
+            "invalid base URL: it has no host".to_string(),
+        ));
     }
     Ok(url.as_str().trim_end_matches('/').to_string())
 }
 
+/// `scheme://host[:port]` of `url`: what an error may show of it.
+fn origin(url: &Url) -> String {
+    let host = url.host_str().unwrap_or("");
+    match url.port() {
+        Some(port) => format!("{}://{host}:{port}", url.scheme()),
+        None => format!("{}://{host}", url.scheme()),
+    }
+}
+
+/// True for a literal loopback address (`127.0.0.0/8`, `[::1]`) or exactly `localhost`. Other
+/// names under `.localhost` are not: whether they resolve to this machine depends on the
+/// resolver, and plain http to an address that resolves elsewhere would expose the token.
 fn is_loopback(url: &Url) -> bool {
     let Some(host) = url.host_str() else {
         return false;
@@ -152,10 +170,7 @@ fn is_loopback(url: &Url) -> bool {
     let bare = host.trim_start_matches('[').trim_end_matches(']');
     match bare.parse::<IpAddr>() {
         Ok(ip) => ip.is_loopback(),
-        Err(_) => {
-            let d = bare.to_ascii_lowercase();
-            d == "localhost" || d.ends_with(".localhost")
-        }
+        Err(_) => bare.eq_ignore_ascii_case("localhost"),
     }
 }
 
@@ -192,6 +207,8 @@ mod tests {
             "http://api.contentful.com",
             "http://10.0.0.1:8080",
             "http://localhost.evil.com",
+            "http://evil.localhost:8080",
+            "http://api.localhost",
             "ftp://127.0.0.1",
             "api.contentful.com",
             "https://user:pw@api.contentful.com",
@@ -202,6 +219,28 @@ mod tests {
         }
         let err = ClientConfig::new("http://api.contentful.com", token()).unwrap_err();
         assert!(err.to_string().contains("refusing plain http://"), "{err}");
+    }
+
+    #[test]
+    fn errors_never_repeat_a_secret_in_the_query_path_or_userinfo() {
+        for raw in [
+            "https://api.contentful.com/?access_token=CFPAT-leak1",
+            "http://api.contentful.com/CFPAT-leak2/",
+            "https://CFPAT-leak3:x@api.contentful.com",
+            "https://CFPAT-leak4@api.contentful.com",
+            "http://evil.localhost/CFPAT-leak5?token=CFPAT-leak6",
+            "ftp://api.contentful.com/CFPAT-leak7",
+            "not a url CFPAT-leak8",
+            "https://api.contentful.com/#CFPAT-leak9",
+        ] {
+            let err = ClientConfig::new(raw, token()).unwrap_err().to_string();
+            assert!(!err.contains("CFPAT"), "{raw}: {err}");
+            assert!(!err.contains("leak"), "{raw}: {err}");
+        }
+        let err = ClientConfig::new("http://evil.localhost:8080/x", token())
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("http://evil.localhost:8080"), "{err}");
     }
 
     #[test]

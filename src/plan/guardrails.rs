@@ -11,8 +11,9 @@
 //!   membership of a deleted team, or a protected team's membership of a removed user);
 //! - `token_user`: the token's own user is neither removed nor given a lower org role;
 //! - `org_owner`: an organization with an active owner keeps at least one;
-//! - `space_admin`: a managed space that has an admin (a user's direct admin membership, or an
-//!   admin team with at least one member) keeps one.
+//! - `space_admin`: a managed space that has an admin (an active member's direct admin membership,
+//!   or an admin team with at least one active member) keeps one; pending invitees do not count,
+//!   as for `org_owner`.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -250,7 +251,7 @@ fn org_owner(before: &After<'_>, after: &After<'_>) -> GuardrailResult {
 }
 
 /// Who is admin of each space: emails of direct admins and `team NAME` of admin teams with
-/// members, sorted and deduplicated, by space id. Only admin memberships are looked at closely:
+/// members (active organization members only; pending invitees do not count), sorted and deduplicated, by space id. Only admin memberships are looked at closely:
 /// the scans over all memberships test a cheap condition first.
 fn space_admins<'s>(state: &'s After<'_>) -> BTreeMap<&'s str, Vec<String>> {
     let admin_tsms: Vec<&crate::model::LiveTeamSpaceMembership> = state
@@ -272,7 +273,9 @@ fn space_admins<'s>(state: &'s After<'_>) -> BTreeMap<&'s str, Vec<String>> {
                 && state
                     .org_memberships
                     .get(&tm.org_membership_id)
-                    .is_some_and(|m| state.users.contains(&m.user_id))
+                    .is_some_and(|m| {
+                        m.status == MembershipStatus::Active && state.users.contains(&m.user_id)
+                    })
             {
                 staffed.insert(team);
             }
@@ -283,14 +286,17 @@ fn space_admins<'s>(state: &'s After<'_>) -> BTreeMap<&'s str, Vec<String>> {
         .filter(|sm| sm.admin)
         .map(|(_, sm)| sm)
         .collect();
-    // Like the diff's index: a user counts only while they hold an organization membership.
+    // A user counts only while they hold an active organization membership: a pending invitee
+    // may never accept, so they are nobody's admin yet (as for `org_owner`).
     let admin_users: FxHashSet<&str> = admin_sms.iter().map(|sm| sm.user_id.as_str()).collect();
     let in_org: FxHashSet<&str> = if admin_users.is_empty() {
         FxHashSet::default()
     } else {
         state
             .org_memberships
-            .filter(|m| admin_users.contains(m.user_id.as_str()))
+            .filter(|m| {
+                m.status == MembershipStatus::Active && admin_users.contains(m.user_id.as_str())
+            })
             .map(|(_, m)| m.user_id.as_str())
             .collect()
     };

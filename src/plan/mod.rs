@@ -10,12 +10,14 @@ mod error;
 mod guardrails;
 mod ops;
 mod order;
+pub mod signature;
 mod simulate;
 
 pub(crate) use diff::Index;
 pub use document::PlanFileError;
 pub use error::{Diagnostic, PlanError, Unresolved};
 pub use ops::*;
+pub use signature::{OpSignature, OpTarget, Unmatched, compare, signature, touched_by};
 pub use simulate::simulate;
 
 use chrono::{DateTime, Utc};
@@ -66,4 +68,16 @@ pub fn build(
         pending: diff.pending,
         unmanaged: diff.unmanaged,
     })
+}
+
+/// Checks every guardrail for `ops` (run in the order of `levels`) against `live`, as [`build`]
+/// does for the operations it plans. Used to re-check a part of a plan on its own.
+pub fn check_guardrails(
+    desired: &DesiredState,
+    live: &LiveState,
+    ops: &[Operation],
+    levels: &[Vec<OpId>],
+) -> Vec<GuardrailResult> {
+    let after = simulate::simulate_ops(live, ops, levels);
+    guardrails::check(desired, live, &after, ops)
 }

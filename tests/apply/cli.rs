@@ -77,8 +77,16 @@ fn apply_demo_with_auto_approve_applies_the_plan_and_journals_every_write() {
         "--auto-approve",
         "--journal",
         &journal,
+        // One at a time, so the lines printed as operations finish come in a fixed order.
+        "--parallelism",
+        "1",
     ]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("nothing was written to Contentful"),
+        "{}",
+        text(&out.stderr)
+    );
     assert_eq!(
         last_line(&out),
         "Apply complete: 2 added, 2 changed, 1 removed."

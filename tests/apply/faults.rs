@@ -7,12 +7,12 @@ use std::time::Duration;
 
 use chrono::Utc;
 use contentful_access::apply::{
-    self, ApplyEvent, ApplyOptions, JournalPhase, JournalRecord, NoObserver, OpStatus, StopReason,
-    StopSignal, UNREACHABLE_AFTER,
+    self, ApplyEvent, ApplyOptions, JournalPhase, JournalRecord, NoObserver, OpStatus, Planned,
+    StopReason, StopSignal, UNREACHABLE_AFTER, VerifiedPlan,
 };
 use contentful_access::contentful::{Client, ClientConfig};
 use contentful_access::model::{DesiredState, LiveState};
-use contentful_access::plan::{self, OpKind, Plan, PlanOptions};
+use contentful_access::plan::{OpKind, Plan, PlanOptions};
 use contentful_access::sandbox::{
     FaultConfig, FaultKind, ObjectKind, SandboxOptions, Server, demo_seed,
 };
@@ -50,9 +50,10 @@ async fn read(client: &Client, d: &DesiredState) -> LiveState {
         .unwrap()
 }
 
-async fn plan_now(client: &Client, d: &DesiredState) -> Plan {
+/// A plan made now, verified by construction (the demo plans are never refused).
+async fn plan_now(client: &Client, d: &DesiredState) -> VerifiedPlan {
     let live = read(client, d).await;
-    plan::build(
+    match apply::plan_checked(
         d,
         &live,
         &PlanOptions {
@@ -60,6 +61,10 @@ async fn plan_now(client: &Client, d: &DesiredState) -> Plan {
         },
     )
     .unwrap()
+    {
+        Planned::Verified(p) => p,
+        Planned::Refused(p) => panic!("refused: {:#?}", p.guardrails),
+    }
 }
 
 /// The plan's one removal: the sandbox kind and id of the object it deletes.

@@ -5,7 +5,8 @@ use std::time::Duration;
 
 use chrono::Utc;
 use contentful_access::apply::{
-    self, ApplyEvent, ApplyOptions, ApplyReport, JournalPhase, NoObserver, OpStatus, Staleness,
+    self, ApplyEvent, ApplyOptions, ApplyReport, JournalPhase, NoObserver, OpStatus, Planned,
+    Staleness, VerifiedPlan,
 };
 use contentful_access::contentful::{Client, ClientConfig};
 use contentful_access::model::{DesiredState, LiveState, SpaceAccess};
@@ -48,9 +49,10 @@ async fn read(client: &Client, d: &DesiredState) -> LiveState {
         .unwrap()
 }
 
-async fn plan_now(client: &Client, d: &DesiredState) -> Plan {
+/// A plan made now, verified by construction (the demo plans are never refused).
+async fn plan_now(client: &Client, d: &DesiredState) -> VerifiedPlan {
     let live = read(client, d).await;
-    plan::build(
+    match apply::plan_checked(
         d,
         &live,
         &PlanOptions {
@@ -58,6 +60,10 @@ async fn plan_now(client: &Client, d: &DesiredState) -> Plan {
         },
     )
     .unwrap()
+    {
+        Planned::Verified(p) => p,
+        Planned::Refused(p) => panic!("refused: {:#?}", p.guardrails),
+    }
 }
 
 /// Writes (anything but GET) the sandbox handled, as (method, path).

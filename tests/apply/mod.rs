@@ -13,3 +13,4 @@ mod faults;
 mod fixtures;
 mod library;
 mod props;
+mod verify;

@@ -4,4 +4,5 @@
 
 mod http;
 mod read;
+mod redirect;
 mod sandbox;

@@ -238,11 +238,23 @@ fn active_owners(live: &LiveState) -> usize {
         .count()
 }
 
+/// Whether `space` has an admin: an active organization member with a direct admin membership,
+/// or an admin team with at least one active member. Pending invitees are nobody's admin yet.
 fn has_admin(live: &LiveState, space: &str) -> bool {
+    let active = |m: &&contentful_access::model::LiveOrgMembership| {
+        m.status == contentful_access::model::MembershipStatus::Active
+    };
     let users: BTreeSet<&str> = live
         .org_memberships
         .values()
+        .filter(active)
         .map(|m| m.user_id.as_str())
+        .collect();
+    let active_oms: BTreeSet<&str> = live
+        .org_memberships
+        .values()
+        .filter(active)
+        .map(|m| m.meta.id.as_str())
         .collect();
     live.space_memberships
         .values()
@@ -250,10 +262,9 @@ fn has_admin(live: &LiveState, space: &str) -> bool {
         || live.team_space_memberships.values().any(|tsm| {
             tsm.space_id == space
                 && tsm.admin
-                && live
-                    .team_memberships
-                    .values()
-                    .any(|tm| tm.team_id == tsm.team_id)
+                && live.team_memberships.values().any(|tm| {
+                    tm.team_id == tsm.team_id && active_oms.contains(tm.org_membership_id.as_str())
+                })
         })
 }
 

@@ -999,3 +999,54 @@ fn handover_promotes_the_new_owner_and_admin_before_the_old_ones_step_down() {
     );
     snap("plan__handover_text", &text(&p));
 }
+
+/// A pending invitee may never accept: made the only admin of a space (directly, or as the only
+/// member of an admin team), they do not keep the space administered, as they already do not
+/// count as the organization's owner.
+#[test]
+fn refused_handing_a_space_to_a_pending_invitee_alone() {
+    const NEW: &str = "new.hire@acme.example";
+    let live = Org::new()
+        .user(OWNER, OrgRole::Owner)
+        .me(OWNER)
+        .user(JANE, OrgRole::Admin)
+        .pending(NEW, OrgRole::Member)
+        .sm(JANE, BLOG, SpaceAccess::Admin)
+        .build();
+
+    // Directly: Jane's admin membership goes, the invitee's comes.
+    let direct = File::new()
+        .user(OWNER, OrgRole::Owner, &[], &[])
+        .user(JANE, OrgRole::Admin, &[], &[])
+        .user(NEW, OrgRole::Member, &[], &[("blog", SpaceAccess::Admin)])
+        .build();
+    let p = plan(&direct, &live);
+    common_checks(&p);
+    assert_eq!(failed(&p), vec![Guardrail::SpaceAdmin]);
+    let g = &p.guardrails[4];
+    assert_eq!(g.offenders, vec!["blog".to_string()]);
+    assert!(
+        g.message.contains("admins now: jane@acme.example"),
+        "{}",
+        g.message
+    );
+
+    // Through a team whose only member is the invitee.
+    let team = File::new()
+        .team("newcomers", "New hires", &[("blog", SpaceAccess::Admin)])
+        .user(OWNER, OrgRole::Owner, &[], &[])
+        .user(JANE, OrgRole::Admin, &[], &[])
+        .user(NEW, OrgRole::Member, &["newcomers"], &[])
+        .build();
+    let p = plan(&team, &live);
+    common_checks(&p);
+    assert_eq!(failed(&p), vec![Guardrail::SpaceAdmin]);
+
+    // With an active admin staying, the same grants are fine.
+    let kept = File::new()
+        .user(OWNER, OrgRole::Owner, &[], &[])
+        .user(JANE, OrgRole::Admin, &[], &[("blog", SpaceAccess::Admin)])
+        .user(NEW, OrgRole::Member, &[], &[("blog", SpaceAccess::Admin)])
+        .build();
+    assert!(!plan(&kept, &live).refused);
+}

@@ -1,24 +1,26 @@
 //! `contentful-access apply`: plans and applies the access file (after confirmation), applies a
-//! saved plan exactly (after checking that nothing it touches changed), or rehearses a plan in an
-//! in-process sandbox seeded from the live organization.
+//! saved plan exactly (only after the library verified it against the access file and the
+//! organization as they are now), or rehearses a plan in an in-process sandbox seeded from the
+//! live organization. The flow is one library operation ([`ops::apply_config`] or
+//! [`ops::apply_saved`]); this file parses arguments and renders what the library reports.
 
 use std::fs::File;
 use std::io::{BufRead, IsTerminal, Write};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
-use anyhow::{Context, bail};
 use chrono::Utc;
 use contentful_access::apply::{
-    self, ApplyEvent, ApplyObserver, ApplyOptions, ApplyReport, describe_staleness, render_report,
+    ApplyEvent, ApplyObserver, ApplyOptions, ApplyReport, OpOutcome, Rehearsal, VerifiedPlan,
+    render_report,
 };
+use contentful_access::ops::{self, ApplyHooks, ApplyOutcome, ApplyRun};
 use contentful_access::plan::Plan;
 use contentful_access::render::{self, RenderOptions};
-use sha2::{Digest, Sha256};
 
-use super::plan::{read_and_plan, report_unresolved};
-use super::target::{TargetArgs, connect};
+use super::plan::report_unresolved;
+use super::target::TargetArgs;
 use super::validate::load_config;
-use super::{Exit, Global};
+use super::{Exit, Global, print_stdout};
 
 /// Arguments of `apply`.
 #[derive(Debug, clap::Args)]
@@ -78,200 +80,155 @@ fn parse_age(s: &str) -> Result<chrono::Duration, String> {
 
 /// Runs `apply`.
 pub fn run(global: &Global, args: Args) -> anyhow::Result<Exit> {
-    match &args.plan {
-        Some(path) => run_saved(global, &args, path),
-        None => run_config(global, &args),
-    }
-}
-
-fn options(args: &Args) -> ApplyOptions {
-    ApplyOptions {
-        parallelism: usize::from(args.parallelism),
-        ..ApplyOptions::default()
-    }
-}
-
-fn print_stdout(text: &str) -> anyhow::Result<()> {
-    let mut stdout = std::io::stdout().lock();
-    stdout.write_all(text.as_bytes())?;
-    if !text.ends_with('\n') {
-        stdout.write_all(b"\n")?;
-    }
-    stdout.flush()?;
-    Ok(())
-}
-
-fn run_config(global: &Global, args: &Args) -> anyhow::Result<Exit> {
-    let config = args
-        .config
-        .clone()
-        .unwrap_or_else(|| PathBuf::from("access.yaml"));
-    let Some(desired) = load_config(global, &config)? else {
-        return Ok(Exit::Error);
+    let target = args.target.target()?;
+    let run = ApplyRun {
+        apply: ApplyOptions {
+            parallelism: usize::from(args.parallelism),
+            ..ApplyOptions::default()
+        },
+        now: Utc::now(),
+        rehearse: args.rehearse,
+        max_plan_age: args.max_plan_age,
     };
-    let render_opts = RenderOptions {
-        color: global.color_stdout(),
-        width: global.stdout_width(),
-        config_display: config.display().to_string(),
+    // A rehearsal writes only to its own sandbox: nothing goes to the journal, which records
+    // writes to the organization.
+    let journal = if args.rehearse {
+        None
+    } else {
+        args.journal.clone()
     };
     let runtime = super::runtime()?;
-    runtime.block_on(async {
-        let target = connect(&args.target).await?;
-        let result = async {
-            let (live, plan) = read_and_plan(&target, &desired).await?;
-            let Some(plan) = report_unresolved(global, &desired, plan)? else {
+    let (result, mut hooks) = match &args.plan {
+        Some(path) => {
+            let mut hooks = CliHooks::new(journal, global, args.auto_approve, None);
+            let result = runtime.block_on(ops::apply_saved(
+                target,
+                path,
+                args.config.as_deref(),
+                &run,
+                &mut hooks,
+            ));
+            (result, hooks)
+        }
+        None => {
+            let config = args
+                .config
+                .clone()
+                .unwrap_or_else(|| PathBuf::from("access.yaml"));
+            let Some(desired) = load_config(global, &config)? else {
                 return Ok(Exit::Error);
             };
-            print_stdout(&render::plan_text(&plan, &render_opts))?;
-            if plan.refused {
-                return Ok(Exit::Refused);
-            }
-            if plan.is_empty() {
-                return Ok(Exit::Ok);
-            }
-            if args.rehearse {
-                // A rehearsal writes only to its own sandbox: nothing goes to the journal, which
-                // records writes to the organization.
-                let mut observer = CliObserver::new(None, plan.operations.len())?;
-                let rehearsal =
-                    apply::rehearse(&live, &desired, &plan, &options(args), &mut observer)
-                        .await
-                        .context("the rehearsal failed")?;
-                observer.finish()?;
-                let mut out = String::from("\nRehearsal in a sandbox copy of the organization:\n");
-                out.push_str(&render_report(&rehearsal.report, global.color_stdout()));
-                if rehearsal.converged() {
-                    out.push_str("Rehearsal converged: planning again finds no changes. Nothing was written to Contentful.\n");
-                } else {
-                    out.push_str(&format!(
-                        "Rehearsal did not converge: planning again finds {} operation(s):\n",
-                        rehearsal.after.operations.len()
-                    ));
-                    out.push_str(&render::plan_text(&rehearsal.after, &render_opts));
-                    out.push_str("Nothing was written to Contentful.\n");
-                }
-                print_stdout(&out)?;
-                return Ok(if rehearsal.converged() {
-                    Exit::Ok
-                } else {
-                    Exit::Error
-                });
-            }
-            if !confirm(args.auto_approve, &plan)? {
-                return Ok(Exit::Error);
-            }
-            let mut observer = CliObserver::new(args.journal.as_deref(), plan.operations.len())?;
-            let opts = options(args).with_users_of(&live);
-            let report = apply::apply(&target.client, &plan, &opts, &mut observer).await;
-            observer.finish()?;
-            finish(global, &report)
+            let display = config.display().to_string();
+            let mut hooks = CliHooks::new(journal, global, args.auto_approve, Some(display));
+            let result = runtime.block_on(ops::apply_config(target, &desired, &run, &mut hooks));
+            (result, hooks)
         }
-        .await;
-        target.close().await;
-        result
-    })
-}
-
-fn run_saved(global: &Global, args: &Args, path: &Path) -> anyhow::Result<Exit> {
-    let text = std::fs::read_to_string(path)
-        .with_context(|| format!("cannot read the saved plan {}", path.display()))?;
-    let plan = Plan::from_json(&text)
-        .with_context(|| format!("{} is not a usable plan", path.display()))?;
-    if plan.refused {
-        let mut err = std::io::stderr().lock();
-        writeln!(
-            err,
-            "error: the saved plan {} was refused by guardrails and is never applied:",
-            path.display()
-        )?;
-        for g in plan.failed_guardrails() {
-            writeln!(err, "  {}: {}", g.name, g.message)?;
-        }
-        return Ok(Exit::Refused);
-    }
-    let config = args.config.clone().or_else(|| {
-        let p = PathBuf::from(&plan.config_path);
-        p.is_file().then_some(p)
-    });
-    let config_sha = match &config {
-        Some(c) => {
-            let bytes = std::fs::read(c)
-                .with_context(|| format!("cannot read the access file {}", c.display()))?;
-            Some(
-                Sha256::digest(&bytes)
-                    .iter()
-                    .map(|b| format!("{b:02x}"))
-                    .collect::<String>(),
-            )
-        }
-        None => None,
     };
-    let render_opts = RenderOptions {
-        color: global.color_stdout(),
-        width: global.stdout_width(),
-        config_display: plan.config_path.clone(),
+    hooks.finish()?;
+    let Some(outcome) = report_unresolved(global, result)? else {
+        return Ok(Exit::Error);
     };
-    let runtime = super::runtime()?;
-    runtime.block_on(async {
-        let target = connect(&args.target).await?;
-        let result = async {
-            let stale = apply::check_stale(
-                &target.client,
-                &plan,
-                config_sha.as_deref(),
-                Utc::now(),
-                args.max_plan_age,
-            )
-            .await
-            .context("cannot check whether the saved plan is still current")?;
-            if !stale.is_empty() {
-                let mut err = std::io::stderr().lock();
+    Ok(match outcome {
+        ApplyOutcome::Refused(_) => Exit::Refused,
+        ApplyOutcome::SavedRefused(refusal) => {
+            let plan_path = args
+                .plan
+                .as_deref()
+                .map(|p| p.display().to_string())
+                .unwrap_or_default();
+            let config = args
+                .config
+                .as_deref()
+                .map(|p| p.display().to_string())
+                .unwrap_or_else(|| "the access file".to_string());
+            std::io::stderr()
+                .lock()
+                .write_all(refusal.describe(&plan_path, &config).as_bytes())?;
+            if refusal.is_guardrail() {
+                Exit::Refused
+            } else {
+                Exit::Error
+            }
+        }
+        ApplyOutcome::NothingToDo => Exit::Ok,
+        ApplyOutcome::Declined => Exit::Error,
+        ApplyOutcome::Applied(report) => {
+            // Each operation's line was printed as it finished; the summary closes the list.
+            let rendered = render_report(&report, global.color_stdout());
+            print_stdout(rendered.lines().last().unwrap_or_default())?;
+            if args.target.is_sandbox() {
                 writeln!(
-                    err,
-                    "error: the saved plan {} is out of date; nothing was written:",
-                    path.display()
+                    std::io::stderr().lock(),
+                    "note: --sandbox: these changes were made to an in-process sandbox, which is gone now; nothing was written to Contentful."
                 )?;
-                for s in &stale {
-                    writeln!(err, "  - {}", describe_staleness(s))?;
-                }
-                writeln!(err, "Run plan again and review the new plan.")?;
-                return Ok(Exit::Error);
             }
-            print_stdout(&render::plan_text(&plan, &render_opts))?;
-            if plan.is_empty() {
-                return Ok(Exit::Ok);
+            if report.succeeded() {
+                Exit::Ok
+            } else {
+                Exit::Error
             }
-            let mut observer = CliObserver::new(args.journal.as_deref(), plan.operations.len())?;
-            let report = apply::apply(&target.client, &plan, &options(args), &mut observer).await;
-            observer.finish()?;
-            finish(global, &report)
         }
-        .await;
-        target.close().await;
-        result
+        ApplyOutcome::Rehearsed(rehearsal) => {
+            print_stdout(&rehearsal_text(
+                global,
+                &rehearsal,
+                &hooks.render_opts(None),
+            ))?;
+            if rehearsal.converged() {
+                Exit::Ok
+            } else {
+                Exit::Error
+            }
+        }
     })
 }
 
-fn finish(global: &Global, report: &ApplyReport) -> anyhow::Result<Exit> {
-    let mut out = String::from("\n");
-    out.push_str(&render_report(report, global.color_stdout()));
-    print_stdout(&out)?;
-    Ok(if report.succeeded() {
-        Exit::Ok
+/// The rehearsal's outcome: what ran in the copy, then whether it converged. The report's own
+/// last line ("Apply complete") is replaced: nothing was applied to the organization, and a
+/// reader must not stop at a line saying it was.
+fn rehearsal_text(global: &Global, rehearsal: &Rehearsal, render_opts: &RenderOptions) -> String {
+    let mut out = String::from("\nRehearsal in a sandbox copy of the organization:\n");
+    let report = render_report(&rehearsal.report, global.color_stdout());
+    let lines: Vec<&str> = report.lines().collect();
+    for line in &lines[..lines.len().saturating_sub(1)] {
+        out.push_str(line);
+        out.push('\n');
+    }
+    let (a, c, r) = rehearsal.report.applied_counts();
+    if rehearsal.report.succeeded() {
+        out.push_str(&format!(
+            "Every operation applied in the copy: {a} added, {c} changed, {r} removed.\n"
+        ));
     } else {
-        Exit::Error
-    })
+        out.push_str(&format!(
+            "In the copy, {} of {} operations failed, {} skipped.\n",
+            rehearsal.report.failed().count(),
+            rehearsal.report.outcomes.len(),
+            rehearsal.report.skipped().count()
+        ));
+    }
+    if rehearsal.converged() {
+        out.push_str("Rehearsal converged: planning again finds no changes. Nothing was written to Contentful.\n");
+    } else {
+        out.push_str(&format!(
+            "Rehearsal did not converge: planning again finds {} operation(s):\n",
+            rehearsal.after.operations.len()
+        ));
+        out.push_str(&render::plan_text(&rehearsal.after, render_opts));
+        out.push_str("Nothing was written to Contentful.\n");
+    }
+    out
 }
 
 /// Asks for `yes` on a terminal; refuses without `--auto-approve` when stdin is not one.
-fn confirm(auto_approve: bool, plan: &Plan) -> anyhow::Result<bool> {
+fn confirm(auto_approve: bool, plan: &Plan) -> std::io::Result<bool> {
     if auto_approve {
         return Ok(true);
     }
     if !std::io::stdin().is_terminal() {
-        bail!(
-            "refusing to apply without confirmation: stdin is not a terminal. Review the plan above and pass --auto-approve to apply it"
-        );
+        return Err(std::io::Error::other(
+            "refusing to apply without confirmation: stdin is not a terminal. Review the plan above and pass --auto-approve to apply it",
+        ));
     }
     let mut err = std::io::stderr().lock();
     write!(
@@ -283,66 +240,127 @@ fn confirm(auto_approve: bool, plan: &Plan) -> anyhow::Result<bool> {
     let mut answer = String::new();
     std::io::stdin().lock().read_line(&mut answer)?;
     if answer.trim() == "yes" {
-        Ok(true)
-    } else {
-        writeln!(err, "Apply cancelled; nothing was written.")?;
-        Ok(false)
+        return Ok(true);
     }
+    err.write_all(cancellation(&answer).as_bytes())?;
+    Ok(false)
 }
 
-/// Writes journal lines (flushed one by one) and shows progress on stderr when it is a terminal.
-struct CliObserver {
-    journal: Option<(PathBuf, File)>,
+/// What to print when the answer is not `yes`. An answer that does not end with a newline came
+/// with end of input (Ctrl-D), which leaves the cursor on the prompt line: start a new line first.
+fn cancellation(answer: &str) -> String {
+    let newline = if answer.ends_with('\n') { "" } else { "\n" };
+    format!("{newline}Apply cancelled; nothing was written.\n")
+}
+
+/// What the user sees while `apply` runs: the plan, the confirmation prompt, progress on stderr
+/// when it is a terminal; and the journal (`--journal`), written line by line and flushed, opened
+/// only once the apply starts (nothing is created for a refused or declined plan).
+struct CliHooks {
+    journal_path: Option<PathBuf>,
+    journal: Option<File>,
     error: Option<std::io::Error>,
     bar: Option<indicatif::ProgressBar>,
+    /// Print each operation's line as it finishes (the real apply; a rehearsal prints its
+    /// report at the end, under its own heading).
+    live: bool,
+    /// Whether an operation's line was printed yet (the first one is preceded by a blank line).
+    printed: bool,
+    auto_approve: bool,
+    color: bool,
+    width: usize,
+    config_display: Option<String>,
 }
 
-impl CliObserver {
-    fn new(journal: Option<&Path>, ops: usize) -> anyhow::Result<CliObserver> {
-        let journal = match journal {
-            Some(p) => Some((
-                p.to_path_buf(),
-                std::fs::OpenOptions::new()
-                    .create(true)
-                    .append(true)
-                    .open(p)
-                    .with_context(|| format!("cannot open the journal {}", p.display()))?,
-            )),
-            None => None,
-        };
-        let bar = std::io::stderr().is_terminal().then(|| {
-            let bar = indicatif::ProgressBar::new(ops as u64);
-            bar.set_style(
-                indicatif::ProgressStyle::with_template("applying {bar:30} {pos}/{len} operations")
-                    .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
-            );
-            bar
-        });
-        Ok(CliObserver {
-            journal,
+impl CliHooks {
+    fn new(
+        journal: Option<PathBuf>,
+        global: &Global,
+        auto_approve: bool,
+        config_display: Option<String>,
+    ) -> CliHooks {
+        CliHooks {
+            journal_path: journal,
+            journal: None,
             error: None,
-            bar,
-        })
+            bar: None,
+            live: false,
+            printed: false,
+            auto_approve,
+            color: global.color_stdout(),
+            width: global.stdout_width(),
+            config_display,
+        }
+    }
+
+    fn render_opts(&self, plan: Option<&Plan>) -> RenderOptions {
+        RenderOptions {
+            color: self.color,
+            width: self.width,
+            config_display: self
+                .config_display
+                .clone()
+                .or_else(|| plan.map(|p| p.config_path.clone()))
+                .unwrap_or_default(),
+        }
     }
 
     fn finish(&mut self) -> anyhow::Result<()> {
         if let Some(bar) = self.bar.take() {
             bar.finish_and_clear();
         }
-        match (self.error.take(), &self.journal) {
-            (Some(e), Some((path, _))) => {
-                Err(e).with_context(|| format!("cannot write the journal {}", path.display()))
-            }
+        match (self.error.take(), &self.journal_path) {
+            (Some(e), Some(path)) => Err(anyhow::Error::new(e)
+                .context(format!("cannot write the journal {}", path.display()))),
             _ => Ok(()),
         }
     }
 }
 
-impl ApplyObserver for CliObserver {
+impl ApplyHooks for CliHooks {
+    fn planned(&mut self, plan: &Plan) {
+        let text = render::plan_text(plan, &self.render_opts(Some(plan)));
+        if let Err(e) = print_stdout(&text) {
+            tracing::warn!(error = %e, "cannot print the plan");
+        }
+    }
+
+    fn confirm(&mut self, plan: &VerifiedPlan) -> std::io::Result<bool> {
+        confirm(self.auto_approve, plan)
+    }
+
+    fn starting(&mut self, plan: &VerifiedPlan) -> std::io::Result<()> {
+        self.live = true;
+        if let Some(p) = &self.journal_path {
+            let file = std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(p)
+                .map_err(|e| {
+                    std::io::Error::new(
+                        e.kind(),
+                        format!("cannot open the journal {}: {e}", p.display()),
+                    )
+                })?;
+            self.journal = Some(file);
+        }
+        if std::io::stderr().is_terminal() {
+            let bar = indicatif::ProgressBar::new(plan.operations.len() as u64);
+            bar.set_style(
+                indicatif::ProgressStyle::with_template("applying {bar:30} {pos}/{len} operations")
+                    .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+            );
+            self.bar = Some(bar);
+        }
+        Ok(())
+    }
+}
+
+impl ApplyObserver for CliHooks {
     fn event(&mut self, event: &ApplyEvent) {
         match event {
             ApplyEvent::Journal(record) => {
-                if let Some((_, file)) = &mut self.journal
+                if let Some(file) = &mut self.journal
                     && self.error.is_none()
                 {
                     let line = serde_json::to_string(record).unwrap_or_default();
@@ -351,12 +369,70 @@ impl ApplyObserver for CliObserver {
                     }
                 }
             }
-            ApplyEvent::Finished(_) => {
+            ApplyEvent::Finished(outcome) => {
                 if let Some(bar) = &self.bar {
                     bar.inc(1);
+                }
+                if self.live {
+                    let mut text = if self.printed {
+                        String::new()
+                    } else {
+                        String::from("\n")
+                    };
+                    self.printed = true;
+                    text.push_str(&outcome_lines(outcome, self.color));
+                    let print = || {
+                        if let Err(e) = print_stdout(&text) {
+                            tracing::warn!(error = %e, "cannot print an operation's outcome");
+                        }
+                    };
+                    match &self.bar {
+                        Some(bar) => bar.suspend(print),
+                        None => print(),
+                    }
                 }
             }
             ApplyEvent::LevelStarted { .. } => {}
         }
+    }
+}
+
+/// The lines of one operation's outcome, as the final report shows them (without its summary).
+fn outcome_lines(outcome: &OpOutcome, color: bool) -> String {
+    let one = ApplyReport {
+        organization: String::new(),
+        outcomes: vec![outcome.clone()],
+        stopped: None,
+    };
+    let rendered = render_report(&one, color);
+    let lines: Vec<&str> = rendered.lines().collect();
+    let mut out = String::new();
+    for line in &lines[..lines.len().saturating_sub(1)] {
+        out.push_str(line);
+        out.push('\n');
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn end_of_input_at_the_prompt_moves_the_cancellation_to_its_own_line() {
+        // Ctrl-D: nothing (or a partial answer) without a newline.
+        assert_eq!(
+            cancellation(""),
+            "\nApply cancelled; nothing was written.\n"
+        );
+        assert_eq!(
+            cancellation("ye"),
+            "\nApply cancelled; nothing was written.\n"
+        );
+        // An answer typed with Enter is already on its own line.
+        assert_eq!(
+            cancellation("no\n"),
+            "Apply cancelled; nothing was written.\n"
+        );
     }
 }

@@ -4,13 +4,13 @@
 
 use std::path::PathBuf;
 
-use anyhow::Context;
 use chrono::{DateTime, Utc};
+use contentful_access::ops::{self, AuditInput};
 use contentful_access::render;
 use contentful_access::report::audit::{self, AuditOptions};
 
-use super::plan::{read_and_plan, report_unresolved};
-use super::target::{TargetArgs, connect};
+use super::plan::report_unresolved;
+use super::target::TargetArgs;
 use super::validate::load_config;
 use super::{Exit, Global, print_stdout};
 
@@ -78,46 +78,25 @@ pub fn run(global: &Global, args: Args) -> anyhow::Result<Exit> {
             anyhow::bail!("give an access file (-c FILE) or an organization (--org ID)")
         }
     };
-    let runtime = super::runtime()?;
-    let (mut live, plan, tokens) = runtime.block_on(async {
-        let target = connect(&args.target).await?;
-        let result = async {
-            let (live, plan) = match &desired {
-                Some(d) => {
-                    let (live, plan) = read_and_plan(&target, d).await?;
-                    (live, Some(plan))
-                }
-                None => (
-                    target
-                        .client
-                        .read_live_state(&org, &[])
-                        .await
-                        .with_context(|| format!("cannot read organization {org}"))?,
-                    None,
-                ),
-            };
-            let tokens = target.client.read_access_tokens(&org).await;
-            Ok::<_, anyhow::Error>((live, plan, tokens))
-        }
-        .await;
-        target.close().await;
-        result
-    })?;
+    let now = args.now.unwrap_or_else(Utc::now);
+    let target = args.target.target()?;
+    let result = super::runtime()?.block_on(ops::audit_input(target, desired.as_ref(), &org, now));
+    let Some(AuditInput {
+        mut live,
+        plan,
+        tokens,
+    }) = report_unresolved(global, result)?
+    else {
+        return Ok(Exit::Error);
+    };
     match tokens {
         Ok(tokens) => live.access_tokens = tokens,
         Err(err) => {
             tracing::warn!(error = %err, "cannot read personal access tokens; token findings skipped");
         }
     }
-    let plan = match (plan, &desired) {
-        (Some(plan), Some(d)) => match report_unresolved(global, d, plan)? {
-            Some(plan) => Some(plan),
-            None => return Ok(Exit::Error),
-        },
-        _ => None,
-    };
     let opts = AuditOptions {
-        now: args.now.unwrap_or_else(Utc::now),
+        now,
         inactive_days: args.inactive_days,
     };
     let file = desired.as_ref().zip(plan.as_ref());

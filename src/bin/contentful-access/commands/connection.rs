@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use anyhow::{Context, bail};
 use clap::ValueEnum;
-use contentful_access::contentful::{Client, ClientConfig, Progress, Region};
+use contentful_access::contentful::{ClientConfig, Progress, Region};
 use secrecy::SecretString;
 
 /// The environment variable holding the management token.
@@ -69,7 +69,8 @@ fn token_from(
 ) -> anyhow::Result<SecretString> {
     let (raw, source) = match file {
         Some(path) => {
-            let raw = std::fs::read_to_string(path)
+            // A token is short: anything larger (or a FIFO, a device) is not a token file.
+            let raw = contentful_access::input::read_bounded_text(path, 64 * 1024)
                 .with_context(|| format!("cannot read the token file {}", path.display()))?;
             (raw, format!("the token file {}", path.display()))
         }
@@ -87,8 +88,9 @@ fn token_from(
     Ok(SecretString::from(token.to_string()))
 }
 
-/// Builds the client these flags describe, with a progress bar on stderr when it is a terminal.
-pub fn client_from(args: &ConnectionArgs) -> anyhow::Result<Client> {
+/// The client configuration these flags describe, with a progress bar on stderr when it is a
+/// terminal.
+pub fn config_from(args: &ConnectionArgs) -> anyhow::Result<ClientConfig> {
     let token = read_token(args)?;
     let mut cfg = ClientConfig::new(&args.base_url(), token)?;
     cfg.max_rps = args.max_rps;
@@ -108,7 +110,7 @@ pub fn client_from(args: &ConnectionArgs) -> anyhow::Result<Client> {
             }
         }));
     }
-    Ok(Client::new(cfg)?)
+    Ok(cfg)
 }
 
 #[cfg(test)]
@@ -146,17 +148,17 @@ mod tests {
         let eu = args(None, RegionArg::Eu, path.clone());
         assert_eq!(eu.base_url(), "https://api.eu.contentful.com");
         assert_eq!(
-            client_from(&eu).unwrap().base_url(),
+            config_from(&eu).unwrap().base_url,
             "https://api.eu.contentful.com"
         );
         let local = args(Some("http://127.0.0.1:8080/"), RegionArg::Eu, path.clone());
         assert_eq!(
-            client_from(&local).unwrap().base_url(),
+            config_from(&local).unwrap().base_url,
             "http://127.0.0.1:8080"
         );
 
         let remote = args(Some("http://api.contentful.com"), RegionArg::Us, path);
-        let err = client_from(&remote).unwrap_err().to_string();
+        let err = config_from(&remote).unwrap_err().to_string();
         assert!(err.contains("refusing plain http://"), "{err}");
         assert!(!err.contains("CFPAT-abc"), "{err}");
     }

@@ -1,11 +1,12 @@
 //! `contentful-access drift`: read-only check that the live organization still matches the access
 //! file, for a nightly CI job. Exit 0 when it matches, 2 when it does not, 1 on error.
 
+use chrono::Utc;
+use contentful_access::ops;
 use contentful_access::render;
-use contentful_access::report::drift;
 
-use super::plan::{read_and_plan, report_unresolved};
-use super::target::{TargetArgs, connect};
+use super::plan::report_unresolved;
+use super::target::TargetArgs;
 use super::validate::load_config;
 use super::{Exit, Global, print_stdout};
 
@@ -38,17 +39,11 @@ pub fn run(global: &Global, args: Args) -> anyhow::Result<Exit> {
     let Some(desired) = load_config(global, &args.file.config)? else {
         return Ok(Exit::Error);
     };
-    let runtime = super::runtime()?;
-    let (live, plan) = runtime.block_on(async {
-        let target = connect(&args.target).await?;
-        let result = read_and_plan(&target, &desired).await;
-        target.close().await;
-        result
-    })?;
-    let Some(plan) = report_unresolved(global, &desired, plan)? else {
+    let target = args.target.target()?;
+    let result = super::runtime()?.block_on(ops::drift(target, &desired, Utc::now()));
+    let Some(report) = report_unresolved(global, result)? else {
         return Ok(Exit::Error);
     };
-    let report = drift::drift(&plan, &live);
     let display = args.file.config.display().to_string();
     let output = match args.format {
         Format::Text => render::drift_text(&report, &display),

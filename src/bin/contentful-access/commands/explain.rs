@@ -3,10 +3,11 @@
 //! managed space and how. Read-only.
 
 use contentful_access::model::Email;
+use contentful_access::ops;
 use contentful_access::render;
 use contentful_access::report::explain;
 
-use super::target::{TargetArgs, connect};
+use super::target::TargetArgs;
 use super::validate::load_config;
 use super::{Exit, Global, print_stdout};
 
@@ -48,17 +49,8 @@ pub fn run(global: &Global, args: Args) -> anyhow::Result<Exit> {
         Some(raw) => Some(Email::parse(raw)?),
         None => None,
     };
-    let runtime = super::runtime()?;
-    let live = runtime.block_on(async {
-        let target = connect(&args.target).await?;
-        let spaces: Vec<String> = desired.spaces.values().map(|s| s.id.clone()).collect();
-        let result = target
-            .client
-            .read_live_state(&desired.organization, &spaces)
-            .await;
-        target.close().await;
-        Ok::<_, anyhow::Error>(result?)
-    })?;
+    let target = args.target.target()?;
+    let live = super::runtime()?.block_on(ops::read_org(target, &desired))?;
     let explanation = match (&email, &args.space) {
         (Some(email), _) => explain::explain_user(email, &desired, &live)?,
         (None, Some(space)) => explain::explain_space(space, &desired, &live)?,

@@ -5,9 +5,9 @@
 use std::path::PathBuf;
 
 use anyhow::Context;
-use contentful_access::export;
+use contentful_access::ops;
 
-use super::target::{TargetArgs, connect};
+use super::target::TargetArgs;
 use super::{Exit, Global, print_stdout};
 
 /// Arguments of `export`.
@@ -28,28 +28,13 @@ pub struct Args {
 
 /// Runs `export`.
 pub fn run(_global: &Global, args: Args) -> anyhow::Result<Exit> {
-    let runtime = super::runtime()?;
-    let text = runtime.block_on(async {
-        let target = connect(&args.target).await?;
-        let result = async {
-            let spaces = target
-                .client
-                .list_spaces(&args.org)
-                .await
-                .with_context(|| format!("cannot read the spaces of organization {}", args.org))?;
-            let names = export::space_names(&args.org, &spaces, &args.spaces)?;
-            let ids: Vec<String> = names.values().cloned().collect();
-            let live = target
-                .client
-                .read_live_state(&args.org, &ids)
-                .await
-                .with_context(|| format!("cannot read organization {}", args.org))?;
-            Ok::<_, anyhow::Error>(export::export(&live, &names, env!("CARGO_PKG_VERSION")))
-        }
-        .await;
-        target.close().await;
-        result
-    })?;
+    let target = args.target.target()?;
+    let text = super::runtime()?.block_on(ops::export(
+        target,
+        &args.org,
+        &args.spaces,
+        env!("CARGO_PKG_VERSION"),
+    ))?;
     match &args.output {
         Some(path) => std::fs::write(path, &text)
             .with_context(|| format!("cannot write {}", path.display()))?,

@@ -148,14 +148,33 @@ pub fn is_broken_pipe(err: &anyhow::Error) -> bool {
     })
 }
 
-/// Writes `output` to stdout, ending it with a newline.
-pub fn print_stdout(output: &str) -> anyhow::Result<()> {
+/// Set once stdout turned out to be closed: later output is dropped.
+static STDOUT_CLOSED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Writes `output` to stdout as is. A closed stdout (`drift | true`) only stops the printing: the
+/// command goes on and its exit code still says what happened, so `set -o pipefail` sees a
+/// failure or drift. Other write errors are returned.
+pub fn write_stdout(output: &[u8]) -> anyhow::Result<()> {
     use std::io::Write;
-    let mut stdout = std::io::stdout().lock();
-    stdout.write_all(output.as_bytes())?;
-    if !output.ends_with('\n') {
-        stdout.write_all(b"\n")?;
+    use std::sync::atomic::Ordering;
+    if STDOUT_CLOSED.load(Ordering::Relaxed) {
+        return Ok(());
     }
-    stdout.flush()?;
-    Ok(())
+    let mut stdout = std::io::stdout().lock();
+    match stdout.write_all(output).and_then(|()| stdout.flush()) {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {
+            STDOUT_CLOSED.store(true, Ordering::Relaxed);
+            Ok(())
+        }
+        other => Ok(other?),
+    }
+}
+
+/// Writes `output` to stdout, ending it with a newline (see [`write_stdout`] for a closed stdout).
+pub fn print_stdout(output: &str) -> anyhow::Result<()> {
+    if output.ends_with('\n') {
+        write_stdout(output.as_bytes())
+    } else {
+        write_stdout(format!("{output}\n").as_bytes())
+    }
 }

@@ -2,19 +2,18 @@
 //! `apply` would change, as text for people, JSON for machines (`--out` saves it for `apply`), or
 //! markdown for a pull-request comment.
 
-use std::io::Write;
 use std::path::PathBuf;
 
 use anyhow::Context;
 use chrono::Utc;
-use contentful_access::config::{Diagnostic, Diagnostics};
-use contentful_access::model::{DesiredState, LiveState};
-use contentful_access::plan::{self, Plan, PlanError, PlanOptions};
+use contentful_access::config::{ConfigError, Diagnostic, Diagnostics};
+use contentful_access::ops::{self, OpsError};
+use contentful_access::plan::Plan;
 use contentful_access::render::{self, RenderOptions};
 
-use super::target::{Target, TargetArgs, connect};
+use super::target::TargetArgs;
 use super::validate::{load_config, print_config_errors};
-use super::{Exit, Global};
+use super::{Exit, Global, print_stdout};
 
 /// The output formats of `plan`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, Default)]
@@ -51,14 +50,9 @@ pub fn run(global: &Global, args: Args) -> anyhow::Result<Exit> {
     let Some(desired) = load_config(global, &args.file.config)? else {
         return Ok(Exit::Error);
     };
-    let runtime = super::runtime()?;
-    let (_live, plan) = runtime.block_on(async {
-        let target = connect(&args.target).await?;
-        let result = read_and_plan(&target, &desired).await;
-        target.close().await;
-        result
-    })?;
-    let Some(plan) = report_unresolved(global, &desired, plan)? else {
+    let target = args.target.target()?;
+    let planned = super::runtime()?.block_on(ops::plan_org(target, &desired, Utc::now()));
+    let Some((_live, plan)) = report_unresolved(global, planned)? else {
         return Ok(Exit::Error);
     };
     if let Some(out) = &args.out {
@@ -83,12 +77,7 @@ pub fn run(global: &Global, args: Args) -> anyhow::Result<Exit> {
             },
         ),
     };
-    let mut stdout = std::io::stdout().lock();
-    stdout.write_all(output.as_bytes())?;
-    if !output.ends_with('\n') {
-        stdout.write_all(b"\n")?;
-    }
-    stdout.flush()?;
+    print_stdout(&output)?;
     Ok(exit_for(&plan, args.detailed_exitcode))
 }
 
@@ -103,41 +92,23 @@ pub fn exit_for(plan: &Plan, detailed: bool) -> Exit {
     }
 }
 
-/// Reads the live organization the access file manages and plans against it.
-pub async fn read_and_plan(
-    target: &Target,
-    desired: &DesiredState,
-) -> anyhow::Result<(LiveState, Result<Plan, PlanError>)> {
-    let spaces: Vec<String> = desired.spaces.values().map(|s| s.id.clone()).collect();
-    let live = target
-        .client
-        .read_live_state(&desired.organization, &spaces)
-        .await
-        .with_context(|| format!("cannot read organization {}", desired.organization))?;
-    let opts = PlanOptions {
-        created_at: Utc::now(),
-    };
-    let plan = plan::build(desired, &live, &opts);
-    Ok((live, plan))
-}
-
 /// Turns names that do not resolve (a role missing in a space, a space not in the org) into
-/// file:line:column errors on stderr, rendered like config errors. Returns the plan otherwise.
-pub fn report_unresolved(
+/// file:line:column errors on stderr, rendered like config errors, and returns `None`; an
+/// invalid access file the same way. Passes any other result through.
+pub fn report_unresolved<T>(
     global: &Global,
-    desired: &DesiredState,
-    plan: Result<Plan, PlanError>,
-) -> anyhow::Result<Option<Plan>> {
-    match plan {
-        Ok(plan) => Ok(Some(plan)),
-        Err(err) => {
+    result: Result<T, OpsError>,
+) -> anyhow::Result<Option<T>> {
+    match result {
+        Ok(value) => Ok(Some(value)),
+        Err(OpsError::Unresolved { path, source }) => {
             let diagnostics = Diagnostics {
-                path: desired.source_path.clone(),
-                items: err
+                path: path.clone(),
+                items: source
                     .diagnostics()
                     .into_iter()
                     .map(|d| Diagnostic {
-                        path: desired.source_path.clone(),
+                        path: path.clone(),
                         span: d.span,
                         message: d.message,
                         help: d.help,
@@ -147,5 +118,12 @@ pub fn report_unresolved(
             print_config_errors(global, &diagnostics)?;
             Ok(None)
         }
+        Err(OpsError::Config(err)) if matches!(*err, ConfigError::Invalid(_)) => {
+            if let ConfigError::Invalid(diagnostics) = *err {
+                print_config_errors(global, &diagnostics)?;
+            }
+            Ok(None)
+        }
+        Err(err) => Err(err.into()),
     }
 }

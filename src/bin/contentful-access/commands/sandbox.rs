@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use anyhow::Context;
 use contentful_access::sandbox::{
-    FaultConfig, FaultKind, SandboxOptions, Seed, Server, SyntheticSpec, demo_seed, synthetic,
+    FaultConfig, FaultKind, SandboxOptions, Server, SyntheticSpec, demo_seed, synthetic,
 };
 
 use super::{Exit, Global};
@@ -60,11 +60,7 @@ pub fn run(_global: &Global, args: Args) -> anyhow::Result<Exit> {
         anyhow::bail!("--fault-rate must be between 0 and 1");
     }
     let seed = match (&args.seed, args.synthetic) {
-        (Some(path), _) => {
-            let text = std::fs::read_to_string(path)
-                .with_context(|| format!("cannot read seed {}", path.display()))?;
-            Seed::from_json(&text).with_context(|| format!("in seed {}", path.display()))?
-        }
+        (Some(path), _) => contentful_access::ops::load_seed(path)?,
         (None, Some(users)) => synthetic(&SyntheticSpec::for_users(users)),
         (None, None) => demo_seed(),
     };

@@ -1,16 +1,14 @@
 //! Where a command reads (and writes) the organization: Contentful itself through the connection
 //! flags, or, with `--sandbox [SEED]`, an in-process sandbox seeded from a JSON file or the built-in
-//! demo org. Every command that talks to an organization flattens [`TargetArgs`] and calls
-//! [`connect`].
+//! demo org. Every command that talks to an organization flattens [`TargetArgs`] and turns it into
+//! the library's [`Target`] with [`TargetArgs::target`].
 
 use std::path::PathBuf;
 
-use anyhow::Context;
-use contentful_access::contentful::{Client, ClientConfig};
-use contentful_access::sandbox::{SandboxOptions, Seed, Server, demo_seed};
-use secrecy::SecretString;
+use contentful_access::ops::{self, Target};
+use contentful_access::sandbox::demo_seed;
 
-use super::connection::{ConnectionArgs, client_from};
+use super::connection::{ConnectionArgs, config_from};
 
 /// The connection flags plus `--sandbox`.
 #[derive(Debug, Clone, clap::Args)]
@@ -29,54 +27,24 @@ pub struct TargetArgs {
     pub sandbox: Option<Option<PathBuf>>,
 }
 
-/// A connected client, and the sandbox it talks to when `--sandbox` was given (kept alive for as
-/// long as the target is).
-pub struct Target {
-    /// The client every request goes through.
-    pub client: Client,
-    /// The in-process sandbox, with `--sandbox`.
-    pub sandbox: Option<Server>,
-}
-
-impl Target {
-    /// Stops the in-process sandbox, if any.
-    pub async fn close(self) {
-        if let Some(server) = self.sandbox {
-            server.shutdown().await;
-        }
+impl TargetArgs {
+    /// The organization these flags name: Contentful (the token is read now), or a sandbox
+    /// seeded from the file given (read now) or the demo org.
+    pub fn target(&self) -> anyhow::Result<Target> {
+        Ok(match &self.sandbox {
+            None => Target::Contentful(config_from(&self.connection)?),
+            Some(path) => Target::Sandbox {
+                seed: Box::new(match path {
+                    Some(p) => ops::load_seed(p)?,
+                    None => demo_seed(),
+                }),
+                max_rps: self.connection.max_rps,
+            },
+        })
     }
-}
 
-/// Loads the seed `--sandbox` names: the built-in demo org when no file is given.
-pub fn sandbox_seed(path: Option<&std::path::Path>) -> anyhow::Result<Seed> {
-    let Some(path) = path else {
-        return Ok(demo_seed());
-    };
-    let text = std::fs::read_to_string(path)
-        .with_context(|| format!("cannot read the sandbox seed {}", path.display()))?;
-    Seed::from_json(&text).with_context(|| format!("invalid sandbox seed {}", path.display()))
-}
-
-/// Connects to what the flags name: Contentful, or a freshly started in-process sandbox.
-pub async fn connect(args: &TargetArgs) -> anyhow::Result<Target> {
-    match &args.sandbox {
-        None => Ok(Target {
-            client: client_from(&args.connection)?,
-            sandbox: None,
-        }),
-        Some(path) => {
-            let seed = sandbox_seed(path.as_deref())?;
-            let server = Server::start(seed, SandboxOptions::default())
-                .await
-                .context("cannot start the in-process sandbox")?;
-            let token = SecretString::from(server.admin_token());
-            let mut cfg = ClientConfig::new(&server.base_url(), token)?;
-            cfg.max_rps = args.connection.max_rps;
-            let client = Client::new(cfg)?;
-            Ok(Target {
-                client,
-                sandbox: Some(server),
-            })
-        }
+    /// True with `--sandbox`: what the command changes is thrown away when it ends.
+    pub fn is_sandbox(&self) -> bool {
+        self.sandbox.is_some()
     }
 }

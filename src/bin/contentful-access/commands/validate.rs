@@ -10,7 +10,7 @@ use anyhow::Context;
 use contentful_access::config::{self, ConfigError, Diagnostics};
 use contentful_access::model::DesiredState;
 
-use super::{Exit, Global};
+use super::{Exit, Global, print_stdout};
 
 /// Arguments of `validate`.
 #[derive(Debug, clap::Args)]
@@ -33,11 +33,10 @@ pub fn run(global: &Global, args: Args) -> anyhow::Result<Exit> {
         plural(state.teams.len(), "team"),
         plural(state.spaces.len(), "space"),
     );
-    let mut stdout = std::io::stdout().lock();
     if global.color_stdout() {
-        writeln!(stdout, "\x1b[1;32m{summary}\x1b[0m")?;
+        print_stdout(&format!("\x1b[1;32m{summary}\x1b[0m"))?;
     } else {
-        writeln!(stdout, "{summary}")?;
+        print_stdout(&summary)?;
     }
     Ok(Exit::Ok)
 }
@@ -52,7 +51,7 @@ pub fn load_config(global: &Global, path: &Path) -> anyhow::Result<Option<Desire
             print_config_errors(global, &diagnostics)?;
             Ok(None)
         }
-        Err(err @ ConfigError::Io { .. }) => {
+        Err(err @ ConfigError::Io(_)) => {
             Err(err).context("cannot load the access file (set it with -c/--config)")
         }
     }
@@ -73,9 +72,7 @@ pub fn print_config_errors(global: &Global, diagnostics: &Diagnostics) -> anyhow
     let rendered = diagnostics.render(&source, global.color_stderr(), width);
     std::io::stderr().lock().write_all(rendered.as_bytes())?;
     if std::env::var("GITHUB_ACTIONS").is_ok_and(|v| v == "true") {
-        std::io::stdout()
-            .lock()
-            .write_all(diagnostics.github_annotations().as_bytes())?;
+        super::write_stdout(diagnostics.github_annotations().as_bytes())?;
     }
     Ok(())
 }

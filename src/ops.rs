@@ -1,0 +1,464 @@
+//! One library operation per command, cargo style: the binary's `commands/*.rs` turn arguments
+//! into a [`Target`] and options and call one function here. Connecting (to Contentful or to an
+//! in-process sandbox), reading the organization, planning, verifying and closing live here once,
+//! not in each command.
+//!
+//! Nothing here prints: what the user sees goes through [`ApplyHooks`] (for `apply`) or the
+//! returned values, which the binary renders.
+
+use std::path::{Path, PathBuf};
+
+use chrono::{DateTime, Utc};
+
+use crate::apply::{
+    self, ApplyError, ApplyObserver, ApplyOptions, ApplyReport, Planned, Refusal, Rehearsal,
+    VerifiedPlan, VerifyError, VerifyOptions,
+};
+use crate::config::{self, ConfigError};
+use crate::contentful::{Client, ClientConfig, ContentfulError};
+use crate::export::{self, ExportError};
+use crate::input::{InputError, MAX_FILE_BYTES, read_bounded_text};
+use crate::model::{DesiredState, LiveAccessToken, LiveState};
+use crate::plan::{self, Plan, PlanError, PlanFileError, PlanOptions};
+use crate::report::drift::{self, DriftReport};
+use crate::sandbox::{SandboxError, SandboxOptions, Seed, SeedError, Server};
+
+/// Where an operation reads (and writes) the organization.
+#[derive(Debug)]
+pub enum Target {
+    /// Contentful (or a sandbox server) at the configuration's base URL.
+    Contentful(ClientConfig),
+    /// An in-process sandbox started from `seed` for this operation and stopped after it:
+    /// nothing it changes outlives the operation.
+    Sandbox {
+        /// What the sandbox holds when it starts.
+        seed: Box<Seed>,
+        /// Requests per second at most.
+        max_rps: u32,
+    },
+}
+
+/// Why an operation failed.
+#[derive(Debug, thiserror::Error)]
+pub enum OpsError {
+    /// The client could not be set up (for example a base URL that is not allowed).
+    #[error(transparent)]
+    Client(Box<ContentfulError>),
+    /// The in-process sandbox could not start.
+    #[error("cannot start the in-process sandbox")]
+    Sandbox(#[source] SandboxError),
+    /// Reading the organization failed.
+    #[error("cannot read organization {org}")]
+    Read {
+        /// The organization id.
+        org: String,
+        /// What went wrong.
+        #[source]
+        source: Box<ContentfulError>,
+    },
+    /// Listing the organization's spaces failed.
+    #[error("cannot read the spaces of organization {org}")]
+    ListSpaces {
+        /// The organization id.
+        org: String,
+        /// What went wrong.
+        #[source]
+        source: Box<ContentfulError>,
+    },
+    /// Names in the access file do not resolve against the organization (each is located).
+    #[error("{source}")]
+    Unresolved {
+        /// The access file.
+        path: String,
+        /// Every name that does not resolve.
+        source: Box<PlanError>,
+    },
+    /// The access file is invalid or cannot be read.
+    #[error(transparent)]
+    Config(Box<ConfigError>),
+    /// A requested space is not one of the organization's.
+    #[error(transparent)]
+    Export(#[from] Box<ExportError>),
+    /// A user-supplied file could not be read.
+    #[error(transparent)]
+    Input(#[from] Box<InputError>),
+    /// The saved plan is not a plan this build can read.
+    #[error("{path} is not a usable plan")]
+    PlanFile {
+        /// The plan file.
+        path: String,
+        /// Why.
+        #[source]
+        source: Box<PlanFileError>,
+    },
+    /// A saved plan names an access file that does not exist, and none was given.
+    #[error(
+        "the access file {path} the saved plan was made from cannot be found; pass it with -c FILE (a saved plan is never applied unchecked)"
+    )]
+    ConfigNotFound {
+        /// The path recorded in the plan.
+        path: String,
+    },
+    /// A sandbox seed is not valid.
+    #[error("invalid sandbox seed {path}")]
+    Seed {
+        /// The seed file.
+        path: String,
+        /// Why.
+        #[source]
+        source: Box<SeedError>,
+    },
+    /// Checking a saved plan failed before it could be judged (a request failed, say).
+    #[error("cannot check whether the saved plan is still current")]
+    Verify(#[source] Box<VerifyError>),
+    /// The rehearsal could not run.
+    #[error("the rehearsal failed")]
+    Rehearse(#[source] Box<ApplyError>),
+    /// Asking for confirmation or preparing the apply (opening the journal, say) failed.
+    #[error(transparent)]
+    Hook(std::io::Error),
+}
+
+fn unresolved(desired: &DesiredState, source: PlanError) -> OpsError {
+    OpsError::Unresolved {
+        path: desired.source_path.clone(),
+        source: Box::new(source),
+    }
+}
+
+/// A connected client, and the in-process sandbox it talks to for [`Target::Sandbox`].
+pub struct Session {
+    client: Client,
+    sandbox: Option<Server>,
+}
+
+impl Session {
+    /// Connects to `target` (starting the sandbox for [`Target::Sandbox`]).
+    pub async fn connect(target: Target) -> Result<Session, OpsError> {
+        match target {
+            Target::Contentful(cfg) => Ok(Session {
+                client: Client::new(cfg).map_err(|e| OpsError::Client(Box::new(e)))?,
+                sandbox: None,
+            }),
+            Target::Sandbox { seed, max_rps } => {
+                let server = Server::start(*seed, SandboxOptions::default())
+                    .await
+                    .map_err(OpsError::Sandbox)?;
+                let token = secrecy::SecretString::from(server.admin_token());
+                let made = ClientConfig::new(&server.base_url(), token).and_then(|mut cfg| {
+                    cfg.max_rps = max_rps;
+                    Client::new(cfg)
+                });
+                match made {
+                    Ok(client) => Ok(Session {
+                        client,
+                        sandbox: Some(server),
+                    }),
+                    Err(e) => {
+                        server.shutdown().await;
+                        Err(OpsError::Client(Box::new(e)))
+                    }
+                }
+            }
+        }
+    }
+
+    /// The client every request goes through.
+    pub fn client(&self) -> &Client {
+        &self.client
+    }
+
+    /// True when this talks to an in-process sandbox whose changes are thrown away on close.
+    pub fn is_sandbox(&self) -> bool {
+        self.sandbox.is_some()
+    }
+
+    /// Stops the in-process sandbox, if any.
+    pub async fn close(self) {
+        if let Some(server) = self.sandbox {
+            server.shutdown().await;
+        }
+    }
+
+    /// Reads the organization `desired` manages (its managed spaces only).
+    pub async fn read_org(&self, desired: &DesiredState) -> Result<LiveState, OpsError> {
+        let spaces: Vec<String> = desired.spaces.values().map(|s| s.id.clone()).collect();
+        self.read(&desired.organization, &spaces).await
+    }
+
+    async fn read(&self, org: &str, spaces: &[String]) -> Result<LiveState, OpsError> {
+        self.client
+            .read_live_state(org, spaces)
+            .await
+            .map_err(|source| OpsError::Read {
+                org: org.to_string(),
+                source: Box::new(source),
+            })
+    }
+
+    /// Reads the organization `desired` manages and plans the file against it.
+    pub async fn plan(
+        &self,
+        desired: &DesiredState,
+        now: DateTime<Utc>,
+    ) -> Result<(LiveState, Plan), OpsError> {
+        let live = self.read_org(desired).await?;
+        let plan = plan::build(desired, &live, &PlanOptions { created_at: now })
+            .map_err(|source| unresolved(desired, source))?;
+        Ok((live, plan))
+    }
+}
+
+/// Connects to `target`, runs `f` with the session and closes the session whatever `f` returned.
+pub async fn with_session<T>(
+    target: Target,
+    f: impl AsyncFnOnce(&Session) -> Result<T, OpsError>,
+) -> Result<T, OpsError> {
+    let session = Session::connect(target).await?;
+    let result = f(&session).await;
+    session.close().await;
+    result
+}
+
+/// Loads a sandbox seed file (a regular file of at most [`MAX_FILE_BYTES`]).
+pub fn load_seed(path: &Path) -> Result<Seed, OpsError> {
+    let text = read_bounded_text(path, MAX_FILE_BYTES).map_err(Box::new)?;
+    Seed::from_json(&text).map_err(|source| OpsError::Seed {
+        path: path.display().to_string(),
+        source: Box::new(source),
+    })
+}
+
+/// `plan`: reads the organization the file manages and plans against it, at `now`.
+pub async fn plan_org(
+    target: Target,
+    desired: &DesiredState,
+    now: DateTime<Utc>,
+) -> Result<(LiveState, Plan), OpsError> {
+    with_session(target, async |s: &Session| s.plan(desired, now).await).await
+}
+
+/// `drift`: what differs between the live organization and the file, at `now`.
+pub async fn drift(
+    target: Target,
+    desired: &DesiredState,
+    now: DateTime<Utc>,
+) -> Result<DriftReport, OpsError> {
+    let (live, plan) = plan_org(target, desired, now).await?;
+    Ok(drift::drift(&plan, &live))
+}
+
+/// `explain`: reads the organization the file manages.
+pub async fn read_org(target: Target, desired: &DesiredState) -> Result<LiveState, OpsError> {
+    with_session(target, async |s: &Session| s.read_org(desired).await).await
+}
+
+/// What `audit` reads: the organization (all of it, or what the file manages), the plan of the
+/// file when one is given, and the personal access tokens (absent when they cannot be read).
+#[derive(Debug)]
+pub struct AuditInput {
+    /// The organization.
+    pub live: LiveState,
+    /// The file's plan, when a file was given.
+    pub plan: Option<Plan>,
+    /// The tokens, or why they could not be read.
+    pub tokens: Result<Vec<LiveAccessToken>, ContentfulError>,
+}
+
+/// `audit`: reads what an audit needs, for the file `desired` or the whole organization `org`.
+pub async fn audit_input(
+    target: Target,
+    desired: Option<&DesiredState>,
+    org: &str,
+    now: DateTime<Utc>,
+) -> Result<AuditInput, OpsError> {
+    with_session(target, async |s: &Session| {
+        let (live, plan) = match desired {
+            Some(d) => {
+                let (live, plan) = s.plan(d, now).await?;
+                (live, Some(plan))
+            }
+            None => (s.read(org, &[]).await?, None),
+        };
+        let tokens = s.client.read_access_tokens(org).await;
+        Ok(AuditInput { live, plan, tokens })
+    })
+    .await
+}
+
+/// `export`: an access file describing organization `org` (the `spaces` given by id, or all).
+pub async fn export(
+    target: Target,
+    org: &str,
+    spaces: &[String],
+    tool_version: &str,
+) -> Result<String, OpsError> {
+    with_session(target, async |s: &Session| {
+        let all = s
+            .client
+            .list_spaces(org)
+            .await
+            .map_err(|source| OpsError::ListSpaces {
+                org: org.to_string(),
+                source: Box::new(source),
+            })?;
+        let names = export::space_names(org, &all, spaces).map_err(Box::new)?;
+        let ids: Vec<String> = names.values().cloned().collect();
+        let live = s.read(org, &ids).await?;
+        Ok(export::export(&live, &names, tool_version))
+    })
+    .await
+}
+
+/// What `apply` tells the user while it runs, and asks them.
+pub trait ApplyHooks: ApplyObserver {
+    /// The plan about to be applied (or refused), before anything is written. For a saved plan,
+    /// called only once it has been verified.
+    fn planned(&mut self, plan: &Plan);
+    /// Whether to apply `plan`; asked only for a verified plan with operations, and only when
+    /// planning from the file (a saved plan was reviewed already).
+    fn confirm(&mut self, plan: &VerifiedPlan) -> std::io::Result<bool>;
+    /// The first write is about to be sent (after confirmation): open what records the apply.
+    /// An error stops the apply before anything is written.
+    fn starting(&mut self, plan: &VerifiedPlan) -> std::io::Result<()> {
+        let _ = plan;
+        Ok(())
+    }
+}
+
+/// How `apply` runs.
+#[derive(Debug, Clone)]
+pub struct ApplyRun {
+    /// How operations are executed.
+    pub apply: ApplyOptions,
+    /// The time now (the fresh plan's creation time; a saved plan's age is judged by it).
+    pub now: DateTime<Utc>,
+    /// Rehearse in an in-process sandbox copy instead of writing to the organization.
+    pub rehearse: bool,
+    /// A saved plan older than this is refused.
+    pub max_plan_age: chrono::Duration,
+}
+
+/// What `apply` did.
+#[derive(Debug)]
+pub enum ApplyOutcome {
+    /// A guardrail refused the plan made from the file; nothing was written.
+    Refused(Box<Plan>),
+    /// The saved plan was refused; nothing was written.
+    SavedRefused(Refusal),
+    /// The organization already matches; nothing was written.
+    NothingToDo,
+    /// The user did not confirm; nothing was written.
+    Declined,
+    /// The plan ran; the report says what happened to each operation.
+    Applied(ApplyReport),
+    /// The plan ran in a sandbox copy of the organization; nothing was written to it.
+    Rehearsed(Box<Rehearsal>),
+}
+
+/// `apply -c FILE`: plans the file against the organization, shows the plan, asks for
+/// confirmation, then applies it (or rehearses it). A plan a guardrail refuses is never applied.
+pub async fn apply_config(
+    target: Target,
+    desired: &DesiredState,
+    run: &ApplyRun,
+    hooks: &mut impl ApplyHooks,
+) -> Result<ApplyOutcome, OpsError> {
+    with_session(target, async |s: &Session| {
+        let live = s.read_org(desired).await?;
+        let planned = apply::plan_checked(
+            desired,
+            &live,
+            &PlanOptions {
+                created_at: run.now,
+            },
+        )
+        .map_err(|source| unresolved(desired, source))?;
+        hooks.planned(planned.plan());
+        let verified = match planned {
+            Planned::Refused(plan) => return Ok(ApplyOutcome::Refused(Box::new(plan))),
+            Planned::Verified(v) => v,
+        };
+        if verified.is_empty() {
+            return Ok(ApplyOutcome::NothingToDo);
+        }
+        if run.rehearse {
+            let rehearsal = apply::rehearse(&live, desired, &verified, &run.apply, hooks)
+                .await
+                .map_err(|e| OpsError::Rehearse(Box::new(e)))?;
+            return Ok(ApplyOutcome::Rehearsed(Box::new(rehearsal)));
+        }
+        if !hooks.confirm(&verified).map_err(OpsError::Hook)? {
+            return Ok(ApplyOutcome::Declined);
+        }
+        let opts = run.apply.clone().with_users_of(&live);
+        hooks.starting(&verified).map_err(OpsError::Hook)?;
+        Ok(ApplyOutcome::Applied(
+            apply::apply(&s.client, &verified, &opts, hooks).await,
+        ))
+    })
+    .await
+}
+
+/// Reads a saved plan (a regular file of at most [`MAX_FILE_BYTES`]) and checks its structure.
+pub fn load_plan(path: &Path) -> Result<Plan, OpsError> {
+    let text = read_bounded_text(path, MAX_FILE_BYTES).map_err(Box::new)?;
+    Plan::from_json(&text).map_err(|source| OpsError::PlanFile {
+        path: path.display().to_string(),
+        source: Box::new(source),
+    })
+}
+
+/// The access file a saved plan is checked against: `explicit` when given, else the plan's own
+/// `config_path`. Never none: a plan whose file cannot be found is not applied.
+pub fn saved_plan_config(plan: &Plan, explicit: Option<&Path>) -> Result<PathBuf, OpsError> {
+    match explicit {
+        Some(p) => Ok(p.to_path_buf()),
+        None => {
+            let p = PathBuf::from(&plan.config_path);
+            if p.exists() {
+                Ok(p)
+            } else {
+                Err(OpsError::ConfigNotFound {
+                    path: plan.config_path.clone(),
+                })
+            }
+        }
+    }
+}
+
+/// `apply PLAN`: reads the saved plan and the access file it comes from (`config`, or the one the
+/// plan names), verifies the plan against the file and the organization as it is now
+/// ([`apply::verify_saved`]) and applies it only when every check passes.
+pub async fn apply_saved(
+    target: Target,
+    plan_path: &Path,
+    config: Option<&Path>,
+    run: &ApplyRun,
+    hooks: &mut impl ApplyHooks,
+) -> Result<ApplyOutcome, OpsError> {
+    let saved = load_plan(plan_path)?;
+    let config_path = saved_plan_config(&saved, config)?;
+    let desired = config::load(&config_path).map_err(|e| OpsError::Config(Box::new(e)))?;
+    with_session(target, async |s: &Session| {
+        let opts = VerifyOptions {
+            now: run.now,
+            max_age: run.max_plan_age,
+        };
+        let verified = match apply::verify_saved(&s.client, saved, &desired, &opts).await {
+            Ok(v) => v,
+            Err(VerifyError::Refused(r)) => return Ok(ApplyOutcome::SavedRefused(r)),
+            Err(VerifyError::Plan(e)) => return Err(unresolved(&desired, e)),
+            Err(e) => return Err(OpsError::Verify(Box::new(e))),
+        };
+        hooks.planned(&verified);
+        if verified.is_empty() {
+            return Ok(ApplyOutcome::NothingToDo);
+        }
+        hooks.starting(&verified).map_err(OpsError::Hook)?;
+        Ok(ApplyOutcome::Applied(
+            apply::apply(&s.client, &verified, &run.apply, hooks).await,
+        ))
+    })
+    .await
+}
