@@ -161,6 +161,42 @@ mod tests {
     use super::*;
 
     #[test]
+    fn only_answers_that_may_follow_a_processed_write_count_as_lost() {
+        let api = |status| ContentfulError::Api {
+            method: "POST",
+            path: "/organizations/o/teams".into(),
+            status,
+            error_id: "X".into(),
+            message: None,
+            details: None,
+            request_id: None,
+        };
+        for status in [500, 502, 504] {
+            assert!(api(status).response_lost(), "{status}");
+        }
+        for status in [400, 403, 404, 409, 422, 429, 503] {
+            assert!(!api(status).response_lost(), "{status}");
+        }
+        let html = ContentfulError::UnexpectedStatus {
+            method: "PUT",
+            path: "/x".into(),
+            status: 502,
+            request_id: None,
+            body: "<html>Bad gateway</html>".into(),
+        };
+        assert!(html.response_lost());
+        // A success whose body could not be read was processed all the same.
+        let garbled = ContentfulError::Decode {
+            method: "POST",
+            path: "/x".into(),
+            message: "expected value".into(),
+            request_id: None,
+        };
+        assert!(garbled.response_lost());
+        assert!(!ContentfulError::Config("bad url".into()).response_lost());
+    }
+
+    #[test]
     fn error_stays_small_enough_to_return_by_value() {
         assert!(std::mem::size_of::<ContentfulError>() <= 128);
     }
