@@ -1411,3 +1411,29 @@ fn the_action_plans_applies_and_reports_drift_against_the_sandbox() {
     assert_eq!(out.status.code(), Some(3), "a refused plan is not applied");
     assert!(!checkout.path("journal.jsonl").exists());
 }
+
+#[test]
+fn completions_help_shows_each_install_command_whole() {
+    let out = cli(&["completions", "--help"], &[]);
+    assert_eq!(out.status.code(), Some(0));
+    let help = text(&out.stdout);
+    assert!(help.lines().all(|l| l.chars().count() <= 100), "{help}");
+    // Joined as a shell joins backslash-continued lines, each example is one whole command.
+    let joined = help.replace("\\\n", " ");
+    let bash = joined
+        .lines()
+        .find(|l| l.contains("completions bash"))
+        .expect("the bash example");
+    let words: Vec<&str> = bash.split_whitespace().collect();
+    assert_eq!(
+        words,
+        [
+            "contentful-access",
+            "completions",
+            "bash",
+            ">",
+            "~/.local/share/bash-completion/completions/contentful-access"
+        ],
+        "{help}"
+    );
+}

@@ -79,8 +79,26 @@ fn main() -> ExitCode {
                 return ExitCode::SUCCESS;
             }
             let mut stderr = std::io::stderr().lock();
-            let _ = writeln!(stderr, "error: {err:#}");
+            let _ = writeln!(stderr, "error: {}", error_chain(&err));
             commands::Exit::Error.into()
         }
     }
+}
+
+/// The error and its causes joined with `: `, leaving out a cause whose text the message already
+/// contains (a library error that says `cannot read FILE: No such file or directory` and also
+/// carries the I/O error as its source would otherwise print the reason twice).
+fn error_chain(err: &anyhow::Error) -> String {
+    let mut out = String::new();
+    for cause in err.chain() {
+        let text = cause.to_string();
+        if out.contains(&text) {
+            continue;
+        }
+        if !out.is_empty() {
+            out.push_str(": ");
+        }
+        out.push_str(&text);
+    }
+    out
 }

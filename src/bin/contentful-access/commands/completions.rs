@@ -10,10 +10,14 @@ use super::{Exit, Global};
 
 /// Arguments of `completions`.
 #[derive(Debug, clap::Args)]
+// Each line stays under 80 columns, so --help never wraps a command in the middle (a long line
+// continues with a backslash, as a shell would read it).
 #[command(after_long_help = "Install, for example:\n  \
-    bash: contentful-access completions bash > ~/.local/share/bash-completion/completions/contentful-access\n  \
-    zsh:  contentful-access completions zsh > \"${fpath[1]}/_contentful-access\"\n  \
-    fish: contentful-access completions fish > ~/.config/fish/completions/contentful-access.fish")]
+    contentful-access completions bash \\\n      \
+    > ~/.local/share/bash-completion/completions/contentful-access\n  \
+    contentful-access completions zsh > \"${fpath[1]}/_contentful-access\"\n  \
+    contentful-access completions fish \\\n      \
+    > ~/.config/fish/completions/contentful-access.fish")]
 pub struct Args {
     /// The shell to generate completions for.
     #[arg(value_enum, value_name = "SHELL")]
