@@ -168,7 +168,8 @@ fn a_synthetic_org_suggests_commands_that_work_on_it() {
         last = Some(String::from_utf8_lossy(&out.stdout).into_owned());
     }
     assert!(
-        last.unwrap().contains("No changes. Contentful access matches access.yaml."),
+        last.unwrap()
+            .contains("No changes. Contentful access matches access.yaml."),
         "the exported file plans clean"
     );
     assert!(url.starts_with("http://127.0.0.1:"));
