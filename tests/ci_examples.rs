@@ -1437,3 +1437,18 @@ fn completions_help_shows_each_install_command_whole() {
         "{help}"
     );
 }
+
+#[test]
+fn verbose_is_offered_only_where_requests_are_made() {
+    for sub in ["validate", "schema", "man", "completions"] {
+        let help = text(&cli(&[sub, "--help"], &[]).stdout);
+        assert!(!lists_flag(&help, "--verbose"), "{sub} --help: {help}");
+    }
+    for sub in ["plan", "apply", "drift", "export", "audit", "explain"] {
+        let help = text(&cli(&[sub, "--help"], &[]).stdout);
+        assert!(lists_flag(&help, "--verbose"), "{sub} --help: {help}");
+    }
+    // Still accepted where it is not offered, so a script passing -v everywhere keeps working.
+    let out = cli(&["validate", "-v", "-c", "examples/access.yaml"], &[]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+}

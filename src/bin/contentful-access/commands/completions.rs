@@ -3,7 +3,6 @@
 
 use std::io::Write;
 
-use clap::CommandFactory;
 use clap_complete::Shell;
 
 use super::{Exit, Global};
@@ -26,7 +25,7 @@ pub struct Args {
 
 /// Runs `completions`: writes the script for the chosen shell to stdout.
 pub fn run(_global: &Global, args: Args) -> anyhow::Result<Exit> {
-    let mut cmd = crate::Cli::command();
+    let mut cmd = crate::command();
     let name = cmd.get_name().to_string();
     let mut script = Vec::new();
     clap_complete::generate(args.shell, &mut cmd, name, &mut script);
