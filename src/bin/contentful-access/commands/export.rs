@@ -13,9 +13,9 @@ use super::{Exit, Global, print_stdout};
 /// Arguments of `export`.
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// The Contentful organization id.
+    /// The Contentful organization id (optional when the token reaches exactly one).
     #[arg(long, value_name = "ID")]
-    pub org: String,
+    pub org: Option<String>,
     /// The spaces to manage, by id (comma-separated); all spaces of the organization by default.
     #[arg(long, value_name = "ID,…", value_delimiter = ',')]
     pub spaces: Vec<String>,
@@ -32,18 +32,29 @@ pub fn run(_global: &Global, args: Args) -> anyhow::Result<Exit> {
     let text = runtime.block_on(async {
         let target = connect(&args.target).await?;
         let result = async {
+            let org = match &args.org {
+                Some(org) => org.clone(),
+                None => {
+                    let reachable = target
+                        .client
+                        .list_organizations()
+                        .await
+                        .context("cannot list the organizations the token reaches")?;
+                    export::choose_organization(None, &reachable)?
+                }
+            };
             let spaces = target
                 .client
-                .list_spaces(&args.org)
+                .list_spaces(&org)
                 .await
-                .with_context(|| format!("cannot read the spaces of organization {}", args.org))?;
-            let names = export::space_names(&args.org, &spaces, &args.spaces)?;
+                .with_context(|| format!("cannot read the spaces of organization {org}"))?;
+            let names = export::space_names(&org, &spaces, &args.spaces)?;
             let ids: Vec<String> = names.values().cloned().collect();
             let live = target
                 .client
-                .read_live_state(&args.org, &ids)
+                .read_live_state(&org, &ids)
                 .await
-                .with_context(|| format!("cannot read organization {}", args.org))?;
+                .with_context(|| format!("cannot read organization {org}"))?;
             Ok::<_, anyhow::Error>(export::export(&live, &names, env!("CARGO_PKG_VERSION")))
         }
         .await;
