@@ -23,6 +23,37 @@ pub enum ExportError {
     /// A requested space is not a space of the organization.
     #[error("space {0} is not a space of organization {1}")]
     UnknownSpace(String, String),
+    /// No `--org` was given and the token does not reach exactly one organization.
+    #[error("{}", which_organization(.0))]
+    WhichOrganization(Vec<(String, String)>),
+}
+
+fn which_organization(reachable: &[(String, String)]) -> String {
+    if reachable.is_empty() {
+        return "the token reaches no organization; give one with --org ID".to_string();
+    }
+    let list: Vec<String> = reachable
+        .iter()
+        .map(|(id, name)| format!("{id} ({name})"))
+        .collect();
+    format!(
+        "the token reaches {} organizations; choose one with --org ID: {}",
+        reachable.len(),
+        list.join(", ")
+    )
+}
+
+/// The organization to export: the one given, or else the only one the token reaches (the
+/// `(id, name)` pairs of `GET /organizations`).
+pub fn choose_organization(
+    given: Option<&str>,
+    reachable: &[(String, String)],
+) -> Result<String, ExportError> {
+    match (given, reachable) {
+        (Some(org), _) => Ok(org.to_string()),
+        (None, [(only, _)]) => Ok(only.clone()),
+        (None, _) => Err(ExportError::WhichOrganization(reachable.to_vec())),
+    }
 }
 
 /// A slug of a space name: lowercase ASCII letters and digits, runs of anything else turned into

@@ -56,6 +56,13 @@ pub enum OpsError {
         #[source]
         source: Box<ContentfulError>,
     },
+    /// Listing the organizations the token reaches failed.
+    #[error("cannot list the organizations the token reaches")]
+    ListOrganizations {
+        /// What went wrong.
+        #[source]
+        source: Box<ContentfulError>,
+    },
     /// Listing the organization's spaces failed.
     #[error("cannot read the spaces of organization {org}")]
     ListSpaces {
@@ -289,11 +296,23 @@ pub async fn audit_input(
 /// `export`: an access file describing organization `org` (the `spaces` given by id, or all).
 pub async fn export(
     target: Target,
-    org: &str,
+    org: Option<&str>,
     spaces: &[String],
     tool_version: &str,
 ) -> Result<String, OpsError> {
     with_session(target, async |s: &Session| {
+        let org = match org {
+            Some(org) => org.to_string(),
+            None => {
+                let reachable = s.client.list_organizations().await.map_err(|source| {
+                    OpsError::ListOrganizations {
+                        source: Box::new(source),
+                    }
+                })?;
+                export::choose_organization(None, &reachable).map_err(Box::new)?
+            }
+        };
+        let org = org.as_str();
         let all = s
             .client
             .list_spaces(org)

@@ -96,3 +96,12 @@ fn audit_needs_a_file_or_an_org() {
     assert_eq!(code, 1, "a usage error is an error, not \"changes\": {err}");
     assert!(err.contains("--config <FILE>"), "{err}");
 }
+
+#[test]
+fn audit_without_a_file_or_an_org_names_both_ways_to_run_it() {
+    let out = crate::util::cli(&["audit", "--sandbox"], &[]);
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = crate::util::text(&out.stderr);
+    assert!(stderr.contains("--config <FILE>"), "{stderr}");
+    assert!(stderr.contains("--org <ID>"), "{stderr}");
+}

@@ -1411,3 +1411,44 @@ fn the_action_plans_applies_and_reports_drift_against_the_sandbox() {
     assert_eq!(out.status.code(), Some(3), "a refused plan is not applied");
     assert!(!checkout.path("journal.jsonl").exists());
 }
+
+#[test]
+fn completions_help_shows_each_install_command_whole() {
+    let out = cli(&["completions", "--help"], &[]);
+    assert_eq!(out.status.code(), Some(0));
+    let help = text(&out.stdout);
+    assert!(help.lines().all(|l| l.chars().count() <= 100), "{help}");
+    // Joined as a shell joins backslash-continued lines, each example is one whole command.
+    let joined = help.replace("\\\n", " ");
+    let bash = joined
+        .lines()
+        .find(|l| l.contains("completions bash"))
+        .expect("the bash example");
+    let words: Vec<&str> = bash.split_whitespace().collect();
+    assert_eq!(
+        words,
+        [
+            "contentful-access",
+            "completions",
+            "bash",
+            ">",
+            "~/.local/share/bash-completion/completions/contentful-access"
+        ],
+        "{help}"
+    );
+}
+
+#[test]
+fn verbose_is_offered_only_where_requests_are_made() {
+    for sub in ["validate", "schema", "man", "completions"] {
+        let help = text(&cli(&[sub, "--help"], &[]).stdout);
+        assert!(!lists_flag(&help, "--verbose"), "{sub} --help: {help}");
+    }
+    for sub in ["plan", "apply", "drift", "export", "audit", "explain"] {
+        let help = text(&cli(&[sub, "--help"], &[]).stdout);
+        assert!(lists_flag(&help, "--verbose"), "{sub} --help: {help}");
+    }
+    // Still accepted where it is not offered, so a script passing -v everywhere keeps working.
+    let out = cli(&["validate", "-v", "-c", "examples/access.yaml"], &[]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+}

@@ -139,7 +139,7 @@ fn commands(markdown: &str) -> Vec<Vec<String>> {
             && SUBCOMMANDS.contains(&first)
             && span.split_whitespace().any(|w| w.starts_with('-'))
         {
-            // `plan --format markdown --out plan.json` in prose: a subcommand with its flags.
+            // `plan --format markdown --output plan.json` in prose: a subcommand with its flags.
             found.extend(invocations_in(&as_shell(&format!(
                 "contentful-access {span}"
             ))));

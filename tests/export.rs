@@ -199,3 +199,36 @@ fn space_names_are_slugs_made_unique() {
         ]
     );
 }
+
+#[test]
+fn export_without_org_uses_the_only_organization_the_token_reaches() {
+    let (code, with_org, err) = run(&["export", "--org", "2AcmeDemoOrgSandbox001", "--sandbox"]);
+    assert_eq!(code, 0, "{err}");
+    let (code, without, err) = run(&["export", "--sandbox"]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(without, with_org);
+}
+
+#[test]
+fn choosing_an_organization_lists_them_when_there_are_several() {
+    let two = vec![
+        ("org1".to_string(), "Acme".to_string()),
+        ("org2".to_string(), "Beta".to_string()),
+    ];
+    assert_eq!(export::choose_organization(Some("x"), &two).unwrap(), "x");
+    assert_eq!(
+        export::choose_organization(None, &two[..1]).unwrap(),
+        "org1"
+    );
+    let err = export::choose_organization(None, &two)
+        .unwrap_err()
+        .to_string();
+    assert_eq!(
+        err,
+        "the token reaches 2 organizations; choose one with --org ID: org1 (Acme), org2 (Beta)"
+    );
+    let err = export::choose_organization(None, &[])
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("--org ID"), "{err}");
+}

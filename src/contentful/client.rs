@@ -601,6 +601,17 @@ impl Client {
         Ok(spaces.into_iter().map(wire::Space::into_live).collect())
     }
 
+    /// The organizations the token's user belongs to, as (id, name), by id.
+    pub async fn list_organizations(&self) -> Result<Vec<(String, String)>, ContentfulError> {
+        let tracker = Tracker::new(self.inner.progress.clone());
+        let (orgs, _) = self
+            .get_all::<wire::Organization>(request::organizations(), &tracker)
+            .await?;
+        let mut out: Vec<(String, String)> = orgs.into_iter().map(|o| (o.sys.id, o.name)).collect();
+        out.sort();
+        Ok(out)
+    }
+
     /// The personal access tokens of the organization's members (admin view; redacted values).
     pub async fn read_access_tokens(
         &self,

@@ -191,6 +191,11 @@ pub(crate) fn spaces(org: &str) -> Request {
     )
 }
 
+/// The organizations the token's user belongs to.
+pub(crate) fn organizations() -> Request {
+    collection("GET /organizations", "/organizations".to_string())
+}
+
 pub(crate) fn roles(space: &str) -> Request {
     collection(
         "GET /spaces/{space}/roles",

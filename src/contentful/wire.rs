@@ -324,6 +324,14 @@ impl Role {
     }
 }
 
+/// An organization (`GET /organizations`).
+#[derive(Debug, Deserialize)]
+pub(crate) struct Organization {
+    pub sys: Sys,
+    #[serde(default)]
+    pub name: String,
+}
+
 /// A space.
 #[derive(Debug, Deserialize)]
 pub(crate) struct Space {

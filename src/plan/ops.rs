@@ -2,7 +2,7 @@
 //! guardrail results, and the principals reported but not changed (pending, unmanaged).
 //!
 //! These types are the contract between the planner, the renderers and `apply`: a [`Plan`] is
-//! saved as JSON (`plan --out`) and read back by `apply`, so every type here serializes and
+//! saved as JSON (`plan --output`) and read back by `apply`, so every type here serializes and
 //! deserializes losslessly. Live objects an operation touches carry their `sys.id` and
 //! `sys.version` ([`ObjectMeta`], [`Touched`]) so `apply` can send `X-Contentful-Version` and detect
 //! a stale plan.

@@ -489,3 +489,35 @@ fn plan_text_wraps_at_the_width_it_is_given_not_at_a_fixed_100() {
         "{narrow}"
     );
 }
+
+#[test]
+fn an_error_names_its_reason_once() {
+    // A missing access file, a directory, and a YAML file given as a sandbox seed (JSON).
+    for (args, reason) in [
+        (
+            vec!["plan", "-c", "nope.yaml", "--sandbox"],
+            "No such file or directory",
+        ),
+        (vec!["plan", "-c", "examples", "--sandbox"], "directory"),
+        (
+            vec![
+                "plan",
+                "-c",
+                "examples/access.yaml",
+                "--sandbox",
+                "examples/access.yaml",
+            ],
+            "expected",
+        ),
+    ] {
+        let out = cli(&args, &[]);
+        assert_eq!(out.status.code(), Some(1), "{args:?}");
+        let stderr = text(&out.stderr);
+        assert!(stderr.contains(reason), "{args:?}: {stderr}");
+        assert_eq!(
+            stderr.matches(reason).count(),
+            1,
+            "{args:?} says why once: {stderr}"
+        );
+    }
+}

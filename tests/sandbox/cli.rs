@@ -128,3 +128,50 @@ fn a_broken_seed_file_is_reported() {
         .unwrap();
     assert_eq!(out.status.code(), Some(1));
 }
+
+#[test]
+fn a_synthetic_org_suggests_commands_that_work_on_it() {
+    let (child, lines) = start(&["--synthetic", "20", "--rate-limit", "0"]);
+    let url = url_of(&lines);
+    let text = lines.join("\n");
+    // The example access file describes the demo org only: planning it here would 404.
+    assert!(!text.contains("examples/access.yaml"), "{text}");
+    let token = text
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("export CONTENTFUL_MANAGEMENT_TOKEN="))
+        .unwrap()
+        .to_string();
+    let dir = tempfile::tempdir().unwrap();
+    // Run the suggested commands as printed, in order.
+    let commands: Vec<Vec<String>> = text
+        .lines()
+        .filter_map(|l| l.trim().strip_prefix("contentful-access "))
+        .map(|l| l.split_whitespace().map(str::to_string).collect())
+        .collect();
+    assert_eq!(commands.len(), 2, "{text}");
+    assert_eq!(commands[0][0], "export", "{text}");
+    let mut last = None;
+    for args in &commands {
+        let out = bin()
+            .args(args)
+            .current_dir(dir.path())
+            .env("CONTENTFUL_MANAGEMENT_TOKEN", &token)
+            .env("NO_COLOR", "1")
+            .output()
+            .unwrap();
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        last = Some(String::from_utf8_lossy(&out.stdout).into_owned());
+    }
+    assert!(
+        last.unwrap()
+            .contains("No changes. Contentful access matches access.yaml."),
+        "the exported file plans clean"
+    );
+    assert!(url.starts_with("http://127.0.0.1:"));
+    assert!(stop(child).success());
+}

@@ -6,7 +6,7 @@ mod commands;
 use std::io::Write;
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 
 /// Manage who can do what in a Contentful organization as code.
 #[derive(Debug, Parser)]
@@ -44,8 +44,32 @@ enum Command {
     Man(commands::man::Args),
 }
 
+/// The subcommands that never talk to Contentful: `-v` ("log each request") means nothing there,
+/// so their help does not offer it (it is still accepted, for scripts that pass it everywhere).
+const OFFLINE: [&str; 4] = ["validate", "schema", "man", "completions"];
+
+/// The command line as parsed, and as `man` and `completions` describe it.
+pub(crate) fn command() -> clap::Command {
+    let mut cmd = Cli::command();
+    for name in OFFLINE {
+        cmd = cmd.mut_subcommand(name, |sub| {
+            sub.arg(
+                clap::Arg::new("verbose")
+                    .short('v')
+                    .long("verbose")
+                    .action(clap::ArgAction::Count)
+                    .hide(true),
+            )
+        });
+    }
+    cmd
+}
+
 fn main() -> ExitCode {
-    let cli = match Cli::try_parse() {
+    let cli = match command()
+        .try_get_matches()
+        .and_then(|m| Cli::from_arg_matches(&m))
+    {
         Ok(cli) => cli,
         Err(err) => {
             // `--help` and `--version` succeed; every usage error exits 1, never clap's default 2,
@@ -79,8 +103,26 @@ fn main() -> ExitCode {
                 return ExitCode::SUCCESS;
             }
             let mut stderr = std::io::stderr().lock();
-            let _ = writeln!(stderr, "error: {err:#}");
+            let _ = writeln!(stderr, "error: {}", error_chain(&err));
             commands::Exit::Error.into()
         }
     }
+}
+
+/// The error and its causes joined with `: `, leaving out a cause whose text the message already
+/// contains (a library error that says `cannot read FILE: No such file or directory` and also
+/// carries the I/O error as its source would otherwise print the reason twice).
+fn error_chain(err: &anyhow::Error) -> String {
+    let mut out = String::new();
+    for cause in err.chain() {
+        let text = cause.to_string();
+        if out.contains(&text) {
+            continue;
+        }
+        if !out.is_empty() {
+            out.push_str(": ");
+        }
+        out.push_str(&text);
+    }
+    out
 }

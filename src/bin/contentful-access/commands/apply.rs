@@ -25,7 +25,7 @@ use super::{Exit, Global, print_stdout};
 /// Arguments of `apply`.
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// A saved plan (`plan --out FILE`) to apply exactly as it is, instead of planning again.
+    /// A saved plan (`plan --output FILE`) to apply exactly as it is, instead of planning again.
     #[arg(value_name = "PLAN")]
     pub plan: Option<PathBuf>,
     /// The access file (default `access.yaml`). With a saved plan: the file whose hash must

@@ -30,15 +30,12 @@ pub enum Format {
 
 /// Arguments of `audit`.
 #[derive(Debug, clap::Args)]
+// One of the two is required; clap's message then names both (`<--config <FILE>|--org <ID>>`).
+#[command(group(clap::ArgGroup::new("source").required(true).args(["config", "org"])))]
 pub struct Args {
     /// The access file: its spaces are the managed ones, seats are also counted after its plan,
     /// and tokens of people it does not declare or would remove are reported.
-    #[arg(
-        short = 'c',
-        long = "config",
-        value_name = "FILE",
-        required_unless_present = "org"
-    )]
+    #[arg(short = 'c', long = "config", value_name = "FILE")]
     pub config: Option<PathBuf>,
     /// The organization id, when no access file is given (then every space is checked).
     #[arg(long, value_name = "ID", conflicts_with = "config")]

@@ -13,9 +13,9 @@ use super::{Exit, Global, print_stdout};
 /// Arguments of `export`.
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// The Contentful organization id.
+    /// The Contentful organization id (optional when the token reaches exactly one).
     #[arg(long, value_name = "ID")]
-    pub org: String,
+    pub org: Option<String>,
     /// The spaces to manage, by id (comma-separated); all spaces of the organization by default.
     #[arg(long, value_name = "ID,…", value_delimiter = ',')]
     pub spaces: Vec<String>,
@@ -31,7 +31,7 @@ pub fn run(_global: &Global, args: Args) -> anyhow::Result<Exit> {
     let target = args.target.target()?;
     let text = super::runtime()?.block_on(ops::export(
         target,
-        &args.org,
+        args.org.as_deref(),
         &args.spaces,
         env!("CARGO_PKG_VERSION"),
     ))?;

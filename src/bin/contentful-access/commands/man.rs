@@ -5,7 +5,6 @@ use std::io::Write;
 use std::path::PathBuf;
 
 use anyhow::Context;
-use clap::CommandFactory;
 
 use super::{Exit, Global};
 
@@ -21,7 +20,7 @@ pub struct Args {
 
 /// Runs `man`.
 pub fn run(_global: &Global, args: Args) -> anyhow::Result<Exit> {
-    let cmd = crate::Cli::command();
+    let cmd = crate::command();
     match args.out_dir {
         Some(dir) => {
             std::fs::create_dir_all(&dir)

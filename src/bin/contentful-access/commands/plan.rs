@@ -1,5 +1,5 @@
 //! `contentful-access plan`: reads the access file and the live organization, and shows what
-//! `apply` would change, as text for people, JSON for machines (`--out` saves it for `apply`), or
+//! `apply` would change, as text for people, JSON for machines (`--output` saves it for `apply`), or
 //! markdown for a pull-request comment.
 
 use std::path::PathBuf;
@@ -21,7 +21,7 @@ pub enum Format {
     /// Terraform-like `+` / `~` / `-` lines for people.
     #[default]
     Text,
-    /// The versioned plan document (the same as `--out` writes).
+    /// The versioned plan document (the same as `--output` writes).
     Json,
     /// For pull-request comments: a summary table, details in a collapsible block.
     Markdown,
@@ -35,8 +35,9 @@ pub struct Args {
     /// Output format on stdout.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
-    /// Also save the plan as JSON to FILE, for `contentful-access apply FILE`.
-    #[arg(long, value_name = "FILE")]
+    /// Also save the plan as JSON to FILE, for `contentful-access apply FILE`. (`--out` is the
+    /// old spelling, still accepted.)
+    #[arg(short = 'o', long = "output", alias = "out", value_name = "FILE")]
     pub out: Option<PathBuf>,
     /// Exit 2 when there are changes (0 when none, 1 on error, 3 when refused).
     #[arg(long)]

@@ -59,6 +59,9 @@ pub fn run(_global: &Global, args: Args) -> anyhow::Result<Exit> {
     if !(0.0..=1.0).contains(&args.fault_rate) {
         anyhow::bail!("--fault-rate must be between 0 and 1");
     }
+    // The example access file describes the demo organization only; for any other seed the
+    // suggested first step is to export the organization it serves.
+    let demo = args.seed.is_none() && args.synthetic.is_none();
     let seed = match (&args.seed, args.synthetic) {
         (Some(path), _) => contentful_access::ops::load_seed(path)?,
         (None, Some(users)) => synthetic(&SyntheticSpec::for_users(users)),
@@ -100,10 +103,21 @@ pub fn run(_global: &Global, args: Args) -> anyhow::Result<Exit> {
             }
             writeln!(out)?;
             writeln!(out, "  export CONTENTFUL_MANAGEMENT_TOKEN={token}")?;
-            writeln!(
-                out,
-                "  contentful-access plan -c examples/access.yaml --base-url {url}"
-            )?;
+            if demo {
+                writeln!(
+                    out,
+                    "  contentful-access plan -c examples/access.yaml --base-url {url}"
+                )?;
+            } else {
+                writeln!(
+                    out,
+                    "  contentful-access export --org {org} --base-url {url} -o access.yaml"
+                )?;
+                writeln!(
+                    out,
+                    "  contentful-access plan -c access.yaml --base-url {url}"
+                )?;
+            }
             writeln!(out)?;
             writeln!(
                 out,
