@@ -1,9 +1,15 @@
 //! Executing a plan: level by level, operations of one level concurrently, each write journaled,
-//! conflicts (409) and duplicates (422) resolved by re-reading what is there, dependents of a
-//! failure skipped.
+//! conflicts (409) and duplicates (422) resolved by re-reading what is there, lost answers
+//! resolved by re-reading whether the write landed, dependents of a failure (or of an unknown
+//! outcome) skipped, and nothing new started once the run is stopped.
+//!
+//! Every operation takes one of three shapes ([`Shape`]): a create (POST, recognised afterwards
+//! by its natural key), an update (PUT with the planned `sys.version`) or a delete (re-read, then
+//! DELETE with the version just read). [`shape`] is the table of what varies between the
+//! thirteen operation kinds; [`create`], [`update`] and [`delete`] hold what does not.
 
-use std::collections::BTreeMap;
-use std::future::Future;
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use chrono::Utc;
 use futures::StreamExt;
@@ -11,16 +17,25 @@ use tokio::sync::mpsc;
 
 use super::report::{ApplyReport, OpFailure, OpOutcome, OpStatus, describe};
 use super::{
-    ApplyEvent, ApplyObserver, ApplyOptions, JournalPhase, JournalRecord, StopReason, VerifiedPlan,
+    ApplyEvent, ApplyObserver, ApplyOptions, JournalPhase, JournalRecord, StopReason,
+    UNREACHABLE_AFTER, VerifiedPlan,
 };
+use crate::contentful::request::{self, Request};
 use crate::contentful::{Client, ContentfulError};
-use crate::model::{LiveState, ObjectMeta, SpaceAccess};
+use crate::model::{LiveState, ObjectMeta, OrgRole, SpaceAccess};
 use crate::plan::{MembershipRef, OpId, OpKind, Operation, Plan, TeamRef};
 
+/// How many times a write whose answer was lost, and which a re-read showed was not applied, is
+/// sent again (each time only after that re-read).
+const MAX_RESENDS: u32 = 2;
+
 /// Executes `plan` against the organization `client` talks to and reports what happened to each
-/// operation. Never fails as a whole: every problem is an operation's [`OpStatus::Failed`], and the
-/// operations that depend on it are [`OpStatus::Skipped`]. Once [`ApplyOptions::stop`] is set,
-/// nothing new starts: operations in flight finish and are recorded, the rest are
+/// operation. Never fails as a whole: every problem is an operation's [`OpStatus::Failed`] (or
+/// [`OpStatus::Unknown`] when its answer was lost and re-reading failed too), and the operations
+/// that depend on it are [`OpStatus::Skipped`].
+///
+/// Once [`ApplyOptions::stop`] is set, or [`UNREACHABLE_AFTER`] requests in a row got no
+/// response, no further operation starts: those in flight finish and are recorded, the rest are
 /// [`OpStatus::NotStarted`] and [`ApplyReport::stopped`] says why. Only a [`VerifiedPlan`] can be
 /// given: a plan made now that no guardrail refused ([`super::plan_checked`]), or a saved plan
 /// that passed [`super::verify_saved`].
@@ -33,31 +48,47 @@ pub async fn apply(
     let plan: &Plan = plan.plan();
     let by_id: BTreeMap<&OpId, &Operation> = plan.operations.iter().map(|o| (&o.id, o)).collect();
     let mut outcomes: BTreeMap<OpId, OpOutcome> = BTreeMap::new();
-    // For every failed or skipped operation: the failed operation at the root of it.
+    // For every failed, unknown or skipped operation: the operation at the root of it.
     let mut root_failure: BTreeMap<OpId, OpId> = BTreeMap::new();
     let mut created = Created::default();
     let levels = plan.levels.len();
+    // Transport failures in a row when the run decided the API is unreachable (0: not decided).
+    let unreachable = AtomicUsize::new(0);
+    let halted = || {
+        if opts.stop.is_stopped() {
+            return true;
+        }
+        if unreachable.load(Ordering::SeqCst) > 0 {
+            return true;
+        }
+        let dropped = usize::try_from(client.stats().consecutive_dropped).unwrap_or(usize::MAX);
+        if dropped >= UNREACHABLE_AFTER {
+            unreachable.store(dropped, Ordering::SeqCst);
+            return true;
+        }
+        false
+    };
     for (index, level) in plan.levels.iter().enumerate() {
         let mut runnable: Vec<&Operation> = Vec::new();
         for id in level {
             let Some(op) = by_id.get(id).copied() else {
                 continue;
             };
-            match op.depends_on.iter().find_map(|d| root_failure.get(d)) {
+            let status = match op.depends_on.iter().find_map(|d| root_failure.get(d)) {
                 Some(root) => {
                     let root = root.clone();
                     root_failure.insert(op.id.clone(), root.clone());
-                    let outcome = outcome_of(op, OpStatus::Skipped { because: root });
-                    events.event(&ApplyEvent::Finished(outcome.clone()));
-                    outcomes.insert(op.id.clone(), outcome);
+                    OpStatus::Skipped { because: root }
                 }
-                None if opts.stop.is_stopped() => {
-                    let outcome = outcome_of(op, OpStatus::NotStarted);
-                    events.event(&ApplyEvent::Finished(outcome.clone()));
-                    outcomes.insert(op.id.clone(), outcome);
+                None if halted() => OpStatus::NotStarted,
+                None => {
+                    runnable.push(op);
+                    continue;
                 }
-                None => runnable.push(op),
-            }
+            };
+            let outcome = outcome_of(op, status);
+            events.event(&ApplyEvent::Finished(outcome.clone()));
+            outcomes.insert(op.id.clone(), outcome);
         }
         if runnable.is_empty() {
             continue;
@@ -77,11 +108,11 @@ pub async fn apply(
         };
         let mut running = futures::stream::iter(runnable.into_iter().map(|op| {
             let ctx = &ctx;
-            let stop = &opts.stop;
+            let halted = &halted;
             // Futures start when `buffer_unordered` first polls them, so this check happens
             // right before the operation would begin, not when the level was queued.
             async move {
-                if stop.is_stopped() {
+                if halted() {
                     return (op, None);
                 }
                 (op, Some(run_op(ctx, op).await))
@@ -114,12 +145,16 @@ pub async fn apply(
                             OpStatus::Applied {
                                 already_done: done.already_done,
                                 object_id: done.created_id,
-                                confirmed_after_lost_response: false,
+                                confirmed_after_lost_response: done.after_lost_response,
                             }
                         }
-                        Some(Err(failure)) => {
+                        Some(Err(NotDone::Failed(failure))) => {
                             root_failure.insert(op.id.clone(), op.id.clone());
                             OpStatus::Failed(failure)
+                        }
+                        Some(Err(NotDone::Unknown(failure))) => {
+                            root_failure.insert(op.id.clone(), op.id.clone());
+                            OpStatus::Unknown(failure)
                         }
                     };
                     let outcome = outcome_of(op, status);
@@ -133,12 +168,21 @@ pub async fn apply(
             events.event(&ApplyEvent::Journal(record));
         }
     }
-    let outcomes = plan
+    let outcomes: Vec<OpOutcome> = plan
         .operations
         .iter()
         .filter_map(|op| outcomes.remove(&op.id))
         .collect();
-    let stopped = opts.stop.is_stopped().then_some(StopReason::Interrupted);
+    let stopped = if opts.stop.is_stopped() {
+        Some(StopReason::Interrupted)
+    } else {
+        match unreachable.load(Ordering::SeqCst) {
+            0 => None,
+            n => Some(StopReason::Unreachable {
+                consecutive_failures: n,
+            }),
+        }
+    };
     ApplyReport {
         organization: plan.organization.clone(),
         outcomes,
@@ -172,16 +216,18 @@ struct Ctx<'a> {
 }
 
 /// A finished operation.
+#[derive(Debug, Default)]
 struct Done {
     created_id: Option<String>,
     already_done: bool,
+    after_lost_response: bool,
 }
 
 impl Done {
     fn written(id: Option<String>) -> Done {
         Done {
             created_id: id,
-            already_done: false,
+            ..Done::default()
         }
     }
 
@@ -189,7 +235,31 @@ impl Done {
         Done {
             created_id: id,
             already_done: true,
+            ..Done::default()
         }
+    }
+
+    fn confirmed(id: Option<String>) -> Done {
+        Done {
+            created_id: id,
+            after_lost_response: true,
+            ..Done::default()
+        }
+    }
+}
+
+/// An operation that did not get done.
+#[derive(Debug)]
+enum NotDone {
+    /// Not applied.
+    Failed(OpFailure),
+    /// Maybe applied, maybe not: the answer was lost and re-reading failed.
+    Unknown(OpFailure),
+}
+
+impl From<OpFailure> for NotDone {
+    fn from(f: OpFailure) -> Self {
+        NotDone::Failed(f)
     }
 }
 
@@ -209,6 +279,30 @@ fn plain_failure(message: String, object_id: Option<&str>) -> OpFailure {
         request_id: None,
         message,
     }
+}
+
+fn gone(e: &ContentfulError, id: &str) -> OpFailure {
+    plain_failure(format!("{e}; the object no longer exists"), Some(id))
+}
+
+/// The write's answer was lost and re-reading showed it was not applied.
+fn not_applied(e: &ContentfulError, object_id: Option<&str>) -> OpFailure {
+    OpFailure {
+        message: format!(
+            "{e}; the response was lost and a re-read shows the change was not applied"
+        ),
+        ..failure(e, object_id)
+    }
+}
+
+/// The write's answer was lost and re-reading failed too.
+fn unknown(e: &ContentfulError, reread: &ContentfulError, object_id: Option<&str>) -> NotDone {
+    NotDone::Unknown(OpFailure {
+        message: format!(
+            "{e}; the response was lost and re-reading failed too ({reread}): the change may or may not have been applied, check it and plan again"
+        ),
+        ..failure(e, object_id)
+    })
 }
 
 /// The failure for an object someone else changed while this run was under way.
@@ -239,36 +333,392 @@ fn changed_during_apply(
     }
 }
 
-fn access_matches(
-    live_admin: bool,
-    live_roles: &std::collections::BTreeSet<String>,
-    admin: bool,
-    role_ids: &[String],
-) -> bool {
-    live_admin == admin && (admin || live_roles.iter().eq(sorted(role_ids).iter()))
+/// The fields operations set on an object, as planned or as re-read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Content {
+    OrgRole(OrgRole),
+    Team {
+        name: String,
+        description: String,
+    },
+    /// A team membership: nothing is set on it but its existence.
+    Member,
+    Access {
+        admin: bool,
+        role_ids: BTreeSet<String>,
+    },
 }
 
-fn sorted(ids: &[String]) -> Vec<String> {
-    let mut v = ids.to_vec();
-    v.sort();
-    v.dedup();
-    v
+impl Content {
+    fn access(access: &SpaceAccess, role_ids: &[String]) -> Content {
+        Content::Access {
+            admin: matches!(access, SpaceAccess::Admin),
+            role_ids: role_ids.iter().cloned().collect(),
+        }
+    }
+
+    /// Whether an object with this content is as `wanted` (an admin's roles do not matter).
+    fn satisfies(&self, wanted: &Content) -> bool {
+        match (self, wanted) {
+            (
+                Content::Access { admin, role_ids },
+                Content::Access {
+                    admin: want_admin,
+                    role_ids: want_roles,
+                },
+            ) => admin == want_admin && (*admin || role_ids == want_roles),
+            _ => self == wanted,
+        }
+    }
+}
+
+/// An object as re-read.
+struct Current {
+    meta: ObjectMeta,
+    content: Content,
+}
+
+/// Where an existing object lives, to re-read it.
+#[derive(Debug, Clone)]
+enum Target {
+    OrgMembership { id: String },
+    Team { id: String },
+    TeamMembership { team_id: String, id: String },
+    TeamSpaceMembership { space_id: String, id: String },
+    SpaceMembership { space_id: String, id: String },
+}
+
+impl Target {
+    fn id(&self) -> &str {
+        match self {
+            Target::OrgMembership { id }
+            | Target::Team { id }
+            | Target::TeamMembership { id, .. }
+            | Target::TeamSpaceMembership { id, .. }
+            | Target::SpaceMembership { id, .. } => id,
+        }
+    }
+
+    /// Reads the object now (one GET).
+    async fn read(&self, c: &Client, org: &str) -> Result<Current, ContentfulError> {
+        Ok(match self {
+            Target::OrgMembership { id } => {
+                let m = c.get_org_membership(org, id).await?;
+                Current {
+                    content: Content::OrgRole(m.role),
+                    meta: m.meta,
+                }
+            }
+            Target::Team { id } => {
+                let t = c.get_team(org, id).await?;
+                Current {
+                    content: Content::Team {
+                        name: t.name,
+                        description: t.description,
+                    },
+                    meta: t.meta,
+                }
+            }
+            Target::TeamMembership { team_id, id } => {
+                let m = c.get_team_membership(org, team_id, id).await?;
+                Current {
+                    content: Content::Member,
+                    meta: m.meta,
+                }
+            }
+            Target::TeamSpaceMembership { space_id, id } => {
+                let m = c.get_team_space_membership(space_id, id).await?;
+                Current {
+                    content: Content::Access {
+                        admin: m.admin,
+                        role_ids: m.role_ids,
+                    },
+                    meta: m.meta,
+                }
+            }
+            Target::SpaceMembership { space_id, id } => {
+                let m = c.get_space_membership(space_id, id).await?;
+                Current {
+                    content: Content::Access {
+                        admin: m.admin,
+                        role_ids: m.role_ids,
+                    },
+                    meta: m.meta,
+                }
+            }
+        })
+    }
+}
+
+/// Recognises a created object by its natural key in a re-read organization; returns its id.
+type Find<'a> = Box<dyn Fn(&LiveState) -> Option<String> + Send + Sync + 'a>;
+
+/// Builds a versioned request for the version given.
+type Versioned<'a> = Box<dyn Fn(u64) -> Request + Send + Sync + 'a>;
+
+/// The three shapes an operation takes.
+enum Shape<'a> {
+    /// POST a new object. Contentful has no idempotency keys, so after a lost answer (or a 422
+    /// duplicate) the object is looked for by its natural key with `find`.
+    Create { request: Request, find: Find<'a> },
+    /// PUT with the planned version; afterwards the object must satisfy `wanted`. `before` is
+    /// what the plan saw, for kinds whose planned version may be unknown (teams: list items
+    /// may come without `sys.version`, read as 0).
+    Update {
+        target: Target,
+        planned: &'a ObjectMeta,
+        before: Option<Content>,
+        wanted: Content,
+        request: Versioned<'a>,
+    },
+    /// Re-read, refuse if the version moved since the plan, DELETE with that version.
+    Delete {
+        target: Target,
+        planned: &'a ObjectMeta,
+        request: Versioned<'a>,
+    },
+}
+
+/// The table: each operation kind as one of the three shapes.
+fn shape<'a>(ctx: &Ctx<'a>, kind: &'a OpKind) -> Result<Shape<'a>, OpFailure> {
+    let org = ctx.org;
+    Ok(match kind {
+        OpKind::Invite {
+            email,
+            role,
+            first_name,
+            last_name,
+        } => Shape::Create {
+            request: request::invite(
+                org,
+                email,
+                *role,
+                first_name.as_deref(),
+                last_name.as_deref(),
+            ),
+            find: Box::new(move |live| {
+                live.membership_by_email(email)
+                    .filter(|(_, m)| m.role == *role)
+                    .map(|(_, m)| m.meta.id.clone())
+            }),
+        },
+        OpKind::ChangeOrgRole { membership, to, .. } => Shape::Update {
+            target: Target::OrgMembership {
+                id: membership.id.clone(),
+            },
+            planned: membership,
+            before: None,
+            wanted: Content::OrgRole(*to),
+            request: Box::new(move |v| request::update_org_membership(org, &membership.id, v, *to)),
+        },
+        OpKind::RemoveOrgMember { membership, .. } => Shape::Delete {
+            target: Target::OrgMembership {
+                id: membership.id.clone(),
+            },
+            planned: membership,
+            request: Box::new(move |v| {
+                request::delete_org_membership(org, &membership.id).version(v)
+            }),
+        },
+        OpKind::CreateTeam { name, description } => Shape::Create {
+            request: request::create_team(org, name, description),
+            find: Box::new(move |live| {
+                live.teams
+                    .values()
+                    .find(|t| &t.name == name && &t.description == description)
+                    .map(|t| t.meta.id.clone())
+            }),
+        },
+        OpKind::UpdateTeam {
+            team,
+            name,
+            description_before,
+            description_after,
+        } => Shape::Update {
+            target: Target::Team {
+                id: team.id.clone(),
+            },
+            planned: team,
+            before: Some(Content::Team {
+                name: name.clone(),
+                description: description_before.clone(),
+            }),
+            wanted: Content::Team {
+                name: name.clone(),
+                description: description_after.clone(),
+            },
+            request: Box::new(move |v| {
+                request::update_team(org, &team.id, v, name, description_after)
+            }),
+        },
+        OpKind::DeleteTeam { team, .. } => Shape::Delete {
+            target: Target::Team {
+                id: team.id.clone(),
+            },
+            planned: team,
+            request: Box::new(move |v| request::delete_team(org, &team.id).version(v)),
+        },
+        OpKind::AddTeamMember {
+            team, membership, ..
+        } => {
+            let team_id = ctx.team_id(team)?;
+            let om_id = ctx.membership_id(membership)?;
+            Shape::Create {
+                request: request::create_team_membership(org, &team_id, &om_id),
+                find: Box::new(move |live| {
+                    live.team_memberships
+                        .values()
+                        .find(|tm| tm.team_id == team_id && tm.org_membership_id == om_id)
+                        .map(|tm| tm.meta.id.clone())
+                }),
+            }
+        }
+        OpKind::RemoveTeamMember {
+            team_id,
+            team_membership,
+            ..
+        } => Shape::Delete {
+            target: Target::TeamMembership {
+                team_id: team_id.clone(),
+                id: team_membership.id.clone(),
+            },
+            planned: team_membership,
+            request: Box::new(move |v| {
+                request::delete_team_membership(org, team_id, &team_membership.id).version(v)
+            }),
+        },
+        OpKind::CreateTeamSpaceMembership {
+            team,
+            space_id,
+            access,
+            role_ids,
+            ..
+        } => {
+            let team_id = ctx.team_id(team)?;
+            let admin = matches!(access, SpaceAccess::Admin);
+            let wanted = Content::access(access, role_ids);
+            Shape::Create {
+                request: request::create_team_space_membership(space_id, &team_id, admin, role_ids),
+                find: Box::new(move |live| {
+                    live.team_space_memberships
+                        .values()
+                        .find(|t| {
+                            t.team_id == team_id
+                                && &t.space_id == space_id
+                                && Content::Access {
+                                    admin: t.admin,
+                                    role_ids: t.role_ids.clone(),
+                                }
+                                .satisfies(&wanted)
+                        })
+                        .map(|t| t.meta.id.clone())
+                }),
+            }
+        }
+        OpKind::UpdateTeamSpaceMembership {
+            team_id,
+            space_id,
+            tsm,
+            after,
+            role_ids,
+            ..
+        } => Shape::Update {
+            target: Target::TeamSpaceMembership {
+                space_id: space_id.clone(),
+                id: tsm.id.clone(),
+            },
+            planned: tsm,
+            before: None,
+            wanted: Content::access(after, role_ids),
+            request: Box::new(move |v| {
+                let admin = matches!(after, SpaceAccess::Admin);
+                request::update_team_space_membership(
+                    space_id, &tsm.id, v, team_id, admin, role_ids,
+                )
+            }),
+        },
+        OpKind::DeleteTeamSpaceMembership { space_id, tsm, .. } => Shape::Delete {
+            target: Target::TeamSpaceMembership {
+                space_id: space_id.clone(),
+                id: tsm.id.clone(),
+            },
+            planned: tsm,
+            request: Box::new(move |v| {
+                request::delete_team_space_membership(space_id, &tsm.id).version(v)
+            }),
+        },
+        OpKind::CreateSpaceMembership {
+            email,
+            space_id,
+            access,
+            role_ids,
+            ..
+        } => {
+            let admin = matches!(access, SpaceAccess::Admin);
+            let wanted = Content::access(access, role_ids);
+            Shape::Create {
+                request: request::create_space_membership(space_id, email, admin, role_ids),
+                find: Box::new(move |live| {
+                    let (user, _) = live.membership_by_email(email)?;
+                    live.space_memberships
+                        .values()
+                        .find(|m| {
+                            m.user_id == user.id
+                                && &m.space_id == space_id
+                                && Content::Access {
+                                    admin: m.admin,
+                                    role_ids: m.role_ids.clone(),
+                                }
+                                .satisfies(&wanted)
+                        })
+                        .map(|m| m.meta.id.clone())
+                }),
+            }
+        }
+        OpKind::UpdateSpaceMembership {
+            space_id,
+            space_membership: sm,
+            after,
+            role_ids,
+            ..
+        } => Shape::Update {
+            target: Target::SpaceMembership {
+                space_id: space_id.clone(),
+                id: sm.id.clone(),
+            },
+            planned: sm,
+            before: None,
+            wanted: Content::access(after, role_ids),
+            request: Box::new(move |v| {
+                let admin = matches!(after, SpaceAccess::Admin);
+                request::update_space_membership(space_id, &sm.id, v, admin, role_ids)
+            }),
+        },
+        OpKind::DeleteSpaceMembership {
+            space_id,
+            space_membership: sm,
+            ..
+        } => Shape::Delete {
+            target: Target::SpaceMembership {
+                space_id: space_id.clone(),
+                id: sm.id.clone(),
+            },
+            planned: sm,
+            request: Box::new(move |v| {
+                request::delete_space_membership(space_id, &sm.id).version(v)
+            }),
+        },
+    })
 }
 
 impl Ctx<'_> {
-    fn record(
-        &self,
-        op: &OpId,
-        phase: JournalPhase,
-        method: &'static str,
-        path: &str,
-    ) -> JournalRecord {
+    fn record(&self, op: &OpId, phase: JournalPhase, req: &Request) -> JournalRecord {
         JournalRecord {
             time: Utc::now(),
             op: op.clone(),
             phase,
-            method,
-            path: path.to_string(),
+            method: req.method_name(),
+            path: req.path.clone(),
             status: None,
             request_id: None,
             object_id: None,
@@ -276,23 +726,20 @@ impl Ctx<'_> {
         }
     }
 
-    /// Sends one write, journaling the attempt before and the outcome after.
-    async fn write<T, F>(
+    /// Sends one write, journaling the attempt before and the outcome after; the journal takes
+    /// method and path from the request itself.
+    async fn write<T>(
         &self,
         op: &OpId,
-        method: &'static str,
-        path: String,
+        req: &Request,
+        send: impl AsyncFnOnce(&Client, &Request) -> Result<T, ContentfulError>,
         object_id: impl Fn(&T) -> Option<String>,
-        send: F,
-    ) -> Result<T, ContentfulError>
-    where
-        F: Future<Output = Result<T, ContentfulError>>,
-    {
+    ) -> Result<T, ContentfulError> {
         let _ = self
             .journal
-            .send(self.record(op, JournalPhase::Attempt, method, &path));
-        let result = send.await;
-        let mut rec = self.record(op, JournalPhase::Outcome, method, &path);
+            .send(self.record(op, JournalPhase::Attempt, req));
+        let result = send(self.client, req).await;
+        let mut rec = self.record(op, JournalPhase::Outcome, req);
         match &result {
             Ok(v) => {
                 rec.object_id = object_id(v);
@@ -306,6 +753,14 @@ impl Ctx<'_> {
         }
         let _ = self.journal.send(rec);
         result
+    }
+
+    /// Journals what re-reading after a lost answer showed (a second outcome for the write).
+    fn resolved(&self, op: &OpId, req: &Request, object_id: Option<&str>, result: &str) {
+        let mut rec = self.record(op, JournalPhase::Outcome, req);
+        rec.object_id = object_id.map(str::to_string);
+        rec.result = Some(result.to_string());
+        let _ = self.journal.send(rec);
     }
 
     fn team_id(&self, team: &TeamRef) -> Result<String, OpFailure> {
@@ -332,452 +787,221 @@ impl Ctx<'_> {
             }
         }
     }
+}
 
-    /// The live organization, read again to see whether a refused create is already there.
-    async fn reread(&self) -> Result<LiveState, OpFailure> {
-        self.client
-            .read_live_state(self.org, &[])
-            .await
-            .map_err(|e| failure(&e, None))
+const CONFIRMED: &str = "applied (confirmed after a lost response)";
+const NOT_APPLIED: &str = "not applied (re-read after a lost response)";
+const UNKNOWN: &str = "unknown (response lost, re-read failed)";
+
+async fn run_op(ctx: &Ctx<'_>, op: &Operation) -> Result<Done, NotDone> {
+    match shape(ctx, &op.kind)? {
+        Shape::Create { request, find } => create(ctx, &op.id, &request, &find).await,
+        Shape::Update {
+            target,
+            planned,
+            before,
+            wanted,
+            request,
+        } => update(ctx, &op.id, &target, planned, before, &wanted, &request).await,
+        Shape::Delete {
+            target,
+            planned,
+            request,
+        } => delete(ctx, &op.id, &target, planned, &request).await,
     }
 }
 
-/// What to do with the outcome of a create that Contentful refused as a duplicate (422): look at
-/// the organization again and accept it when the desired object is already there.
-async fn after_duplicate(
+/// POST; on a 422 duplicate or a lost answer, look for the object by its natural key in the
+/// organization read again. A lost answer whose object is not there is sent again (the check
+/// comes first, so a retry never creates a duplicate of a create that landed).
+async fn create(ctx: &Ctx<'_>, op: &OpId, req: &Request, find: &Find<'_>) -> Result<Done, NotDone> {
+    let mut resends = 0;
+    loop {
+        let result = ctx
+            .write(
+                op,
+                req,
+                async |c: &Client, r: &Request| c.send_create(r).await,
+                |id: &String| Some(id.clone()),
+            )
+            .await;
+        let e = match result {
+            Ok(id) => return Ok(Done::written(Some(id))),
+            Err(e) => e,
+        };
+        let duplicate = e.status() == Some(422);
+        if !duplicate && !e.response_lost() {
+            return Err(failure(&e, None).into());
+        }
+        let live = match ctx.client.read_live_state(ctx.org, &[]).await {
+            Ok(live) => live,
+            Err(e2) if duplicate => return Err(failure(&e2, None).into()),
+            Err(e2) => {
+                ctx.resolved(op, req, None, UNKNOWN);
+                return Err(unknown(&e, &e2, None));
+            }
+        };
+        match find(&live) {
+            Some(id) if duplicate => return Ok(Done::already(Some(id))),
+            Some(id) => {
+                ctx.resolved(op, req, Some(&id), CONFIRMED);
+                return Ok(Done::confirmed(Some(id)));
+            }
+            None if duplicate => return Err(failure(&e, None).into()),
+            None => {
+                ctx.resolved(op, req, None, NOT_APPLIED);
+                if resends >= MAX_RESENDS {
+                    return Err(not_applied(&e, None).into());
+                }
+                resends += 1;
+            }
+        }
+    }
+}
+
+/// PUT with the planned version. A 409 re-reads: already as wanted is done, anything else was
+/// changed by someone else and is not overwritten. A lost answer re-reads: as wanted is applied,
+/// unchanged is sent again, changed is refused, unreadable is unknown.
+async fn update(
     ctx: &Ctx<'_>,
-    err: ContentfulError,
-    find: impl FnOnce(&LiveState) -> Option<String>,
-) -> Result<Done, OpFailure> {
-    if err.status() != Some(422) {
-        return Err(failure(&err, None));
-    }
-    let live = ctx.reread().await?;
-    match find(&live) {
-        Some(id) => Ok(Done::already(Some(id))),
-        None => Err(failure(&err, None)),
-    }
-}
-
-/// What to do after a versioned update: on 409, re-read and accept only when the object already
-/// is as desired.
-async fn after_update<T>(
-    names: &BTreeMap<String, String>,
-    result: Result<ObjectMeta, ContentfulError>,
-    meta: &ObjectMeta,
-    reread: impl Future<Output = Result<T, ContentfulError>>,
-    current: impl FnOnce(&T) -> (&ObjectMeta, bool),
-) -> Result<Done, OpFailure> {
-    match result {
-        Ok(_) => Ok(Done::written(None)),
-        Err(e) if e.is_version_mismatch() => match reread.await {
-            Ok(obj) => {
-                let (now, as_desired) = current(&obj);
-                if as_desired {
-                    Ok(Done::already(None))
-                } else {
-                    Err(changed_during_apply(now, meta.version, names))
-                }
+    op: &OpId,
+    target: &Target,
+    planned: &ObjectMeta,
+    before: Option<Content>,
+    wanted: &Content,
+    request: &Versioned<'_>,
+) -> Result<Done, NotDone> {
+    let id = target.id();
+    let mut version = planned.version;
+    // Team list items may come without `sys.version` (read as 0), so a team planned at
+    // version 0 is read once first: unchanged since the plan, its real version is used.
+    if version == 0
+        && let Some(before) = &before
+    {
+        match target.read(ctx.client, ctx.org).await {
+            Ok(cur) if cur.content.satisfies(wanted) => return Ok(Done::already(None)),
+            Ok(cur) if cur.content.satisfies(before) => version = cur.meta.version,
+            Ok(cur) => {
+                return Err(changed_during_apply(&cur.meta, planned.version, ctx.names).into());
             }
-            Err(e2) if e2.is_not_found() => Err(plain_failure(
-                format!("{e}; the object no longer exists"),
-                Some(&meta.id),
-            )),
-            Err(e2) => Err(failure(&e2, Some(&meta.id))),
-        },
-        Err(e) if e.is_not_found() => Err(plain_failure(
-            format!("{e}; the object no longer exists"),
-            Some(&meta.id),
-        )),
-        Err(e) => Err(failure(&e, Some(&meta.id))),
-    }
-}
-
-/// A delete that finds the object already gone has nothing left to do.
-fn after_delete(result: Result<(), ContentfulError>, id: &str) -> Result<Done, OpFailure> {
-    match result {
-        Ok(()) => Ok(Done::written(None)),
-        Err(e) if e.is_not_found() => Ok(Done::already(None)),
-        Err(e) => Err(failure(&e, Some(id))),
-    }
-}
-
-fn meta_id(m: &ObjectMeta) -> Option<String> {
-    Some(m.id.clone())
-}
-
-async fn run_op(ctx: &Ctx<'_>, op: &Operation) -> Result<Done, OpFailure> {
-    let c = ctx.client;
-    let org = ctx.org;
-    let id = &op.id;
-    match &op.kind {
-        OpKind::Invite {
-            email,
-            role,
-            first_name,
-            last_name,
-        } => {
-            let path = format!("/organizations/{org}/invitations");
-            let r = ctx
-                .write(
-                    id,
-                    "POST",
-                    path,
-                    |i: &crate::contentful::Invited| Some(i.org_membership_id.clone()),
-                    c.invite(
-                        org,
-                        email,
-                        *role,
-                        first_name.as_deref(),
-                        last_name.as_deref(),
-                    ),
-                )
-                .await;
-            match r {
-                Ok(invited) => Ok(Done::written(Some(invited.org_membership_id))),
-                Err(e) => {
-                    after_duplicate(ctx, e, |live| {
-                        live.membership_by_email(email)
-                            .filter(|(_, m)| m.role == *role)
-                            .map(|(_, m)| m.meta.id.clone())
-                    })
-                    .await
-                }
-            }
+            Err(e) => return Err(failure(&e, Some(id)).into()),
         }
-        OpKind::ChangeOrgRole { membership, to, .. } => {
-            let path = format!(
-                "/organizations/{org}/organization_memberships/{}",
-                membership.id
-            );
-            let r = ctx
-                .write(
-                    id,
-                    "PUT",
-                    path,
-                    meta_id,
-                    c.update_org_membership(org, &membership.id, membership.version, *to),
-                )
-                .await;
-            after_update(
-                ctx.names,
-                r,
-                membership,
-                c.get_org_membership(org, &membership.id),
-                |m| (&m.meta, m.role == *to),
+    }
+    let mut resends = 0;
+    loop {
+        let req = request(version);
+        let result = ctx
+            .write(
+                op,
+                &req,
+                async |c: &Client, r: &Request| c.send_update(r).await,
+                |m: &ObjectMeta| Some(m.id.clone()),
             )
-            .await
+            .await;
+        let e = match result {
+            Ok(_) => return Ok(Done::written(None)),
+            Err(e) => e,
+        };
+        if e.is_not_found() {
+            return Err(gone(&e, id).into());
         }
-        OpKind::RemoveOrgMember { membership, .. } => {
-            let path = format!(
-                "/organizations/{org}/organization_memberships/{}",
-                membership.id
-            );
-            let r = ctx
-                .write(
-                    id,
-                    "DELETE",
-                    path,
-                    |_| None,
-                    c.delete_org_membership(org, &membership.id),
-                )
-                .await;
-            after_delete(r, &membership.id)
+        let lost = e.response_lost();
+        if !lost && !e.is_version_mismatch() {
+            return Err(failure(&e, Some(id)).into());
         }
-        OpKind::CreateTeam { name, description } => {
-            let path = format!("/organizations/{org}/teams");
-            let r = ctx
-                .write(
-                    id,
-                    "POST",
-                    path,
-                    meta_id,
-                    c.create_team(org, name, description),
-                )
-                .await;
-            match r {
-                Ok(meta) => Ok(Done::written(Some(meta.id))),
-                Err(e) => {
-                    after_duplicate(ctx, e, |live| {
-                        live.teams
-                            .values()
-                            .find(|t| &t.name == name && &t.description == description)
-                            .map(|t| t.meta.id.clone())
-                    })
-                    .await
-                }
+        let cur = match target.read(ctx.client, ctx.org).await {
+            Ok(cur) => cur,
+            Err(e2) if e2.is_not_found() => return Err(gone(&e, id).into()),
+            Err(e2) if lost => {
+                ctx.resolved(op, &req, Some(id), UNKNOWN);
+                return Err(unknown(&e, &e2, Some(id)));
             }
-        }
-        OpKind::UpdateTeam {
-            team,
-            name,
-            description_before,
-            description_after,
-        } => {
-            // Team list items may come without `sys.version` (read as 0), so a team planned at
-            // version 0 is read once first: unchanged since the plan, its real version is used.
-            let mut version = team.version;
-            if version == 0 {
-                match c.get_team(org, &team.id).await {
-                    Ok(t) if &t.name == name && &t.description == description_after => {
-                        return Ok(Done::already(None));
-                    }
-                    Ok(t) if &t.name == name && &t.description == description_before => {
-                        version = t.meta.version;
-                    }
-                    Ok(t) => return Err(changed_during_apply(&t.meta, team.version, ctx.names)),
-                    Err(e) => return Err(failure(&e, Some(&team.id))),
-                }
+            Err(e2) => return Err(failure(&e2, Some(id)).into()),
+        };
+        if cur.content.satisfies(wanted) {
+            if lost {
+                ctx.resolved(op, &req, Some(id), CONFIRMED);
+                return Ok(Done::confirmed(None));
             }
-            let path = format!("/organizations/{org}/teams/{}", team.id);
-            let r = ctx
-                .write(
-                    id,
-                    "PUT",
-                    path,
-                    meta_id,
-                    c.update_team(org, &team.id, version, name, description_after),
-                )
-                .await;
-            after_update(ctx.names, r, team, c.get_team(org, &team.id), |t| {
-                (
-                    &t.meta,
-                    &t.name == name && &t.description == description_after,
-                )
-            })
-            .await
+            return Ok(Done::already(None));
         }
-        OpKind::DeleteTeam { team, .. } => {
-            let path = format!("/organizations/{org}/teams/{}", team.id);
-            let r = ctx
-                .write(id, "DELETE", path, |_| None, c.delete_team(org, &team.id))
-                .await;
-            after_delete(r, &team.id)
-        }
-        OpKind::AddTeamMember {
-            team, membership, ..
-        } => {
-            let team_id = ctx.team_id(team)?;
-            let om_id = ctx.membership_id(membership)?;
-            let path = format!("/organizations/{org}/teams/{team_id}/team_memberships");
-            let r = ctx
-                .write(
-                    id,
-                    "POST",
-                    path,
-                    meta_id,
-                    c.create_team_membership(org, &team_id, &om_id),
-                )
-                .await;
-            match r {
-                Ok(meta) => Ok(Done::written(Some(meta.id))),
-                Err(e) => {
-                    after_duplicate(ctx, e, |live| {
-                        live.team_memberships
-                            .values()
-                            .find(|tm| tm.team_id == team_id && tm.org_membership_id == om_id)
-                            .map(|tm| tm.meta.id.clone())
-                    })
-                    .await
-                }
+        if lost && cur.meta.version == version {
+            ctx.resolved(op, &req, Some(id), NOT_APPLIED);
+            if resends >= MAX_RESENDS {
+                return Err(not_applied(&e, Some(id)).into());
             }
+            resends += 1;
+            continue;
         }
-        OpKind::RemoveTeamMember {
-            team_id,
-            team_membership,
-            ..
-        } => {
-            let path = format!(
-                "/organizations/{org}/teams/{team_id}/team_memberships/{}",
-                team_membership.id
-            );
-            let r = ctx
-                .write(
-                    id,
-                    "DELETE",
-                    path,
-                    |_| None,
-                    c.delete_team_membership(org, team_id, &team_membership.id),
-                )
-                .await;
-            after_delete(r, &team_membership.id)
-        }
-        OpKind::CreateTeamSpaceMembership {
-            team,
-            space_id,
-            access,
-            role_ids,
-            ..
-        } => {
-            let team_id = ctx.team_id(team)?;
-            let admin = matches!(access, SpaceAccess::Admin);
-            let path = format!("/spaces/{space_id}/team_space_memberships");
-            let r = ctx
-                .write(
-                    id,
-                    "POST",
-                    path,
-                    meta_id,
-                    c.create_team_space_membership(space_id, &team_id, admin, role_ids),
-                )
-                .await;
-            match r {
-                Ok(meta) => Ok(Done::written(Some(meta.id))),
-                Err(e) => {
-                    after_duplicate(ctx, e, |live| {
-                        live.team_space_memberships
-                            .values()
-                            .find(|t| {
-                                t.team_id == team_id
-                                    && &t.space_id == space_id
-                                    && access_matches(t.admin, &t.role_ids, admin, role_ids)
-                            })
-                            .map(|t| t.meta.id.clone())
-                    })
-                    .await
-                }
-            }
-        }
-        OpKind::UpdateTeamSpaceMembership {
-            team_id,
-            space_id,
-            tsm,
-            after,
-            role_ids,
-            ..
-        } => {
-            let admin = matches!(after, SpaceAccess::Admin);
-            let path = format!("/spaces/{space_id}/team_space_memberships/{}", tsm.id);
-            let r = ctx
-                .write(
-                    id,
-                    "PUT",
-                    path,
-                    meta_id,
-                    c.update_team_space_membership(
-                        space_id,
-                        &tsm.id,
-                        tsm.version,
-                        team_id,
-                        admin,
-                        role_ids,
-                    ),
-                )
-                .await;
-            after_update(
-                ctx.names,
-                r,
-                tsm,
-                c.get_team_space_membership(space_id, &tsm.id),
-                |t| {
-                    (
-                        &t.meta,
-                        access_matches(t.admin, &t.role_ids, admin, role_ids),
-                    )
-                },
+        return Err(changed_during_apply(&cur.meta, planned.version, ctx.names).into());
+    }
+}
+
+/// Re-reads the object right before deleting it (one GET): gone is done, a version that moved
+/// since the plan is refused as changed during apply, otherwise DELETE with the version just
+/// read. The window between that GET and the DELETE remains; `X-Contentful-Version` on the
+/// DELETE closes it where Contentful checks the version on deletes (unconfirmed).
+async fn delete(
+    ctx: &Ctx<'_>,
+    op: &OpId,
+    target: &Target,
+    planned: &ObjectMeta,
+    request: &Versioned<'_>,
+) -> Result<Done, NotDone> {
+    let id = target.id();
+    let cur = match target.read(ctx.client, ctx.org).await {
+        Ok(cur) => cur,
+        Err(e) if e.is_not_found() => return Ok(Done::already(None)),
+        Err(e) => return Err(failure(&e, Some(id)).into()),
+    };
+    // A team planned at version 0 came from a list without versions: nothing to compare.
+    let unversioned = planned.version == 0 && matches!(target, Target::Team { .. });
+    if !unversioned && cur.meta.version != planned.version {
+        return Err(changed_during_apply(&cur.meta, planned.version, ctx.names).into());
+    }
+    let version = cur.meta.version;
+    let mut resends = 0;
+    loop {
+        let req = request(version);
+        let result = ctx
+            .write(
+                op,
+                &req,
+                async |c: &Client, r: &Request| c.send_delete(r).await,
+                |_: &()| None,
             )
-            .await
+            .await;
+        let e = match result {
+            Ok(()) => return Ok(Done::written(None)),
+            Err(e) if e.is_not_found() => return Ok(Done::already(None)),
+            Err(e) => e,
+        };
+        let lost = e.response_lost();
+        if !lost && !e.is_version_mismatch() {
+            return Err(failure(&e, Some(id)).into());
         }
-        OpKind::DeleteTeamSpaceMembership { space_id, tsm, .. } => {
-            let path = format!("/spaces/{space_id}/team_space_memberships/{}", tsm.id);
-            let r = ctx
-                .write(
-                    id,
-                    "DELETE",
-                    path,
-                    |_| None,
-                    c.delete_team_space_membership(space_id, &tsm.id),
-                )
-                .await;
-            after_delete(r, &tsm.id)
-        }
-        OpKind::CreateSpaceMembership {
-            email,
-            space_id,
-            access,
-            role_ids,
-            ..
-        } => {
-            let admin = matches!(access, SpaceAccess::Admin);
-            let path = format!("/spaces/{space_id}/space_memberships");
-            let r = ctx
-                .write(
-                    id,
-                    "POST",
-                    path,
-                    meta_id,
-                    c.create_space_membership(space_id, email, admin, role_ids),
-                )
-                .await;
-            match r {
-                Ok(meta) => Ok(Done::written(Some(meta.id))),
-                Err(e) => {
-                    after_duplicate(ctx, e, |live| {
-                        let (user, _) = live.membership_by_email(email)?;
-                        live.space_memberships
-                            .values()
-                            .find(|m| {
-                                m.user_id == user.id
-                                    && &m.space_id == space_id
-                                    && access_matches(m.admin, &m.role_ids, admin, role_ids)
-                            })
-                            .map(|m| m.meta.id.clone())
-                    })
-                    .await
-                }
+        let now = match target.read(ctx.client, ctx.org).await {
+            Ok(now) => now,
+            Err(e2) if e2.is_not_found() && lost => {
+                ctx.resolved(op, &req, Some(id), CONFIRMED);
+                return Ok(Done::confirmed(None));
             }
+            Err(e2) if e2.is_not_found() => return Ok(Done::already(None)),
+            Err(e2) if lost => {
+                ctx.resolved(op, &req, Some(id), UNKNOWN);
+                return Err(unknown(&e, &e2, Some(id)));
+            }
+            Err(e2) => return Err(failure(&e2, Some(id)).into()),
+        };
+        if lost && now.meta.version == version {
+            ctx.resolved(op, &req, Some(id), NOT_APPLIED);
+            if resends >= MAX_RESENDS {
+                return Err(not_applied(&e, Some(id)).into());
+            }
+            resends += 1;
+            continue;
         }
-        OpKind::UpdateSpaceMembership {
-            space_id,
-            space_membership,
-            after,
-            role_ids,
-            ..
-        } => {
-            let admin = matches!(after, SpaceAccess::Admin);
-            let sm = space_membership;
-            let path = format!("/spaces/{space_id}/space_memberships/{}", sm.id);
-            let r = ctx
-                .write(
-                    id,
-                    "PUT",
-                    path,
-                    meta_id,
-                    c.update_space_membership(space_id, &sm.id, sm.version, admin, role_ids),
-                )
-                .await;
-            after_update(
-                ctx.names,
-                r,
-                sm,
-                c.get_space_membership(space_id, &sm.id),
-                |m| {
-                    (
-                        &m.meta,
-                        access_matches(m.admin, &m.role_ids, admin, role_ids),
-                    )
-                },
-            )
-            .await
-        }
-        OpKind::DeleteSpaceMembership {
-            space_id,
-            space_membership,
-            ..
-        } => {
-            let sm = space_membership;
-            let path = format!("/spaces/{space_id}/space_memberships/{}", sm.id);
-            let r = ctx
-                .write(
-                    id,
-                    "DELETE",
-                    path,
-                    |_| None,
-                    c.delete_space_membership(space_id, &sm.id),
-                )
-                .await;
-            after_delete(r, &sm.id)
-        }
+        return Err(changed_during_apply(&now.meta, planned.version, ctx.names).into());
     }
 }
 
@@ -787,21 +1011,22 @@ mod tests {
 
     #[test]
     fn role_sets_compare_ignoring_order_and_admin_ignores_roles() {
-        let live: std::collections::BTreeSet<String> = ["b".to_string(), "a".to_string()].into();
-        assert!(access_matches(
-            false,
-            &live,
-            false,
-            &["b".into(), "a".into()]
-        ));
-        assert!(!access_matches(false, &live, false, &["a".into()]));
-        assert!(!access_matches(
-            true,
-            &live,
-            false,
-            &["a".into(), "b".into()]
-        ));
-        assert!(access_matches(true, &live, true, &[]));
+        let access = |admin, roles: &[&str]| Content::Access {
+            admin,
+            role_ids: roles.iter().map(|r| r.to_string()).collect(),
+        };
+        let wanted = Content::access(&SpaceAccess::Admin, &[]);
+        assert!(access(true, &["x"]).satisfies(&wanted));
+        assert!(!access(false, &[]).satisfies(&wanted));
+        let wanted = Content::Access {
+            admin: false,
+            role_ids: ["a".to_string(), "b".to_string()].into(),
+        };
+        assert!(access(false, &["b", "a"]).satisfies(&wanted));
+        assert!(!access(false, &["a"]).satisfies(&wanted));
+        assert!(!access(true, &["a", "b"]).satisfies(&wanted));
+        assert!(Content::Member.satisfies(&Content::Member));
+        assert!(!Content::OrgRole(OrgRole::Admin).satisfies(&Content::OrgRole(OrgRole::Member)));
     }
 
     #[test]

@@ -18,8 +18,9 @@ use tokio::time::Instant;
 
 use super::ContentfulError;
 use super::config::{ClientConfig, Progress, ProgressHook};
-use super::pacing::{Pacer, backoff, jitter, rate_limit_wait};
+use super::pacing::{Pacer, jitter};
 use super::request::{self, Request, remaining_skips};
+use super::retry::{Decision, Failure, RetryPolicy};
 use super::wire;
 use crate::model::{
     Email, LiveAccessToken, LiveOrgMembership, LiveSpace, LiveSpaceMembership, LiveState, LiveTeam,
@@ -59,6 +60,10 @@ pub struct RequestStats {
     pub server_errors: u64,
     /// Attempts that got no complete response (connection refused, reset, timed out).
     pub dropped: u64,
+    /// Attempts in a row, up to now, that got no response at all (reset by any response, even
+    /// an error status). `apply` stops starting operations when this reaches
+    /// [`crate::apply::UNREACHABLE_AFTER`].
+    pub consecutive_dropped: u64,
 }
 
 /// A Contentful Management API client. Cheap to clone: clones share one connection pool, one
@@ -243,6 +248,12 @@ impl Client {
         &self.inner.base_url
     }
 
+    /// The gap the client keeps between two request starts now: `1 / --max-rps`, or slower
+    /// once the server announced a lower per-second limit (with a 5 % margin under it).
+    pub async fn pacing_gap(&self) -> Duration {
+        self.inner.pacer.gap().await
+    }
+
     /// A snapshot of the request counters.
     pub fn stats(&self) -> RequestStats {
         self.with_stats(|s| s.clone())
@@ -257,18 +268,27 @@ impl Client {
         f(&mut guard)
     }
 
-    /// Sends `req`, retrying what is safe to retry, and returns the successful response.
-    /// With `gone_is_done`, a 404 on a retry counts as success (an earlier attempt of this DELETE
-    /// reached the server although its answer was lost).
+    /// The retry policy of this client's settings.
+    fn retry_policy(&self) -> RetryPolicy {
+        RetryPolicy {
+            max_attempts: self.inner.max_attempts,
+            backoff_base: self.inner.backoff_base,
+            max_rate_limit_wait: self.inner.max_rate_limit_wait,
+        }
+    }
+
+    /// Sends `req`, retrying what [`RetryPolicy::decide`] allows, and returns the successful
+    /// response. With `gone_is_done`, a 404 on a retry counts as success (an earlier attempt of
+    /// this DELETE reached the server although its answer was lost).
     async fn execute(&self, req: &Request, gone_is_done: bool) -> Result<Reply, ContentfulError> {
         let inner = &self.inner;
+        let policy = self.retry_policy();
         let method = req.method.as_str();
         let path = req.display_path();
         let url = format!("{}{}", inner.base_url, req.path);
         let mut attempt = 0u32;
         loop {
             attempt += 1;
-            let last = attempt >= inner.max_attempts;
             let permit = inner.permits.acquire().await.ok();
             inner.pacer.acquire().await;
             self.with_stats(|s| {
@@ -307,13 +327,20 @@ impl Client {
             drop(permit);
             let elapsed_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
             let (status, headers, body) = match outcome {
-                Ok(ok) => ok,
+                Ok(ok) => {
+                    self.with_stats(|s| s.consecutive_dropped = 0);
+                    ok
+                }
                 Err((e, never_sent)) => {
-                    self.with_stats(|s| s.dropped += 1);
+                    self.with_stats(|s| {
+                        s.dropped += 1;
+                        s.consecutive_dropped += 1;
+                    });
                     tracing::info!(method, path = %path, duration_ms = elapsed_ms, error = %e, "request failed");
-                    if !last && (!req.is_post() || never_sent) {
-                        let wait = backoff(inner.backoff_base, attempt);
-                        let wait = wait + jitter(wait / 2 + Duration::from_millis(1));
+                    let failure = Failure::Transport { never_sent };
+                    if let Decision::Retry { wait, .. } =
+                        policy.decide(attempt, req.is_post(), failure, &mut jitter)
+                    {
                         tracing::debug!(method, path = %path, attempt, wait_ms = wait.as_millis() as u64, "retrying after a transport error");
                         tokio::time::sleep(wait).await;
                         continue;
@@ -341,31 +368,31 @@ impl Client {
                 return Ok(reply);
             }
             match status {
-                429 => {
-                    self.with_stats(|s| s.rate_limited += 1);
-                    let reset = header_u64(&headers, "x-contentful-ratelimit-reset");
-                    let too_long =
-                        reset.is_some_and(|r| Duration::from_secs(r) > inner.max_rate_limit_wait);
-                    if last || too_long {
-                        return Err(map_error(req, &reply));
+                429 => self.with_stats(|s| s.rate_limited += 1),
+                500 | 502 | 503 | 504 => self.with_stats(|s| s.server_errors += 1),
+                _ => {}
+            }
+            let failure = Failure::Status {
+                code: status,
+                reset: header_u64(&headers, "x-contentful-ratelimit-reset"),
+            };
+            match policy.decide(attempt, req.is_post(), failure, &mut jitter) {
+                Decision::GiveUp => return Err(map_error(req, &reply)),
+                Decision::Retry {
+                    wait,
+                    hold_everyone,
+                } => {
+                    let wait_ms = wait.as_millis() as u64;
+                    if status == 429 {
+                        tracing::debug!(method, path = %path, attempt, wait_ms, "rate limited; waiting");
+                    } else {
+                        tracing::debug!(method, path = %path, attempt, status, wait_ms, "server error; retrying");
                     }
-                    let wait = rate_limit_wait(reset, inner.backoff_base, attempt);
-                    tracing::debug!(method, path = %path, attempt, wait_ms = wait.as_millis() as u64, "rate limited; waiting");
-                    inner.pacer.hold_until(Instant::now() + wait).await;
+                    if hold_everyone {
+                        inner.pacer.hold_until(Instant::now() + wait).await;
+                    }
                     tokio::time::sleep(wait).await;
                 }
-                500 | 502 | 503 | 504 => {
-                    self.with_stats(|s| s.server_errors += 1);
-                    // 503 is refused before processing; other 5xx may follow a processed POST.
-                    if last || (req.is_post() && status != 503) {
-                        return Err(map_error(req, &reply));
-                    }
-                    let wait = backoff(inner.backoff_base, attempt);
-                    let wait = wait + jitter(wait / 2 + Duration::from_millis(1));
-                    tracing::debug!(method, path = %path, attempt, status, wait_ms = wait.as_millis() as u64, "server error; retrying");
-                    tokio::time::sleep(wait).await;
-                }
-                _ => return Err(map_error(req, &reply)),
             }
         }
     }
@@ -639,6 +666,36 @@ impl Client {
         let req = request::space_membership(space, id);
         let m: wire::SpaceMembership = self.get_json(&req).await?;
         m.into_live(Some(space)).map_err(|e| invalid(&req, e))
+    }
+
+    /// Sends a create (POST) built by [`request`] and returns the id of what it created: the
+    /// organization membership for an invitation, the object's `sys.id` otherwise.
+    pub(crate) async fn send_create(&self, req: &Request) -> Result<String, ContentfulError> {
+        let o: wire::Invitation = self.get_json(req).await?;
+        if req.route == request::INVITE_ROUTE {
+            return o
+                .sys
+                .organization_membership
+                .map(|l| l.sys.id)
+                .ok_or_else(|| {
+                    invalid(
+                        req,
+                        "the invitation has no organizationMembership link".to_string(),
+                    )
+                });
+        }
+        Ok(o.sys.id)
+    }
+
+    /// Sends a versioned update (PUT) built by [`request`] and returns the object's new `sys`.
+    pub(crate) async fn send_update(&self, req: &Request) -> Result<ObjectMeta, ContentfulError> {
+        let o: wire::AnyObject = self.get_json(req).await?;
+        Ok(o.sys.meta())
+    }
+
+    /// Sends a DELETE built by [`request`]; a retry that finds the object gone succeeds.
+    pub(crate) async fn send_delete(&self, req: &Request) -> Result<(), ContentfulError> {
+        self.execute(req, true).await.map(|_| ())
     }
 
     async fn write(&self, req: Request) -> Result<ObjectMeta, ContentfulError> {

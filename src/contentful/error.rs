@@ -131,6 +131,24 @@ impl ContentfulError {
         self.status() == Some(409) || self.error_id() == Some("VersionMismatch")
     }
 
+    /// True when a write may have reached Contentful and been processed although no usable
+    /// answer came back: the connection broke or timed out after the request was sent, or the
+    /// answer was a 500, 502 or 504 (a proxy's, or a failure after processing), or a success
+    /// whose body could not be understood. Only re-reading
+    /// the object tells whether the write was applied. A connection that could not be opened
+    /// and a 503 (refused before processing) are not lost answers: nothing was written.
+    pub fn response_lost(&self) -> bool {
+        match self {
+            ContentfulError::Transport { source, .. } => !source.is_connect(),
+            ContentfulError::Api { status, .. }
+            | ContentfulError::UnexpectedStatus { status, .. } => {
+                matches!(status, 500 | 502 | 504)
+            }
+            ContentfulError::Decode { .. } => true,
+            ContentfulError::Config(_) => false,
+        }
+    }
+
     /// True when the object does not exist (HTTP 404 `NotFound`).
     pub fn is_not_found(&self) -> bool {
         self.status() == Some(404) && self.error_id().is_none_or(|id| id == "NotFound")

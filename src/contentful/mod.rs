@@ -10,7 +10,8 @@ mod client;
 mod config;
 mod error;
 mod pacing;
-mod request;
+pub(crate) mod request;
+mod retry;
 mod wire;
 
 pub use client::{Client, Invited, Me, RequestStats};

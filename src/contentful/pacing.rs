@@ -53,14 +53,24 @@ impl Pacer {
 
     /// Waits for this request's slot.
     pub async fn acquire(&self) {
-        let slot = {
-            let mut st = self.state.lock().await;
-            let now = Instant::now();
-            let slot = st.next.map_or(now, |n| n.max(now));
-            st.next = Some(slot + st.interval());
-            slot
-        };
+        let slot = self.reserve(Instant::now()).await;
         tokio::time::sleep_until(slot).await;
+    }
+
+    /// The pacer's decision for a request asking at `now`: the start slot it gets (the next
+    /// free slot, or `now` when the pacer is idle), with the slot after it reserved for the
+    /// next request. [`Pacer::acquire`] sleeps until the slot; tests check slots without time.
+    async fn reserve(&self, now: Instant) -> Instant {
+        let mut st = self.state.lock().await;
+        let slot = st.next.map_or(now, |n| n.max(now));
+        st.next = Some(slot + st.interval());
+        slot
+    }
+
+    /// The gap between two request starts now (the configured rate, or the server's announced
+    /// limit with its margin, whichever is slower).
+    pub async fn gap(&self) -> Duration {
+        self.state.lock().await.interval()
     }
 
     /// Records the server's announced limit (the pacer keeps a margin under it) and lowers the
@@ -89,11 +99,6 @@ impl Pacer {
     pub async fn rps(&self) -> u32 {
         self.state.lock().await.rps
     }
-
-    #[cfg(test)]
-    pub async fn gap(&self) -> Duration {
-        self.state.lock().await.interval()
-    }
 }
 
 fn interval(rps: u32) -> Duration {
@@ -118,8 +123,14 @@ pub(crate) fn jitter(max: Duration) -> Duration {
 }
 
 /// The wait before retrying a 429: the announced reset (seconds) plus up to 20 % jitter when the
-/// server said, otherwise the exponential backoff with jitter.
-pub(crate) fn rate_limit_wait(reset_secs: Option<u64>, base: Duration, retry: u32) -> Duration {
+/// server said, otherwise the exponential backoff with up to 50 % jitter. `jitter(max)` returns
+/// the random extra wait below `max` ([`jitter`] in the client, a fixed one in tests).
+pub(crate) fn rate_limit_wait(
+    reset_secs: Option<u64>,
+    base: Duration,
+    retry: u32,
+    jitter: &mut dyn FnMut(Duration) -> Duration,
+) -> Duration {
     match reset_secs {
         Some(secs) => {
             let reset = Duration::from_secs(secs);
@@ -169,12 +180,12 @@ mod tests {
     #[test]
     fn rate_limit_wait_follows_the_reset_header() {
         for _ in 0..50 {
-            let w = rate_limit_wait(Some(2), Duration::from_millis(10), 1);
+            let w = rate_limit_wait(Some(2), Duration::from_millis(10), 1, &mut jitter);
             assert!(
                 w >= Duration::from_secs(2) && w <= Duration::from_millis(2401),
                 "{w:?}"
             );
-            let w = rate_limit_wait(None, Duration::from_millis(100), 3);
+            let w = rate_limit_wait(None, Duration::from_millis(100), 3, &mut jitter);
             assert!(
                 w >= Duration::from_millis(400) && w <= Duration::from_millis(601),
                 "{w:?}"
@@ -184,28 +195,37 @@ mod tests {
 
     #[tokio::test]
     async fn pacer_spaces_requests_and_only_lowers_its_rate() {
+        // The pacer's decisions (start slots) are checked against a fixed start, so nothing
+        // waits on the clock.
+        let ms = Duration::from_millis;
         let pacer = Pacer::new(50);
-        let start = Instant::now();
+        let t0 = Instant::now();
+        let mut slots = Vec::new();
         for _ in 0..11 {
-            pacer.acquire().await;
+            slots.push(pacer.reserve(t0).await - t0);
         }
-        // 11 requests at 50/s: the 11th starts 200 ms after the first.
-        let took = start.elapsed();
-        assert!(took >= Duration::from_millis(199), "{took:?}");
-        assert!(took < Duration::from_millis(600), "{took:?}");
+        // 11 requests asking at once at 50/s: 20 ms apart, the 11th 200 ms after the first.
+        let expected: Vec<Duration> = (0..11).map(|i| ms(20 * i)).collect();
+        assert_eq!(slots, expected);
+        // A request asking after the last reserved slot starts at once.
+        assert_eq!(pacer.reserve(t0 + ms(500)).await - t0, ms(500));
 
         assert_eq!(pacer.lower_to(100).await, None);
         assert_eq!(pacer.lower_to(20).await, Some(20));
         assert_eq!(pacer.rps().await, 20);
-        let start = Instant::now();
-        for _ in 0..6 {
-            pacer.acquire().await;
-        }
-        // The first waits out the old 20 ms slot, the next five are 50 ms apart.
-        assert!(
-            start.elapsed() >= Duration::from_millis(249),
-            "{:?}",
-            start.elapsed()
-        );
+        // The next waits out the old 20 ms slot, the ones after are 52.5 ms apart (20/s
+        // announced, with the 5 % margin).
+        let t1 = t0 + ms(500);
+        let slots: Vec<Duration> = {
+            let mut v = Vec::new();
+            for _ in 0..3 {
+                v.push(pacer.reserve(t1).await - t1);
+            }
+            v
+        };
+        let gap = pacer.gap().await;
+        let want = Duration::from_micros(52_500);
+        assert!(gap.abs_diff(want) < Duration::from_micros(1), "{gap:?}");
+        assert_eq!(slots, vec![ms(20), ms(20) + gap, ms(20) + gap * 2]);
     }
 }

@@ -45,7 +45,8 @@ impl Request {
         self
     }
 
-    fn version(self, version: u64) -> Self {
+    /// Adds `X-Contentful-Version` (updates always; `apply` also sends it on deletes).
+    pub fn version(self, version: u64) -> Self {
         self.header("X-Contentful-Version", version.to_string())
     }
 
@@ -73,6 +74,18 @@ impl Request {
             .map(|(k, v)| format!("{}={}", encode(k), encode(v)))
             .collect();
         format!("{}?{}", self.path, q.join("&"))
+    }
+
+    /// The method's name (every method this client sends is a standard one).
+    pub fn method_name(&self) -> &'static str {
+        match self.method {
+            Method::GET => "GET",
+            Method::POST => "POST",
+            Method::PUT => "PUT",
+            Method::DELETE => "DELETE",
+            Method::PATCH => "PATCH",
+            _ => "OTHER",
+        }
     }
 
     /// True for POST: not idempotent, retried only when it provably never reached the server.
@@ -248,6 +261,9 @@ pub(crate) fn space_membership(space: &str, id: &str) -> Request {
 
 // --- writes --------------------------------------------------------------------------------------
 
+/// The route of an invitation, whose answer names the created membership in a link.
+pub(crate) const INVITE_ROUTE: &str = "POST /organizations/{org}/invitations";
+
 pub(crate) fn invite(
     org: &str,
     email: &Email,
@@ -264,7 +280,7 @@ pub(crate) fn invite(
     }
     Request::new(
         Method::POST,
-        "POST /organizations/{org}/invitations",
+        INVITE_ROUTE,
         format!("/organizations/{}/invitations", encode(org)),
     )
     // The JS SDK sends this on invitations; harmless if the API no longer needs it.

@@ -58,8 +58,62 @@ pub enum FaultKind {
     Status502,
     /// 503 `ServiceUnavailable`.
     Status503,
-    /// The connection is closed without any response.
+    /// The connection is closed without any response (nothing is processed).
     DropConnection,
+    /// The request is processed (a write lands in the world), then the connection is closed
+    /// without the response: a lost answer.
+    ProcessThenDrop,
+    /// The request is processed, then answered with 502 `BadGateway`, as a proxy that lost the
+    /// origin's answer would.
+    ProcessThen502,
+}
+
+impl FaultKind {
+    /// Every kind, in the order of [`FaultKind::name`]s.
+    pub const ALL: [FaultKind; 7] = [
+        FaultKind::Status429,
+        FaultKind::Status500,
+        FaultKind::Status502,
+        FaultKind::Status503,
+        FaultKind::DropConnection,
+        FaultKind::ProcessThenDrop,
+        FaultKind::ProcessThen502,
+    ];
+
+    /// The kind's name on the command line (`--fault-kinds`).
+    pub fn name(self) -> &'static str {
+        match self {
+            FaultKind::Status429 => "429",
+            FaultKind::Status500 => "500",
+            FaultKind::Status502 => "502",
+            FaultKind::Status503 => "503",
+            FaultKind::DropConnection => "drop",
+            FaultKind::ProcessThenDrop => "process-then-drop",
+            FaultKind::ProcessThen502 => "process-then-502",
+        }
+    }
+
+    /// True for the kinds that process the request before failing it.
+    pub fn processes(self) -> bool {
+        matches!(self, FaultKind::ProcessThenDrop | FaultKind::ProcessThen502)
+    }
+}
+
+impl std::str::FromStr for FaultKind {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        FaultKind::ALL
+            .into_iter()
+            .find(|k| k.name() == s)
+            .ok_or_else(|| {
+                let names: Vec<&str> = FaultKind::ALL.iter().map(|k| k.name()).collect();
+                format!(
+                    "unknown fault kind {s:?}; expected one of {}",
+                    names.join(", ")
+                )
+            })
+    }
 }
 
 /// Which failures to inject, and how often.
@@ -73,6 +127,9 @@ pub struct FaultConfig {
     pub rng_seed: u64,
     /// Only requests with these methods fail (empty: all methods).
     pub methods: Vec<String>,
+    /// At most this many requests fail, then injection stops (`None`: no limit). Lets a test
+    /// lose exactly one answer.
+    pub max_faults: Option<usize>,
 }
 
 impl Default for FaultConfig {
@@ -82,6 +139,7 @@ impl Default for FaultConfig {
             kinds: vec![],
             rng_seed: 7,
             methods: vec![],
+            max_faults: None,
         }
     }
 }
@@ -194,7 +252,7 @@ struct RateWindow {
 struct Shared {
     world: Mutex<World>,
     journal: Mutex<Vec<JournalEntry>>,
-    faults: Mutex<(FaultConfig, StdRng)>,
+    faults: Mutex<(FaultConfig, StdRng, usize)>,
     rate: Mutex<RateWindow>,
     rate_limit: u32,
     latency: Duration,
@@ -248,7 +306,7 @@ impl Server {
         let shared = Arc::new(Shared {
             world: Mutex::new(world),
             journal: Mutex::new(Vec::new()),
-            faults: Mutex::new((opts.faults, rng)),
+            faults: Mutex::new((opts.faults, rng, 0)),
             rate: Mutex::new(RateWindow { second: 0, used: 0 }),
             rate_limit: opts.rate_limit_per_sec,
             latency: opts.latency,
@@ -310,7 +368,7 @@ impl Server {
     /// Replaces the fault configuration (and reseeds its generator).
     pub fn set_faults(&self, faults: FaultConfig) {
         let rng = StdRng::seed_from_u64(faults.rng_seed);
-        *lock(&self.shared.faults) = (faults, rng);
+        *lock(&self.shared.faults) = (faults, rng, 0);
     }
 
     /// Runs `f` on the world (inspect or change state in tests).
@@ -433,6 +491,16 @@ fn set(r: &mut Response, name: &'static str, value: impl ToString) {
     }
 }
 
+fn bad_gateway() -> ApiError {
+    ApiError {
+        status: 502,
+        id: "BadGateway",
+        message: "Bad gateway (injected by the sandbox).".into(),
+        details: None,
+    }
+}
+
+#[derive(Clone, Copy)]
 enum Gate {
     Pass(Option<u32>),
     Limited,
@@ -454,11 +522,17 @@ impl Shared {
     fn gate(&self, method: &str) -> Gate {
         {
             let mut f = lock(&self.faults);
-            let (cfg, rng) = &mut *f;
+            let (cfg, rng, injected) = &mut *f;
             let applies = cfg.methods.is_empty() || cfg.methods.iter().any(|m| m == method);
-            if applies && cfg.rate > 0.0 && !cfg.kinds.is_empty() && rng.random::<f64>() < cfg.rate
+            let budget = cfg.max_faults.is_none_or(|max| *injected < max);
+            if applies
+                && budget
+                && cfg.rate > 0.0
+                && !cfg.kinds.is_empty()
+                && rng.random::<f64>() < cfg.rate
             {
                 let kind = cfg.kinds[rng.random_range(0..cfg.kinds.len())];
+                *injected += 1;
                 return Gate::Fault(kind);
             }
         }
@@ -494,8 +568,16 @@ async fn api_handler(
     if !shared.latency.is_zero() {
         tokio::time::sleep(shared.latency).await;
     }
-    let gate = shared.gate(method.as_str());
+    let mut gate = shared.gate(method.as_str());
     let limit = shared.rate_limit;
+    // A processing fault lets the request through to the world and breaks only its answer.
+    let mut after = None;
+    if let Gate::Fault(kind) = gate
+        && kind.processes()
+    {
+        after = Some(kind);
+        gate = Gate::Pass(None);
+    }
     let mut response = match gate {
         Gate::Fault(FaultKind::DropConnection) => {
             shared.journal(method.as_str(), route, &path, 0);
@@ -512,12 +594,7 @@ async fn api_handler(
                     message: "Internal server error (injected by the sandbox).".into(),
                     details: None,
                 },
-                FaultKind::Status502 => ApiError {
-                    status: 502,
-                    id: "BadGateway",
-                    message: "Bad gateway (injected by the sandbox).".into(),
-                    details: None,
-                },
+                FaultKind::Status502 => bad_gateway(),
                 _ => ApiError {
                     status: 503,
                     id: "ServiceUnavailable",
@@ -588,6 +665,20 @@ async fn api_handler(
             r
         }
     };
+    match after {
+        Some(FaultKind::ProcessThenDrop) => {
+            shared.journal(method.as_str(), route, &path, 0);
+            kill.0.store(true, Ordering::SeqCst);
+            return (StatusCode::INTERNAL_SERVER_ERROR, Body::empty()).into_response();
+        }
+        Some(_) => {
+            let request_id = lock(&shared.world).next_request_id();
+            let err = bad_gateway();
+            response = json_response(err.status, Some(err.body(&request_id)));
+            set(&mut response, "x-contentful-request-id", &request_id);
+        }
+        None => {}
+    }
     shared.journal(method.as_str(), route, &path, response.status().as_u16());
     if response.headers().get("x-contentful-request-id").is_none() {
         set(&mut response, "x-contentful-request-id", "sandbox");

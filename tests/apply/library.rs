@@ -180,8 +180,9 @@ async fn with_a_fifth_of_requests_failing_apply_converges_or_says_exactly_what_f
         .await;
         check_report_is_exact(&p, &report);
         // No write the plan did not contain: every write the sandbox saw is one apply attempted,
-        // and apply attempted at most one write per operation.
-        assert!(attempted.len() <= p.operations.len());
+        // and apply attempted at most one write per operation, plus at most two more for one
+        // whose answer was lost and which a re-read showed not applied.
+        assert!(attempted.len() <= 3 * p.operations.len());
         for w in sandbox_writes(&server) {
             assert!(attempted.contains(&w), "unplanned write {w:?}");
         }
@@ -215,7 +216,10 @@ fn check_report_is_exact(p: &Plan, report: &ApplyReport) {
     if report.succeeded() {
         assert!(report.last_line().starts_with("Apply complete"));
     } else {
-        assert!(report.last_line().starts_with("Apply failed"));
+        assert!(
+            report.last_line().starts_with("Apply failed")
+                || report.last_line().starts_with("Apply stopped")
+        );
     }
 }
 

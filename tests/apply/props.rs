@@ -8,7 +8,7 @@ use contentful_access::contentful::{Client, ClientConfig};
 use contentful_access::export;
 use contentful_access::model::{Email, LiveState, MaxRemovals, OrgRole, SpaceAccess};
 use contentful_access::plan::{self, PlanOptions};
-use contentful_access::sandbox::{SandboxOptions, Seed, Server};
+use contentful_access::sandbox::{FaultConfig, FaultKind, SandboxOptions, Seed, Server};
 use proptest::prelude::*;
 use secrecy::SecretString;
 
@@ -158,6 +158,60 @@ proptest! {
             prop_assert!(report.succeeded(), "{:#?}", report);
             let again = plan::build(&desired, &after, &opts).unwrap();
             prop_assert!(again.is_empty(), "left over: {:#?}", again.operations);
+            Ok(())
+        })?;
+    }
+
+    /// Lost answers change nothing about the result: with every write's answer lost at random
+    /// (processed, then the connection dropped or a proxy's 502), apply still reports every
+    /// operation applied, sends no create twice, and planning again finds nothing to do.
+    #[test]
+    fn lost_answers_are_resolved_by_re_reading_and_never_duplicate_a_create(
+        live in spec(),
+        target in spec(),
+        fault_seed in any::<u64>(),
+    ) {
+        let live = build(&live);
+        let mut desired = export::desired_from_live(&build(&target), &managed_spaces());
+        desired.policy.prune = true;
+        desired.policy.max_removals = MaxRemovals::Count(1000);
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .unwrap();
+        runtime.block_on(async {
+            let seed = Seed::from_live_state(&live, &Email::new(&email(0)));
+            let server = Server::start(seed, SandboxOptions { rate_limit_per_sec: 0, ..SandboxOptions::default() })
+                .await
+                .unwrap();
+            let mut cfg = ClientConfig::new(&server.base_url(), SecretString::from(server.admin_token())).unwrap();
+            cfg.max_rps = 1000;
+            cfg.backoff_base = std::time::Duration::from_millis(1);
+            let client = Client::new(cfg).unwrap();
+            let spaces: Vec<String> = desired.spaces.values().map(|s| s.id.clone()).collect();
+            let opts = PlanOptions { created_at: Utc::now() };
+            let read = client.read_live_state(&desired.organization, &spaces).await.unwrap();
+            let Planned::Verified(p) = apply::plan_checked(&desired, &read, &opts).unwrap() else {
+                prop_assume!(false, "refused by a guardrail");
+                return Ok(());
+            };
+            prop_assume!(!p.is_empty());
+            let mut faults = FaultConfig::new(0.5, vec![FaultKind::ProcessThenDrop, FaultKind::ProcessThen502]);
+            faults.methods = vec!["POST".into(), "PUT".into(), "DELETE".into()];
+            faults.rng_seed = fault_seed;
+            server.set_faults(faults);
+            server.clear_journal();
+            let report = apply::apply(&client, &p, &ApplyOptions::default(), &mut NoObserver).await;
+            server.set_faults(FaultConfig::none());
+            prop_assert!(report.succeeded(), "{:#?}", report);
+            let creates = p.operations.iter().filter(|o| o.action == plan::Action::Add).count();
+            let posts = server.journal().iter().filter(|e| e.method == "POST").count();
+            prop_assert_eq!(posts, creates, "a create was sent twice");
+            let after = client.read_live_state(&desired.organization, &spaces).await.unwrap();
+            let again = plan::build(&desired, &after, &opts).unwrap();
+            prop_assert!(again.is_empty(), "left over: {:#?}", again.operations);
+            server.shutdown().await;
             Ok(())
         })?;
     }

@@ -810,3 +810,120 @@ async fn another_admin_edits_right_after_a_read() {
     assert_eq!(w.status, 409);
     s.shutdown().await;
 }
+
+#[tokio::test]
+async fn a_delete_checks_the_version_only_when_one_is_sent() {
+    let s = demo().await;
+    let m = membership_of(&s, "dan.okafor@acme.example").await;
+    let id = m["sys"]["id"].as_str().unwrap();
+    let v = m["sys"]["version"].as_u64().unwrap();
+    let path = format!("/organizations/{ORG}/organization_memberships/{id}");
+    let stale = send(
+        &s,
+        &s.admin_token(),
+        reqwest::Method::DELETE,
+        &path,
+        &[("X-Contentful-Version", (v + 1).to_string())],
+        None,
+    )
+    .await;
+    assert_eq!(stale.status, 409);
+    assert_eq!(stale.body["sys"]["id"], "VersionMismatch");
+    assert_eq!(get(&s, &path).await.0, 200, "not deleted");
+    let current = send(
+        &s,
+        &s.admin_token(),
+        reqwest::Method::DELETE,
+        &path,
+        &[("X-Contentful-Version", v.to_string())],
+        None,
+    )
+    .await;
+    assert_eq!(current.status, 204);
+    assert_eq!(get(&s, &path).await.0, 404);
+    // Without the header (what the SDKs send) a delete is not version-checked.
+    let team = team_id(&s, "editors").await;
+    let plain = delete(&s, &format!("/organizations/{ORG}/teams/{team}")).await;
+    assert_eq!(plain.status, 204);
+}
+
+async fn statuses_with_fault_seed(seed: u64) -> Vec<u16> {
+    let s = Server::start(
+        demo_seed(),
+        SandboxOptions {
+            rate_limit_per_sec: 0,
+            faults: FaultConfig {
+                rng_seed: seed,
+                ..FaultConfig::new(
+                    0.5,
+                    vec![
+                        FaultKind::Status500,
+                        FaultKind::Status502,
+                        FaultKind::Status503,
+                    ],
+                )
+            },
+            ..SandboxOptions::default()
+        },
+    )
+    .await
+    .unwrap();
+    let mut statuses = Vec::new();
+    for _ in 0..24 {
+        statuses.push(get(&s, "/users/me").await.0);
+    }
+    s.shutdown().await;
+    statuses
+}
+
+#[tokio::test]
+async fn the_same_fault_seed_gives_the_same_faults() {
+    let a = statuses_with_fault_seed(42).await;
+    assert_eq!(a, statuses_with_fault_seed(42).await);
+    assert!(a.contains(&200) && a.iter().any(|s| *s >= 500), "{a:?}");
+    assert_ne!(a, statuses_with_fault_seed(43).await);
+}
+
+#[tokio::test]
+async fn a_write_whose_answer_is_lost_is_processed_all_the_same() {
+    let s = demo().await;
+    let teams = format!("/organizations/{ORG}/teams");
+    let mut faults = FaultConfig::new(1.0, vec![FaultKind::ProcessThenDrop]);
+    faults.methods = vec!["POST".into()];
+    faults.max_faults = Some(1);
+    s.set_faults(faults);
+    let sent = reqwest::Client::new()
+        .post(format!("{}{teams}", s.base_url()))
+        .bearer_auth(s.admin_token())
+        .header(
+            "Content-Type",
+            "application/vnd.contentful.management.v1+json",
+        )
+        .body(json!({"name": "lost", "description": ""}).to_string())
+        .send()
+        .await;
+    assert!(sent.is_err(), "the answer must be lost: {sent:?}");
+    assert!(!team_id(&s, "lost").await.is_empty(), "but the team exists");
+    // A proxy answering 502 after processing.
+    let mut faults = FaultConfig::new(1.0, vec![FaultKind::ProcessThen502]);
+    faults.methods = vec!["POST".into()];
+    s.set_faults(faults);
+    let r = post(
+        &s,
+        &teams,
+        &[],
+        json!({"name": "proxied", "description": ""}),
+    )
+    .await;
+    assert_eq!(r.status, 502);
+    assert_eq!(r.body["sys"]["id"], "BadGateway");
+    s.set_faults(FaultConfig::none());
+    assert!(!team_id(&s, "proxied").await.is_empty());
+    let statuses: Vec<u16> = s
+        .journal()
+        .iter()
+        .filter(|e| e.method == "POST")
+        .map(|e| e.status)
+        .collect();
+    assert_eq!(statuses, vec![0, 502]);
+}

@@ -6,7 +6,7 @@ use serde_json::{Value, json};
 
 use super::World;
 use super::access::require_admin;
-use super::body::{check_keys, check_version, missing, opt_str};
+use super::body::{check_keys, check_version, check_version_if_sent, missing, opt_str};
 use super::error::{ApiError, R};
 use super::query::{
     ListQuery, collection, filter_ok, page_of, sort_generic, sys_key, user_matches, window,
@@ -180,6 +180,7 @@ pub(super) fn delete_membership(w: &mut World, c: &Call) -> R<Reply> {
     if !c.caller.is_admin() && m.user != c.caller.user {
         return Err(ApiError::access_denied());
     }
+    check_version_if_sent(c.req, m.sys.version)?;
     if m.role == OrgRole::Owner
         && m.status == MembershipStatus::Active
         && w.active_owner_count() <= 1

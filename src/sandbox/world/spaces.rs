@@ -5,7 +5,7 @@ use serde_json::{Value, json};
 
 use super::World;
 use super::access::require_admin;
-use super::body::{check_keys, check_version, missing, opt_bool, opt_str};
+use super::body::{check_keys, check_version, check_version_if_sent, missing, opt_bool, opt_str};
 use super::error::{ApiError, R};
 use super::query::{
     ListQuery, collection, filter_ok, list_of, sort_generic, sys_key, user_matches, window,
@@ -169,7 +169,7 @@ pub(super) fn update_team_space_membership(w: &mut World, c: &Call) -> R<Reply> 
 pub(super) fn delete_team_space_membership(w: &mut World, c: &Call) -> R<Reply> {
     require_admin(&c.caller)?;
     let id = c.param(1).to_string();
-    w.tsm(c.param(0), &id)?;
+    check_version_if_sent(c.req, w.tsm(c.param(0), &id)?.sys.version)?;
     w.remove_tsm(&id);
     no_content()
 }
@@ -320,7 +320,7 @@ pub(super) fn update_space_membership(w: &mut World, c: &Call) -> R<Reply> {
 pub(super) fn delete_space_membership(w: &mut World, c: &Call) -> R<Reply> {
     require_admin(&c.caller)?;
     let id = c.param(1).to_string();
-    w.sm(c.param(0), &id)?;
+    check_version_if_sent(c.req, w.sm(c.param(0), &id)?.sys.version)?;
     w.remove_sm(&id);
     no_content()
 }

@@ -5,7 +5,7 @@ use serde_json::{Value, json};
 
 use super::World;
 use super::access::require_admin;
-use super::body::{check_keys, check_version, missing, opt_bool};
+use super::body::{check_keys, check_version, check_version_if_sent, missing, opt_bool};
 use super::error::{ApiError, R};
 use super::query::{ListQuery, collection, filter_ok, list_of, sort_generic, sys_key, window};
 use super::routes::{Call, Reply, created, no_content, ok};
@@ -75,7 +75,7 @@ pub(super) fn update(w: &mut World, c: &Call) -> R<Reply> {
 pub(super) fn delete(w: &mut World, c: &Call) -> R<Reply> {
     require_admin(&c.caller)?;
     let id = c.param(1).to_string();
-    w.team(&id)?;
+    check_version_if_sent(c.req, w.team(&id)?.sys.version)?;
     w.remove_team(&id);
     no_content()
 }
@@ -213,7 +213,7 @@ pub(super) fn update_membership(w: &mut World, c: &Call) -> R<Reply> {
 pub(super) fn delete_membership(w: &mut World, c: &Call) -> R<Reply> {
     require_admin(&c.caller)?;
     let id = c.param(2).to_string();
-    w.tm(c.param(1), &id)?;
+    check_version_if_sent(c.req, w.tm(c.param(1), &id)?.sys.version)?;
     w.remove_tm(&id);
     no_content()
 }

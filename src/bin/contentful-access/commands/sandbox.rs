@@ -38,6 +38,20 @@ pub struct Args {
     /// connection.
     #[arg(long, value_name = "P", default_value_t = 0.0)]
     pub fault_rate: f64,
+    /// Seed of the generator choosing which requests fail: the same seed and the same requests
+    /// give the same faults.
+    #[arg(long, value_name = "N", default_value_t = 7)]
+    pub fault_seed: u64,
+    /// The faults to inject, comma-separated: 429, 500, 502, 503, drop (connection closed, nothing
+    /// processed), process-then-drop and process-then-502 (the request is processed and its
+    /// answer lost).
+    #[arg(
+        long,
+        value_name = "KINDS",
+        value_delimiter = ',',
+        default_value = "429,500,502,503,drop"
+    )]
+    pub fault_kinds: Vec<FaultKind>,
 }
 
 /// Runs `sandbox`.
@@ -54,16 +68,10 @@ pub fn run(_global: &Global, args: Args) -> anyhow::Result<Exit> {
         port: args.port,
         rate_limit_per_sec: args.rate_limit,
         latency: Duration::from_millis(args.latency_ms),
-        faults: FaultConfig::new(
-            args.fault_rate,
-            vec![
-                FaultKind::Status429,
-                FaultKind::Status500,
-                FaultKind::Status502,
-                FaultKind::Status503,
-                FaultKind::DropConnection,
-            ],
-        ),
+        faults: FaultConfig {
+            rng_seed: args.fault_seed,
+            ..FaultConfig::new(args.fault_rate, args.fault_kinds.clone())
+        },
         token: args.token.clone(),
     };
     let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
