@@ -13,4 +13,5 @@ mod faults;
 mod fixtures;
 mod library;
 mod props;
+mod signals;
 mod verify;

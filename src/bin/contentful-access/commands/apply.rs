@@ -7,11 +7,12 @@
 use std::fs::File;
 use std::io::{BufRead, IsTerminal, Write};
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
 
 use chrono::Utc;
 use contentful_access::apply::{
-    ApplyEvent, ApplyObserver, ApplyOptions, ApplyReport, OpOutcome, Rehearsal, VerifiedPlan,
-    render_report,
+    ApplyEvent, ApplyObserver, ApplyOptions, ApplyReport, OpOutcome, Rehearsal, StopSignal,
+    VerifiedPlan, render_report,
 };
 use contentful_access::ops::{self, ApplyHooks, ApplyOutcome, ApplyRun};
 use contentful_access::plan::Plan;
@@ -81,9 +82,11 @@ fn parse_age(s: &str) -> Result<chrono::Duration, String> {
 /// Runs `apply`.
 pub fn run(global: &Global, args: Args) -> anyhow::Result<Exit> {
     let target = args.target.target()?;
+    let stop = StopSignal::new();
     let run = ApplyRun {
         apply: ApplyOptions {
             parallelism: usize::from(args.parallelism),
+            stop: stop.clone(),
             ..ApplyOptions::default()
         },
         now: Utc::now(),
@@ -101,13 +104,10 @@ pub fn run(global: &Global, args: Args) -> anyhow::Result<Exit> {
     let (result, mut hooks) = match &args.plan {
         Some(path) => {
             let mut hooks = CliHooks::new(journal, global, args.auto_approve, None);
-            let result = runtime.block_on(ops::apply_saved(
-                target,
-                path,
-                args.config.as_deref(),
-                &run,
-                &mut hooks,
-            ));
+            let result = runtime.block_on(async {
+                tokio::spawn(watch_signals(stop.clone()));
+                ops::apply_saved(target, path, args.config.as_deref(), &run, &mut hooks).await
+            });
             (result, hooks)
         }
         None => {
@@ -120,7 +120,10 @@ pub fn run(global: &Global, args: Args) -> anyhow::Result<Exit> {
             };
             let display = config.display().to_string();
             let mut hooks = CliHooks::new(journal, global, args.auto_approve, Some(display));
-            let result = runtime.block_on(ops::apply_config(target, &desired, &run, &mut hooks));
+            let result = runtime.block_on(async {
+                tokio::spawn(watch_signals(stop.clone()));
+                ops::apply_config(target, &desired, &run, &mut hooks).await
+            });
             (result, hooks)
         }
     };
@@ -153,9 +156,20 @@ pub fn run(global: &Global, args: Args) -> anyhow::Result<Exit> {
         ApplyOutcome::NothingToDo => Exit::Ok,
         ApplyOutcome::Declined => Exit::Error,
         ApplyOutcome::Applied(report) => {
-            // Each operation's line was printed as it finished; the summary closes the list.
+            // Each operation's line was printed as it finished; the summary closes the list
+            // (with the reason first, when the run stopped early).
             let rendered = render_report(&report, global.color_stdout());
-            print_stdout(rendered.lines().last().unwrap_or_default())?;
+            let lines: Vec<&str> = rendered.lines().collect();
+            let tail = if report.stopped.is_some() { 2 } else { 1 };
+            print_stdout(&lines[lines.len().saturating_sub(tail)..].join("\n"))?;
+            let signal = SIGNAL.load(Ordering::SeqCst);
+            if signal != 0 {
+                return Ok(if signal == 15 {
+                    Exit::Terminated
+                } else {
+                    Exit::Interrupted
+                });
+            }
             if args.target.is_sandbox() {
                 writeln!(
                     std::io::stderr().lock(),
@@ -331,6 +345,7 @@ impl ApplyHooks for CliHooks {
 
     fn starting(&mut self, plan: &VerifiedPlan) -> std::io::Result<()> {
         self.live = true;
+        APPLYING.store(true, Ordering::SeqCst);
         if let Some(p) = &self.journal_path {
             let file = std::fs::OpenOptions::new()
                 .create(true)
@@ -393,6 +408,62 @@ impl ApplyObserver for CliHooks {
                 }
             }
             ApplyEvent::LevelStarted { .. } => {}
+        }
+    }
+}
+
+/// The signal (2 for SIGINT, 15 for SIGTERM) that asked the apply to stop; 0 while none did.
+static SIGNAL: AtomicU8 = AtomicU8::new(0);
+/// Set once the apply may send its first write: before that, a signal ends the process at once
+/// (nothing was written, nothing is in flight).
+static APPLYING: AtomicBool = AtomicBool::new(false);
+
+/// SIGINT (Ctrl-C) and SIGTERM (a cancelled CI job) during `apply`. The first one, once writes
+/// may be in flight, asks the apply to start nothing new ([`StopSignal::stop`]): the writes in
+/// flight finish and are journaled, the summary is printed, and the exit code is 130 (SIGINT) or
+/// 143 (SIGTERM). A second signal, or any signal before the first write, exits at once.
+async fn watch_signals(stop: StopSignal) {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        let (Ok(mut int), Ok(mut term)) = (
+            signal(SignalKind::interrupt()),
+            signal(SignalKind::terminate()),
+        ) else {
+            return;
+        };
+        loop {
+            let (number, code) = tokio::select! {
+                _ = int.recv() => (2u8, Exit::Interrupted),
+                _ = term.recv() => (15u8, Exit::Terminated),
+            };
+            let mut err = std::io::stderr().lock();
+            if !APPLYING.load(Ordering::SeqCst) {
+                let _ = writeln!(err, "\nInterrupted before anything was written.");
+                std::process::exit(code as i32);
+            }
+            if SIGNAL.swap(number, Ordering::SeqCst) != 0 {
+                let _ = writeln!(
+                    err,
+                    "\nStopping at once: the outcome of the writes in flight is not recorded; plan again to see what is left."
+                );
+                std::process::exit(code as i32);
+            }
+            stop.stop();
+            let _ = writeln!(
+                err,
+                "\nInterrupted: starting nothing new, waiting for the writes in flight to finish (interrupt again to stop at once)."
+            );
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        if tokio::signal::ctrl_c().await.is_ok() {
+            if !APPLYING.load(Ordering::SeqCst) {
+                std::process::exit(Exit::Interrupted as i32);
+            }
+            SIGNAL.store(2, Ordering::SeqCst);
+            stop.stop();
         }
     }
 }

@@ -30,6 +30,10 @@ pub enum Exit {
     Changes = 2,
     /// A guardrail refused the plan.
     Refused = 3,
+    /// `apply` was interrupted by SIGINT (Ctrl-C): 128 + 2.
+    Interrupted = 130,
+    /// `apply` was interrupted by SIGTERM (a cancelled CI job): 128 + 15.
+    Terminated = 143,
 }
 
 impl From<Exit> for ExitCode {
