@@ -10,7 +10,7 @@ use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::task::{Context, Poll};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use axum::Router;
 use axum::body::{Body, Bytes};
@@ -256,7 +256,8 @@ struct Shared {
     rate: Mutex<RateWindow>,
     rate_limit: u32,
     latency: Duration,
-    started: Instant,
+    /// tokio's clock, so tests under paused time move the rate window and the journal's times.
+    started: tokio::time::Instant,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -310,7 +311,7 @@ impl Server {
             rate: Mutex::new(RateWindow { second: 0, used: 0 }),
             rate_limit: opts.rate_limit_per_sec,
             latency: opts.latency,
-            started: Instant::now(),
+            started: tokio::time::Instant::now(),
         });
         let app = Router::new()
             .route("/_sandbox/journal", axum::routing::get(journal_handler))

@@ -2,7 +2,7 @@
 //! client and `apply` rely on (409 on stale versions, admin clears roles, cascades on delete),
 //! plus rate limiting, injected faults, latency and the concurrent-edit hook.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use contentful_access::sandbox::{
     FaultConfig, FaultKind, ObjectKind, SandboxOptions, Server, demo_seed,
@@ -641,7 +641,9 @@ async fn invalid_json_is_a_bad_request() {
     s.shutdown().await;
 }
 
-#[tokio::test]
+// Paused time: every request shares one window of the sandbox's clock, and the next second comes
+// at once.
+#[tokio::test(start_paused = true)]
 async fn rate_limit_answers_429_with_reset_and_reports_remaining() {
     let s = Server::start(
         demo_seed(),
@@ -652,7 +654,6 @@ async fn rate_limit_answers_429_with_reset_and_reports_remaining() {
     )
     .await
     .unwrap();
-    // Start right after a second boundary of the sandbox's clock so all requests share a window.
     let mut statuses = Vec::new();
     let mut remaining = Vec::new();
     let mut reset = None;
@@ -742,7 +743,7 @@ async fn injected_faults_and_dropped_connections() {
     s.shutdown().await;
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn latency_delays_every_response() {
     let s = Server::start(
         demo_seed(),
@@ -754,7 +755,7 @@ async fn latency_delays_every_response() {
     )
     .await
     .unwrap();
-    let t = Instant::now();
+    let t = tokio::time::Instant::now();
     assert_eq!(get(&s, "/users/me").await.0, 200);
     assert!(t.elapsed() >= Duration::from_millis(150));
     s.shutdown().await;
