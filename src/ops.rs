@@ -56,6 +56,17 @@ pub enum OpsError {
         #[source]
         source: Box<ContentfulError>,
     },
+    /// The organization does not exist, or the token cannot reach it.
+    #[error(
+        "organization {org} is not one this token reaches; it reaches: {}",
+        organization_list(.reachable)
+    )]
+    UnknownOrganization {
+        /// The organization id asked for.
+        org: String,
+        /// The `(id, name)` of every organization the token reaches.
+        reachable: Vec<(String, String)>,
+    },
     /// Listing the organizations the token reaches failed.
     #[error("cannot list the organizations the token reaches")]
     ListOrganizations {
@@ -194,13 +205,25 @@ impl Session {
     }
 
     async fn read(&self, org: &str, spaces: &[String]) -> Result<LiveState, OpsError> {
-        self.client
-            .read_live_state(org, spaces)
-            .await
-            .map_err(|source| OpsError::Read {
-                org: org.to_string(),
-                source: Box::new(source),
-            })
+        let read_error = |source: ContentfulError| OpsError::Read {
+            org: org.to_string(),
+            source: Box::new(source),
+        };
+        match self.client.read_live_state(org, spaces).await {
+            Ok(live) => Ok(live),
+            // A mistyped organization id answers 404: say which organizations the token does
+            // reach (one more request, only on this failure) instead of the raw 404.
+            Err(source) if source.is_not_found() => match self.client.list_organizations().await {
+                Ok(reachable) if !reachable.iter().any(|(id, _)| id == org) => {
+                    Err(OpsError::UnknownOrganization {
+                        org: org.to_string(),
+                        reachable,
+                    })
+                }
+                _ => Err(read_error(source)),
+            },
+            Err(source) => Err(read_error(source)),
+        }
     }
 
     /// Reads the organization `desired` manages and plans the file against it.
@@ -480,4 +503,16 @@ pub async fn apply_saved(
         ))
     })
     .await
+}
+
+/// `id (name), id (name)`, or `none` when the token reaches no organization.
+fn organization_list(reachable: &[(String, String)]) -> String {
+    if reachable.is_empty() {
+        return "none".to_string();
+    }
+    reachable
+        .iter()
+        .map(|(id, name)| format!("{id} ({name})"))
+        .collect::<Vec<_>>()
+        .join(", ")
 }

@@ -521,3 +521,31 @@ fn an_error_names_its_reason_once() {
         );
     }
 }
+
+#[test]
+fn a_mistyped_organization_id_lists_the_organizations_the_token_reaches() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("access.yaml");
+    let example =
+        std::fs::read_to_string(crate::util::root().join("examples/access.yaml")).unwrap();
+    assert!(example.contains("organization: 2AcmeDemoOrgSandbox001"));
+    std::fs::write(
+        &file,
+        example.replacen(
+            "organization: 2AcmeDemoOrgSandbox001",
+            "organization: 2AcmeDemoOrgSandbox00X",
+            1,
+        ),
+    )
+    .unwrap();
+    let out = cli(&["plan", "-c", file.to_str().unwrap(), "--sandbox"], &[]);
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr.contains(
+            "organization 2AcmeDemoOrgSandbox00X is not one this token reaches; it reaches: 2AcmeDemoOrgSandbox001 (Acme Inc.)"
+        ),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("404"), "no raw 404:\n{stderr}");
+}
