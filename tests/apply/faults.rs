@@ -237,7 +237,7 @@ async fn creates_whose_answers_are_lost_are_confirmed_by_a_re_read_and_never_dup
         .filter(|r| r.result.as_deref() == Some("applied (confirmed after a lost response)"))
         .collect();
     assert_eq!(resolved.len(), 2, "{events:#?}");
-    let text = apply::render_report(&report, false);
+    let text = contentful_access::render::apply_report_text(&report, false);
     assert!(
         text.contains("(applied: confirmed after a lost response)"),
         "{text}"
@@ -348,7 +348,7 @@ async fn a_lost_answer_that_cannot_be_checked_is_unknown_its_dependents_skipped_
         "{report:#?}"
     );
     assert!(report.not_started().count() >= 1, "{report:#?}");
-    let text = apply::render_report(&report, false);
+    let text = contentful_access::render::apply_report_text(&report, false);
     assert!(text.contains("OUTCOME UNKNOWN"), "{text}");
     assert!(text.contains("Contentful unreachable"), "{text}");
     assert!(
@@ -405,7 +405,7 @@ async fn a_stop_after_the_first_operation_records_it_and_starts_nothing_more() {
         .filter(|e| e.method != "GET")
         .count();
     assert_eq!(writes, 1);
-    let text = apply::render_report(&report, false);
+    let text = contentful_access::render::apply_report_text(&report, false);
     assert!(text.contains("(not started: stopped)"), "{text}");
     assert!(
         report
@@ -479,7 +479,7 @@ async fn when_nothing_answers_apply_stops_instead_of_retrying_every_operation() 
         p.operations.len() - 1
     );
     assert_eq!(c.stats().requests, UNREACHABLE_AFTER as u64);
-    let text = apply::render_report(&report, false);
+    let text = contentful_access::render::apply_report_text(&report, false);
     assert!(
         text.contains("Stopped: Contentful unreachable (5 requests in a row got no response)"),
         "{text}"
