@@ -36,7 +36,7 @@
 //! fails the operation instead of being overwritten.
 
 use std::collections::BTreeMap;
-use std::fmt::Write as _;
+
 use std::ops::Deref;
 
 use chrono::{DateTime, Duration, Utc};

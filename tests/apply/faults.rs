@@ -7,65 +7,19 @@ use std::time::Duration;
 
 use chrono::Utc;
 use contentful_access::apply::{
-    self, ApplyEvent, ApplyOptions, JournalPhase, JournalRecord, NoObserver, OpStatus, Planned,
-    StopReason, StopSignal, UNREACHABLE_AFTER, VerifiedPlan,
+    self, ApplyEvent, ApplyOptions, JournalPhase, JournalRecord, NoObserver, OpStatus, StopReason,
+    StopSignal, UNREACHABLE_AFTER,
 };
 use contentful_access::contentful::{Client, ClientConfig};
-use contentful_access::model::{DesiredState, LiveState};
-use contentful_access::plan::{OpKind, Plan, PlanOptions};
-use contentful_access::sandbox::{
-    FaultConfig, FaultKind, ObjectKind, SandboxOptions, Server, demo_seed,
-};
+use contentful_access::model::LiveState;
+use contentful_access::plan::{OpKind, Plan};
+use contentful_access::sandbox::{FaultConfig, FaultKind, ObjectKind};
 use secrecy::SecretString;
 
-async fn sandbox() -> Server {
-    Server::start(
-        demo_seed(),
-        SandboxOptions {
-            rate_limit_per_sec: 0,
-            ..SandboxOptions::default()
-        },
-    )
-    .await
-    .unwrap()
-}
-
-fn client(server: &Server) -> Client {
-    let mut cfg =
-        ClientConfig::new(&server.base_url(), SecretString::from(server.admin_token())).unwrap();
-    cfg.max_rps = 1000;
-    cfg.backoff_base = Duration::from_millis(1);
-    Client::new(cfg).unwrap()
-}
-
-fn desired() -> DesiredState {
-    contentful_access::config::load(&crate::util::root().join("examples/access.yaml")).unwrap()
-}
-
-async fn read(client: &Client, d: &DesiredState) -> LiveState {
-    let spaces: Vec<String> = d.spaces.values().map(|s| s.id.clone()).collect();
-    client
-        .read_live_state(&d.organization, &spaces)
-        .await
-        .unwrap()
-}
-
-/// A plan made now, verified by construction (the demo plans are never refused).
-async fn plan_now(client: &Client, d: &DesiredState) -> VerifiedPlan {
-    let live = read(client, d).await;
-    match apply::plan_checked(
-        d,
-        &live,
-        &PlanOptions {
-            created_at: Utc::now(),
-        },
-    )
-    .unwrap()
-    {
-        Planned::Verified(p) => p,
-        Planned::Refused(p) => panic!("refused: {:#?}", p.guardrails),
-    }
-}
+use crate::util::{
+    demo_desired as desired, demo_sandbox as sandbox, fast_client as client, plan_now,
+    read_live as read,
+};
 
 /// The plan's one removal: the sandbox kind and id of the object it deletes.
 fn removal(p: &Plan) -> (ObjectKind, String) {
