@@ -378,6 +378,16 @@ struct Current {
     content: Content,
 }
 
+impl Current {
+    /// A (team) space membership's access as it is now.
+    fn access(admin: bool, role_ids: BTreeSet<String>, meta: ObjectMeta) -> Current {
+        Current {
+            content: Content::Access { admin, role_ids },
+            meta,
+        }
+    }
+}
+
 /// Where an existing object lives, to re-read it.
 #[derive(Debug, Clone)]
 enum Target {
@@ -428,23 +438,11 @@ impl Target {
             }
             Target::TeamSpaceMembership { space_id, id } => {
                 let m = c.get_team_space_membership(space_id, id).await?;
-                Current {
-                    content: Content::Access {
-                        admin: m.admin,
-                        role_ids: m.role_ids,
-                    },
-                    meta: m.meta,
-                }
+                Current::access(m.admin, m.role_ids, m.meta)
             }
             Target::SpaceMembership { space_id, id } => {
                 let m = c.get_space_membership(space_id, id).await?;
-                Current {
-                    content: Content::Access {
-                        admin: m.admin,
-                        role_ids: m.role_ids,
-                    },
-                    meta: m.meta,
-                }
+                Current::access(m.admin, m.role_ids, m.meta)
             }
         })
     }
