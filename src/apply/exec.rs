@@ -16,7 +16,7 @@ use chrono::Utc;
 use futures::StreamExt;
 use tokio::sync::mpsc;
 
-use super::report::{ApplyReport, OpFailure, OpOutcome, OpStatus, describe};
+use super::report::{ApplyReport, OpFailure, OpOutcome, OpStatus};
 use super::{
     ApplyEvent, ApplyObserver, ApplyOptions, JournalPhase, JournalRecord, StopReason,
     UNREACHABLE_AFTER, VerifiedPlan,
@@ -197,7 +197,7 @@ fn outcome_of(op: &Operation, status: OpStatus) -> OpOutcome {
         id: op.id.clone(),
         action: op.action,
         kind: op.kind.name().to_string(),
-        description: describe(&op.kind),
+        description: op.kind.describe(),
         status,
     }
 }
@@ -403,6 +403,16 @@ struct Current {
     content: Content,
 }
 
+impl Current {
+    /// A (team) space membership's access as it is now.
+    fn access(admin: bool, role_ids: BTreeSet<String>, meta: ObjectMeta) -> Current {
+        Current {
+            content: Content::Access { admin, role_ids },
+            meta,
+        }
+    }
+}
+
 /// Where an existing object lives, to re-read it.
 #[derive(Debug, Clone)]
 enum Target {
@@ -453,23 +463,11 @@ impl Target {
             }
             Target::TeamSpaceMembership { space_id, id } => {
                 let m = c.get_team_space_membership(space_id, id).await?;
-                Current {
-                    content: Content::Access {
-                        admin: m.admin,
-                        role_ids: m.role_ids,
-                    },
-                    meta: m.meta,
-                }
+                Current::access(m.admin, m.role_ids, m.meta)
             }
             Target::SpaceMembership { space_id, id } => {
                 let m = c.get_space_membership(space_id, id).await?;
-                Current {
-                    content: Content::Access {
-                        admin: m.admin,
-                        role_ids: m.role_ids,
-                    },
-                    meta: m.meta,
-                }
+                Current::access(m.admin, m.role_ids, m.meta)
             }
         })
     }

@@ -337,6 +337,66 @@ pub enum OpKind {
 }
 
 impl OpKind {
+    /// One line saying what the operation does, e.g. `invite nina@acme.example as member`.
+    pub fn describe(&self) -> String {
+        match self {
+            OpKind::Invite { email, role, .. } => format!("invite {email} as {role}"),
+            OpKind::ChangeOrgRole {
+                email, from, to, ..
+            } => format!("change org role of {email}: {from} → {to}"),
+            OpKind::RemoveOrgMember { email, .. } => {
+                format!("remove {email} from the organization")
+            }
+            OpKind::CreateTeam { name, .. } => format!("create team {name}"),
+            OpKind::UpdateTeam {
+                name,
+                description_after,
+                ..
+            } => format!("set description of team {name} to {description_after:?}"),
+            OpKind::DeleteTeam { name, .. } => format!("delete team {name}"),
+            OpKind::AddTeamMember {
+                team_name, email, ..
+            } => format!("add {email} to team {team_name}"),
+            OpKind::RemoveTeamMember {
+                team_name, email, ..
+            } => format!("remove {email} from team {team_name}"),
+            OpKind::CreateTeamSpaceMembership {
+                team_name,
+                space_name,
+                access,
+                ..
+            } => format!("give team {team_name} {access} in space {space_name}"),
+            OpKind::UpdateTeamSpaceMembership {
+                team_name,
+                space_name,
+                before,
+                after,
+                ..
+            } => format!("change team {team_name} in space {space_name}: {before} → {after}"),
+            OpKind::DeleteTeamSpaceMembership {
+                team_name,
+                space_name,
+                ..
+            } => format!("take team {team_name}'s access to space {space_name} away"),
+            OpKind::CreateSpaceMembership {
+                email,
+                space_name,
+                access,
+                ..
+            } => format!("give {email} {access} in space {space_name}"),
+            OpKind::UpdateSpaceMembership {
+                email,
+                space_name,
+                before,
+                after,
+                ..
+            } => format!("change {email} in space {space_name}: {before} → {after}"),
+            OpKind::DeleteSpaceMembership {
+                email, space_name, ..
+            } => format!("take {email}'s direct access to space {space_name} away"),
+        }
+    }
+
     /// Whether this adds, changes or removes.
     pub fn action(&self) -> Action {
         match self {
@@ -674,6 +734,32 @@ pub struct Plan {
     pub unmanaged: Vec<Unmanaged>,
     /// Operation counts.
     pub summary: Summary,
+}
+
+#[cfg(test)]
+impl Plan {
+    /// A plan of `ops` run in `levels`, for unit tests: organization `org`, file `access.yaml`
+    /// with no hash, made at 2026-01-01T00:00:00Z, nothing refused, pending or unmanaged.
+    pub(crate) fn fixture(operations: Vec<Operation>, levels: Vec<Vec<OpId>>) -> Plan {
+        use chrono::TimeZone;
+        Plan {
+            format_version: FORMAT_VERSION,
+            organization: "org".into(),
+            config_path: "access.yaml".into(),
+            config_sha256: String::new(),
+            created_at: Utc
+                .with_ymd_and_hms(2026, 1, 1, 0, 0, 0)
+                .single()
+                .unwrap_or_default(),
+            summary: Summary::of(&operations),
+            operations,
+            levels,
+            guardrails: vec![],
+            refused: false,
+            pending: vec![],
+            unmanaged: vec![],
+        }
+    }
 }
 
 impl Plan {

@@ -13,5 +13,8 @@ mod faults;
 mod fixtures;
 mod library;
 mod props;
+#[allow(clippy::duplicate_mod)]
+#[path = "../plan/random_org.rs"]
+mod random_org;
 mod signals;
 mod verify;
