@@ -60,13 +60,7 @@ fn an_empty_collection_still_costs_one_request() {
     assert_eq!(counts::pages(101), 2);
 }
 
-/// A client of `server` without pacing in the way.
-fn fast_client(server: &Server) -> Client {
-    let mut cfg =
-        ClientConfig::new(&server.base_url(), SecretString::from(server.admin_token())).unwrap();
-    cfg.max_rps = 100_000;
-    Client::new(cfg).unwrap()
-}
+use crate::util::fast_client;
 
 /// The synthetic org `users` big, its access file (every space managed) and its live state.
 async fn synthetic_org(

@@ -4,22 +4,13 @@
 //! ten changes in a larger organization cost a few requests instead of a full read.
 #![allow(clippy::unwrap_used)]
 
-use std::time::Duration;
-
-use contentful_access::contentful::{Client, ClientConfig};
+use contentful_access::contentful::Client;
 use contentful_access::drift_cache::DriftCache;
 use contentful_access::model::{Email, LiveState, OrgRole};
 use contentful_access::sandbox::{SandboxOptions, Server, SyntheticSpec, synthetic};
 use proptest::prelude::*;
-use secrecy::SecretString;
 
-fn client(server: &Server) -> Client {
-    let mut cfg =
-        ClientConfig::new(&server.base_url(), SecretString::from(server.admin_token())).unwrap();
-    cfg.max_rps = 100_000;
-    cfg.backoff_base = Duration::from_millis(1);
-    Client::new(cfg).unwrap()
-}
+use crate::util::fast_client as client;
 
 async fn start(users: usize) -> (Server, String) {
     let seed = synthetic(&SyntheticSpec::for_users(users));
