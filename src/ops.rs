@@ -386,7 +386,8 @@ pub struct ApplyRun {
 pub enum ApplyOutcome {
     /// A guardrail refused the plan made from the file; nothing was written.
     Refused(Box<Plan>),
-    /// The saved plan was refused; nothing was written.
+    /// The saved plan was refused, or (`apply --reviewed`) the plan made now has operations the
+    /// reviewed plan did not; nothing was written.
     SavedRefused(Refusal),
     /// The organization already matches; nothing was written.
     NothingToDo,
@@ -406,6 +407,31 @@ pub async fn apply_config(
     run: &ApplyRun,
     hooks: &mut impl ApplyHooks,
 ) -> Result<ApplyOutcome, OpsError> {
+    apply_planned(target, desired, None, run, hooks).await
+}
+
+/// `apply -c FILE --reviewed PLAN`: as [`apply_config`], but the plan made now is applied only
+/// when every one of its operations is one the reviewed plan (`reviewed`, read with
+/// [`load_plan`]) has, compared by target and content ([`apply::verify_reviewed`]); otherwise it
+/// is refused ([`ApplyOutcome::SavedRefused`] with [`Refusal::Unreviewed`]) and nothing is
+/// written. Reviewed operations no longer needed are not done.
+pub async fn apply_reviewed(
+    target: Target,
+    desired: &DesiredState,
+    reviewed: &Plan,
+    run: &ApplyRun,
+    hooks: &mut impl ApplyHooks,
+) -> Result<ApplyOutcome, OpsError> {
+    apply_planned(target, desired, Some(reviewed), run, hooks).await
+}
+
+async fn apply_planned(
+    target: Target,
+    desired: &DesiredState,
+    reviewed: Option<&Plan>,
+    run: &ApplyRun,
+    hooks: &mut impl ApplyHooks,
+) -> Result<ApplyOutcome, OpsError> {
     with_session(target, async |s: &Session| {
         let live = s.read_org(desired).await?;
         let planned = apply::plan_checked(
@@ -417,10 +443,16 @@ pub async fn apply_config(
         )
         .map_err(|source| unresolved(desired, source))?;
         hooks.planned(planned.plan());
-        let verified = match planned {
+        let mut verified = match planned {
             Planned::Refused(plan) => return Ok(ApplyOutcome::Refused(Box::new(plan))),
             Planned::Verified(v) => v,
         };
+        if let Some(reviewed) = reviewed {
+            verified = match apply::verify_reviewed(verified, reviewed) {
+                Ok(v) => v,
+                Err(refusal) => return Ok(ApplyOutcome::SavedRefused(refusal)),
+            };
+        }
         if verified.is_empty() {
             return Ok(ApplyOutcome::NothingToDo);
         }

@@ -14,4 +14,5 @@ mod export;
 mod inputs;
 mod plan;
 mod sandbox;
+mod show;
 mod util;

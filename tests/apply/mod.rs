@@ -13,5 +13,6 @@ mod faults;
 mod fixtures;
 mod library;
 mod props;
+mod reviewed;
 mod signals;
 mod verify;
