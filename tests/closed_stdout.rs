@@ -6,7 +6,7 @@
 
 use std::process::{Command, Stdio};
 
-use contentful_access::sandbox::{FaultConfig, FaultKind, SandboxOptions, Server, demo_seed};
+use contentful_access::sandbox::{FaultConfig, FaultKind};
 
 use crate::util::{bin, root};
 
@@ -53,15 +53,7 @@ fn a_refused_plan_still_exits_3() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_apply_with_failed_operations_still_exits_1() {
-    let server = Server::start(
-        demo_seed(),
-        SandboxOptions {
-            rate_limit_per_sec: 0,
-            ..SandboxOptions::default()
-        },
-    )
-    .await
-    .unwrap();
+    let server = crate::util::demo_sandbox().await;
     // Every POST answers 500 (not retried: a POST may have been processed): the invitation
     // fails, and the operation waiting for it is skipped.
     let mut faults = FaultConfig::new(1.0, vec![FaultKind::Status500]);

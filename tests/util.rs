@@ -2,6 +2,16 @@
 #![allow(dead_code, clippy::unwrap_used)]
 
 use std::path::PathBuf;
+use std::process::{Output, Stdio};
+use std::time::Duration;
+
+use chrono::Utc;
+use contentful_access::apply::{self, Planned, VerifiedPlan};
+use contentful_access::contentful::{Client, ClientConfig};
+use contentful_access::model::{DesiredState, LiveState};
+use contentful_access::plan::PlanOptions;
+use contentful_access::sandbox::{SandboxOptions, Server, demo_seed};
+use secrecy::SecretString;
 
 /// The project root.
 pub fn root() -> PathBuf {
@@ -64,4 +74,89 @@ pub fn snap_with(name: &str, value: &str, filters: &[(&str, &str)], description:
         settings.set_description(d);
     }
     settings.bind(|| insta::assert_snapshot!(name, value));
+}
+
+/// The demo organization (`examples/sandbox-org.json`) in an in-process sandbox without a rate
+/// limit or latency.
+pub async fn demo_sandbox() -> Server {
+    demo_sandbox_paced(0, Duration::ZERO).await
+}
+
+/// [`demo_sandbox`] limited to `rate_limit_per_sec` requests a second (0: none), each answered
+/// after `latency`.
+pub async fn demo_sandbox_paced(rate_limit_per_sec: u32, latency: Duration) -> Server {
+    Server::start(
+        demo_seed(),
+        SandboxOptions {
+            rate_limit_per_sec,
+            latency,
+            ..SandboxOptions::default()
+        },
+    )
+    .await
+    .unwrap()
+}
+
+/// A client for a test sandbox: the admin token, a high request rate and a short backoff.
+pub fn fast_client(server: &Server) -> Client {
+    let mut cfg =
+        ClientConfig::new(&server.base_url(), SecretString::from(server.admin_token())).unwrap();
+    cfg.max_rps = 1000;
+    cfg.backoff_base = Duration::from_millis(1);
+    Client::new(cfg).unwrap()
+}
+
+/// The demo access file, `examples/access.yaml`, loaded.
+pub fn demo_desired() -> DesiredState {
+    contentful_access::config::load(&root().join("examples/access.yaml")).unwrap()
+}
+
+/// The live state of the organization `d` manages, read through `client`.
+pub async fn read_live(client: &Client, d: &DesiredState) -> LiveState {
+    let spaces: Vec<String> = d.spaces.values().map(|s| s.id.clone()).collect();
+    client
+        .read_live_state(&d.organization, &spaces)
+        .await
+        .unwrap()
+}
+
+/// A plan of `d` against the organization as it is now, verified by construction (panics when a
+/// guardrail refuses it: the demo plans never are).
+pub async fn plan_now(client: &Client, d: &DesiredState) -> VerifiedPlan {
+    let live = read_live(client, d).await;
+    match apply::plan_checked(
+        d,
+        &live,
+        &PlanOptions {
+            created_at: Utc::now(),
+        },
+    )
+    .unwrap()
+    {
+        Planned::Verified(p) => p,
+        Planned::Refused(p) => panic!("refused: {:#?}", p.guardrails),
+    }
+}
+
+/// The writes (anything but `GET`) the sandbox handled, as (method, path), in order.
+pub fn sandbox_writes(server: &Server) -> Vec<(String, String)> {
+    server
+        .journal()
+        .into_iter()
+        .filter(|e| e.method != "GET")
+        .map(|e| (e.method, e.path))
+        .collect()
+}
+
+/// Runs the binary (see [`bin`], standard input closed) against a test sandbox with its admin
+/// token; call it from inside a tokio test.
+pub async fn run_against(server: &Server, args: &[&str]) -> Output {
+    let mut c = bin();
+    c.stdin(Stdio::null())
+        .args(args)
+        .args(["--base-url", &server.base_url()])
+        .env("CONTENTFUL_MANAGEMENT_TOKEN", server.admin_token());
+    tokio::task::spawn_blocking(move || c.output().unwrap())
+        .await
+        .unwrap()
 }

@@ -15,7 +15,7 @@ use chrono::Utc;
 use futures::StreamExt;
 use tokio::sync::mpsc;
 
-use super::report::{ApplyReport, OpFailure, OpOutcome, OpStatus, describe};
+use super::report::{ApplyReport, OpFailure, OpOutcome, OpStatus};
 use super::{
     ApplyEvent, ApplyObserver, ApplyOptions, JournalPhase, JournalRecord, StopReason,
     UNREACHABLE_AFTER, VerifiedPlan,
@@ -195,7 +195,7 @@ fn outcome_of(op: &Operation, status: OpStatus) -> OpOutcome {
         id: op.id.clone(),
         action: op.action,
         kind: op.kind.name().to_string(),
-        description: describe(&op.kind),
+        description: op.kind.describe(),
         status,
     }
 }

@@ -21,8 +21,8 @@ mod verify;
 
 pub use exec::apply;
 pub use rehearse::{Rehearsal, rehearse};
-pub use report::{ApplyReport, OpFailure, OpOutcome, OpStatus, describe, render_report};
-pub use stale::{Staleness, check_stale, describe_staleness};
+pub use report::{ApplyReport, OpFailure, OpOutcome, OpStatus};
+pub use stale::{Staleness, check_stale};
 pub use stop::{StopReason, StopSignal, UNREACHABLE_AFTER};
 pub use verify::{
     CLOCK_SKEW, MismatchReason, OpMismatch, Planned, Refusal, Unreviewed, VerifiedPlan,

@@ -66,76 +66,6 @@ pub enum Staleness {
     },
 }
 
-/// One line saying what made the plan stale.
-pub fn describe_staleness(s: &Staleness) -> String {
-    match s {
-        Staleness::TooOld {
-            created_at,
-            max_age_secs,
-        } => format!(
-            "the plan was made at {} and is older than the allowed {}",
-            created_at.to_rfc3339(),
-            human_duration(*max_age_secs)
-        ),
-        Staleness::FromTheFuture { created_at, now } => format!(
-            "the plan is dated {}, later than now ({}): its age cannot be checked",
-            created_at.to_rfc3339(),
-            now.to_rfc3339()
-        ),
-        Staleness::ConfigChanged {
-            path,
-            planned,
-            current,
-        } => format!(
-            "{path} changed since the plan was made (sha256 {} → {})",
-            short(planned),
-            short(current)
-        ),
-        Staleness::ObjectChanged {
-            kind,
-            id,
-            planned,
-            current,
-            updated_by,
-            updated_at,
-        } => format!(
-            "{} {id} changed: version {planned} → {current}, by {} at {}",
-            kind_name(*kind),
-            updated_by.as_deref().unwrap_or("an unknown user"),
-            updated_at
-                .map(|t| t.to_rfc3339())
-                .unwrap_or_else(|| "an unknown time".to_string())
-        ),
-        Staleness::ObjectGone { kind, id } => {
-            format!("{} {id} no longer exists", kind_name(*kind))
-        }
-    }
-}
-
-fn short(sha: &str) -> &str {
-    sha.get(..12).unwrap_or(sha)
-}
-
-fn human_duration(secs: i64) -> String {
-    if secs % 3600 == 0 {
-        format!("{}h", secs / 3600)
-    } else if secs % 60 == 0 {
-        format!("{}m", secs / 60)
-    } else {
-        format!("{secs}s")
-    }
-}
-
-fn kind_name(kind: ObjectKind) -> &'static str {
-    match kind {
-        ObjectKind::OrgMembership => "organization membership",
-        ObjectKind::Team => "team",
-        ObjectKind::TeamMembership => "team membership",
-        ObjectKind::TeamSpaceMembership => "team space membership",
-        ObjectKind::SpaceMembership => "space membership",
-    }
-}
-
 /// Where to read a touched object: team memberships live under their team, (team) space
 /// memberships under their space.
 fn parents(plan: &Plan) -> BTreeMap<(ObjectKind, String), String> {
@@ -346,30 +276,4 @@ pub async fn check_stale(
         }
     }
     Ok(out)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn staleness_lines_say_what_changed_by_whom_and_when() {
-        let s = Staleness::ObjectChanged {
-            kind: ObjectKind::SpaceMembership,
-            id: "sm1".into(),
-            planned: 3,
-            current: 4,
-            updated_by: Some("user-7".into()),
-            updated_at: None,
-        };
-        assert_eq!(
-            describe_staleness(&s),
-            "space membership sm1 changed: version 3 → 4, by user-7 at an unknown time"
-        );
-        let s = Staleness::TooOld {
-            created_at: DateTime::<Utc>::MIN_UTC,
-            max_age_secs: 86_400,
-        };
-        assert!(describe_staleness(&s).ends_with("older than the allowed 24h"));
-    }
 }

@@ -36,13 +36,12 @@
 //! fails the operation instead of being overwritten.
 
 use std::collections::BTreeMap;
-use std::fmt::Write as _;
+
 use std::ops::Deref;
 
 use chrono::{DateTime, Duration, Utc};
 
-use super::report::describe;
-use super::stale::{Staleness, check_stale, describe_staleness};
+use super::stale::{Staleness, check_stale};
 use crate::contentful::{Client, ContentfulError};
 use crate::model::{DesiredState, LiveState};
 use crate::plan::{
@@ -198,99 +197,6 @@ impl Refusal {
     pub fn is_guardrail(&self) -> bool {
         !matches!(self, Refusal::Stale(_))
     }
-
-    /// A paragraph for people: what was refused and why, one reason per line, ending with a
-    /// newline. `plan_path` names the saved plan, `config_path` the access file.
-    pub fn describe(&self, plan_path: &str, config_path: &str) -> String {
-        let mut s = String::new();
-        let guardrails = |s: &mut String, failed: &[GuardrailResult]| {
-            for g in failed {
-                let _ = writeln!(s, "  {}: {}", g.name, g.message);
-            }
-        };
-        match self {
-            Refusal::MarkedRefused { failed } => {
-                let _ = writeln!(
-                    s,
-                    "error: the saved plan {plan_path} was refused by guardrails and is never applied:"
-                );
-                guardrails(&mut s, failed);
-            }
-            Refusal::OtherOrganization { plan, file } => {
-                let _ = writeln!(
-                    s,
-                    "error: the saved plan {plan_path} is for organization {plan}, but {config_path} manages {file}; nothing was written."
-                );
-            }
-            Refusal::Stale(list) => {
-                let _ = writeln!(
-                    s,
-                    "error: the saved plan {plan_path} is out of date; nothing was written:"
-                );
-                for st in list {
-                    let _ = writeln!(s, "  - {}", describe_staleness(st));
-                }
-                s.push_str("Run plan again and review the new plan.\n");
-            }
-            Refusal::Guardrails(failed) => {
-                let _ = writeln!(
-                    s,
-                    "error: the saved plan {plan_path} is refused: planned again from {config_path} and the organization as it is now, it breaks guardrails; nothing was written:"
-                );
-                guardrails(&mut s, failed);
-            }
-            Refusal::Operations(list) => {
-                let _ = writeln!(
-                    s,
-                    "error: the saved plan {plan_path} does not match what {config_path} asks for now; nothing was written:"
-                );
-                for m in list {
-                    let why = match &m.reason {
-                        MismatchReason::NotAsked => {
-                            format!("{config_path} does not ask for this")
-                        }
-                        MismatchReason::Differs { wanted } => {
-                            format!("{config_path} asks for this instead: {wanted}")
-                        }
-                        MismatchReason::Repeats { first } => {
-                            format!("it repeats {first}, which {config_path} asks for once")
-                        }
-                        MismatchReason::MissingDependency { needs } => {
-                            format!(
-                                "it must wait for \"{needs}\", which the saved plan does not run before it"
-                            )
-                        }
-                    };
-                    let _ = writeln!(s, "  - {} ({}): {why}", m.id, m.description);
-                }
-                s.push_str("Run plan again and review the new plan.\n");
-            }
-            Refusal::Unreviewed(list) => {
-                let _ = writeln!(
-                    s,
-                    "error: planned now, {config_path} asks for operations the reviewed plan {plan_path} does not have; nothing was written:"
-                );
-                for u in list {
-                    match &u.reviewed_instead {
-                        Some(r) => {
-                            let _ = writeln!(
-                                s,
-                                "  - {} ({}): the reviewed plan had this instead: {r}",
-                                u.id, u.description
-                            );
-                        }
-                        None => {
-                            let _ = writeln!(s, "  - {} ({}): not reviewed", u.id, u.description);
-                        }
-                    }
-                }
-                s.push_str(
-                    "The organization or the file changed since the review. Plan again and review the new plan.\n",
-                );
-            }
-        }
-        s
-    }
 }
 
 /// Why [`verify_saved`] did not produce a [`VerifiedPlan`].
@@ -430,13 +336,13 @@ pub fn verify_reviewed(fresh: VerifiedPlan, reviewed: &Plan) -> Result<VerifiedP
             id: u.id.clone(),
             description: fresh
                 .op(&u.id)
-                .map(|o| describe(&o.kind))
+                .map(|o| o.kind.describe())
                 .unwrap_or_else(|| u.id.to_string()),
             reviewed_instead: u
                 .same_target
                 .as_ref()
                 .and_then(|id| reviewed.op(id))
-                .map(|o| describe(&o.kind)),
+                .map(|o| o.kind.describe()),
         })
         .collect();
     Err(Refusal::Unreviewed(list))
@@ -448,7 +354,7 @@ pub fn mismatches(saved: &Plan, fresh: &Plan) -> Vec<OpMismatch> {
     let comparison = compare(saved, fresh);
     let describe_op = |p: &Plan, id: &OpId| {
         p.op(id)
-            .map(|o| describe(&o.kind))
+            .map(|o| o.kind.describe())
             .unwrap_or_else(|| id.to_string())
     };
     let mut out: Vec<OpMismatch> = comparison
@@ -480,7 +386,7 @@ pub fn mismatches(saved: &Plan, fresh: &Plan) -> Vec<OpMismatch> {
             if !ordered {
                 out.push(OpMismatch {
                     id: s.clone(),
-                    description: describe(&s_op.kind),
+                    description: s_op.kind.describe(),
                     reason: MismatchReason::MissingDependency {
                         needs: describe_op(fresh, dep),
                     },

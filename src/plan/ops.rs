@@ -337,6 +337,66 @@ pub enum OpKind {
 }
 
 impl OpKind {
+    /// One line saying what the operation does, e.g. `invite nina@acme.example as member`.
+    pub fn describe(&self) -> String {
+        match self {
+            OpKind::Invite { email, role, .. } => format!("invite {email} as {role}"),
+            OpKind::ChangeOrgRole {
+                email, from, to, ..
+            } => format!("change org role of {email}: {from} → {to}"),
+            OpKind::RemoveOrgMember { email, .. } => {
+                format!("remove {email} from the organization")
+            }
+            OpKind::CreateTeam { name, .. } => format!("create team {name}"),
+            OpKind::UpdateTeam {
+                name,
+                description_after,
+                ..
+            } => format!("set description of team {name} to {description_after:?}"),
+            OpKind::DeleteTeam { name, .. } => format!("delete team {name}"),
+            OpKind::AddTeamMember {
+                team_name, email, ..
+            } => format!("add {email} to team {team_name}"),
+            OpKind::RemoveTeamMember {
+                team_name, email, ..
+            } => format!("remove {email} from team {team_name}"),
+            OpKind::CreateTeamSpaceMembership {
+                team_name,
+                space_name,
+                access,
+                ..
+            } => format!("give team {team_name} {access} in space {space_name}"),
+            OpKind::UpdateTeamSpaceMembership {
+                team_name,
+                space_name,
+                before,
+                after,
+                ..
+            } => format!("change team {team_name} in space {space_name}: {before} → {after}"),
+            OpKind::DeleteTeamSpaceMembership {
+                team_name,
+                space_name,
+                ..
+            } => format!("take team {team_name}'s access to space {space_name} away"),
+            OpKind::CreateSpaceMembership {
+                email,
+                space_name,
+                access,
+                ..
+            } => format!("give {email} {access} in space {space_name}"),
+            OpKind::UpdateSpaceMembership {
+                email,
+                space_name,
+                before,
+                after,
+                ..
+            } => format!("change {email} in space {space_name}: {before} → {after}"),
+            OpKind::DeleteSpaceMembership {
+                email, space_name, ..
+            } => format!("take {email}'s direct access to space {space_name} away"),
+        }
+    }
+
     /// Whether this adds, changes or removes.
     pub fn action(&self) -> Action {
         match self {

@@ -15,6 +15,8 @@ pub const CHANGE: Style = AnsiColor::Yellow.on_default();
 pub const REMOVE: Style = AnsiColor::Red.on_default();
 /// An error heading, a refusal, a caret under a mistake.
 pub const ERROR: Style = AnsiColor::Red.on_default().effects(Effects::BOLD);
+/// A warning or a stop (e.g. "Stopped: interrupted").
+pub const WARNING: Style = AnsiColor::Yellow.on_default().effects(Effects::BOLD);
 /// A success line (e.g. "access.yaml is valid").
 pub const SUCCESS: Style = AnsiColor::Green.on_default().effects(Effects::BOLD);
 /// Line numbers, gutters and `-->` in diagnostics.

@@ -5,9 +5,9 @@ use std::path::Path;
 use std::process::{Command, Output, Stdio};
 
 use chrono::TimeZone;
-use contentful_access::sandbox::{ObjectKind, SandboxOptions, Server, demo_seed};
+use contentful_access::sandbox::ObjectKind;
 
-use crate::util::{root, snap as snapshot};
+use crate::util::{root, run_against, snap as snapshot, text};
 
 fn bin() -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_contentful-access"));
@@ -21,21 +21,6 @@ fn bin() -> Command {
 
 fn run(args: &[&str]) -> Output {
     bin().args(args).output().unwrap()
-}
-
-/// Runs the binary against a test sandbox (from inside a tokio test).
-async fn run_against(server: &Server, args: &[&str]) -> Output {
-    let mut c = bin();
-    c.args(args)
-        .args(["--base-url", &server.base_url()])
-        .env("CONTENTFUL_MANAGEMENT_TOKEN", server.admin_token());
-    tokio::task::spawn_blocking(move || c.output().unwrap())
-        .await
-        .unwrap()
-}
-
-fn text(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
 }
 
 /// Stdout with the plan's creation time replaced, for snapshots.
@@ -203,15 +188,7 @@ fn a_saved_plan_round_trips_and_a_too_old_or_refused_one_is_not_applied() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_saved_plan_whose_objects_changed_is_refused_with_nothing_written() {
-    let server = Server::start(
-        demo_seed(),
-        SandboxOptions {
-            rate_limit_per_sec: 0,
-            ..SandboxOptions::default()
-        },
-    )
-    .await
-    .unwrap();
+    let server = crate::util::demo_sandbox().await;
     let dir = tempfile::tempdir().unwrap();
     let plan_path = dir.path().join("plan.json");
     let plan_file = plan_path.display().to_string();

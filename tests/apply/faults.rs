@@ -7,65 +7,19 @@ use std::time::Duration;
 
 use chrono::Utc;
 use contentful_access::apply::{
-    self, ApplyEvent, ApplyOptions, JournalPhase, JournalRecord, NoObserver, OpStatus, Planned,
-    StopReason, StopSignal, UNREACHABLE_AFTER, VerifiedPlan,
+    self, ApplyEvent, ApplyOptions, JournalPhase, JournalRecord, NoObserver, OpStatus, StopReason,
+    StopSignal, UNREACHABLE_AFTER,
 };
 use contentful_access::contentful::{Client, ClientConfig};
-use contentful_access::model::{DesiredState, LiveState};
-use contentful_access::plan::{OpKind, Plan, PlanOptions};
-use contentful_access::sandbox::{
-    FaultConfig, FaultKind, ObjectKind, SandboxOptions, Server, demo_seed,
-};
+use contentful_access::model::LiveState;
+use contentful_access::plan::{OpKind, Plan};
+use contentful_access::sandbox::{FaultConfig, FaultKind, ObjectKind};
 use secrecy::SecretString;
 
-async fn sandbox() -> Server {
-    Server::start(
-        demo_seed(),
-        SandboxOptions {
-            rate_limit_per_sec: 0,
-            ..SandboxOptions::default()
-        },
-    )
-    .await
-    .unwrap()
-}
-
-fn client(server: &Server) -> Client {
-    let mut cfg =
-        ClientConfig::new(&server.base_url(), SecretString::from(server.admin_token())).unwrap();
-    cfg.max_rps = 1000;
-    cfg.backoff_base = Duration::from_millis(1);
-    Client::new(cfg).unwrap()
-}
-
-fn desired() -> DesiredState {
-    contentful_access::config::load(&crate::util::root().join("examples/access.yaml")).unwrap()
-}
-
-async fn read(client: &Client, d: &DesiredState) -> LiveState {
-    let spaces: Vec<String> = d.spaces.values().map(|s| s.id.clone()).collect();
-    client
-        .read_live_state(&d.organization, &spaces)
-        .await
-        .unwrap()
-}
-
-/// A plan made now, verified by construction (the demo plans are never refused).
-async fn plan_now(client: &Client, d: &DesiredState) -> VerifiedPlan {
-    let live = read(client, d).await;
-    match apply::plan_checked(
-        d,
-        &live,
-        &PlanOptions {
-            created_at: Utc::now(),
-        },
-    )
-    .unwrap()
-    {
-        Planned::Verified(p) => p,
-        Planned::Refused(p) => panic!("refused: {:#?}", p.guardrails),
-    }
-}
+use crate::util::{
+    demo_desired as desired, demo_sandbox as sandbox, fast_client as client, plan_now,
+    read_live as read,
+};
 
 /// The plan's one removal: the sandbox kind and id of the object it deletes.
 fn removal(p: &Plan) -> (ObjectKind, String) {
@@ -237,7 +191,7 @@ async fn creates_whose_answers_are_lost_are_confirmed_by_a_re_read_and_never_dup
         .filter(|r| r.result.as_deref() == Some("applied (confirmed after a lost response)"))
         .collect();
     assert_eq!(resolved.len(), 2, "{events:#?}");
-    let text = apply::render_report(&report, false);
+    let text = contentful_access::render::apply_report_text(&report, false);
     assert!(
         text.contains("(applied: confirmed after a lost response)"),
         "{text}"
@@ -348,7 +302,7 @@ async fn a_lost_answer_that_cannot_be_checked_is_unknown_its_dependents_skipped_
         "{report:#?}"
     );
     assert!(report.not_started().count() >= 1, "{report:#?}");
-    let text = apply::render_report(&report, false);
+    let text = contentful_access::render::apply_report_text(&report, false);
     assert!(text.contains("OUTCOME UNKNOWN"), "{text}");
     assert!(text.contains("Contentful unreachable"), "{text}");
     assert!(
@@ -405,7 +359,7 @@ async fn a_stop_after_the_first_operation_records_it_and_starts_nothing_more() {
         .filter(|e| e.method != "GET")
         .count();
     assert_eq!(writes, 1);
-    let text = apply::render_report(&report, false);
+    let text = contentful_access::render::apply_report_text(&report, false);
     assert!(text.contains("(not started: stopped)"), "{text}");
     assert!(
         report
@@ -479,7 +433,7 @@ async fn when_nothing_answers_apply_stops_instead_of_retrying_every_operation() 
         p.operations.len() - 1
     );
     assert_eq!(c.stats().requests, UNREACHABLE_AFTER as u64);
-    let text = apply::render_report(&report, false);
+    let text = contentful_access::render::apply_report_text(&report, false);
     assert!(
         text.contains("Stopped: Contentful unreachable (5 requests in a row got no response)"),
         "{text}"

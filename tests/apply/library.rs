@@ -5,76 +5,18 @@ use std::time::Duration;
 
 use chrono::Utc;
 use contentful_access::apply::{
-    self, ApplyEvent, ApplyOptions, ApplyReport, JournalPhase, NoObserver, OpStatus, Planned,
-    Staleness, VerifiedPlan,
+    self, ApplyEvent, ApplyOptions, ApplyReport, JournalPhase, NoObserver, OpStatus, Staleness,
 };
 use contentful_access::contentful::{Client, ClientConfig};
-use contentful_access::model::{DesiredState, LiveState, SpaceAccess};
+use contentful_access::model::SpaceAccess;
 use contentful_access::plan::{self, ObjectKind, OpKind, Plan, PlanOptions};
 use contentful_access::sandbox::{FaultConfig, FaultKind, SandboxOptions, Server, demo_seed};
 use secrecy::SecretString;
 
-/// A sandbox with the demo organization, no rate limit unless `rate_limit` is given.
-async fn sandbox(rate_limit: u32, latency_ms: u64) -> Server {
-    Server::start(
-        demo_seed(),
-        SandboxOptions {
-            rate_limit_per_sec: rate_limit,
-            latency: Duration::from_millis(latency_ms),
-            ..SandboxOptions::default()
-        },
-    )
-    .await
-    .unwrap()
-}
-
-/// A fast client for the sandbox: high request rate, short backoff.
-fn client(server: &Server) -> Client {
-    let mut cfg =
-        ClientConfig::new(&server.base_url(), SecretString::from(server.admin_token())).unwrap();
-    cfg.max_rps = 1000;
-    cfg.backoff_base = Duration::from_millis(5);
-    Client::new(cfg).unwrap()
-}
-
-fn desired() -> DesiredState {
-    contentful_access::config::load(&crate::util::root().join("examples/access.yaml")).unwrap()
-}
-
-async fn read(client: &Client, d: &DesiredState) -> LiveState {
-    let spaces: Vec<String> = d.spaces.values().map(|s| s.id.clone()).collect();
-    client
-        .read_live_state(&d.organization, &spaces)
-        .await
-        .unwrap()
-}
-
-/// A plan made now, verified by construction (the demo plans are never refused).
-async fn plan_now(client: &Client, d: &DesiredState) -> VerifiedPlan {
-    let live = read(client, d).await;
-    match apply::plan_checked(
-        d,
-        &live,
-        &PlanOptions {
-            created_at: Utc::now(),
-        },
-    )
-    .unwrap()
-    {
-        Planned::Verified(p) => p,
-        Planned::Refused(p) => panic!("refused: {:#?}", p.guardrails),
-    }
-}
-
-/// Writes (anything but GET) the sandbox handled, as (method, path).
-fn sandbox_writes(server: &Server) -> Vec<(String, String)> {
-    server
-        .journal()
-        .into_iter()
-        .filter(|e| e.method != "GET")
-        .map(|e| (e.method, e.path))
-        .collect()
-}
+use crate::util::{
+    demo_desired as desired, demo_sandbox_paced, fast_client as client, plan_now,
+    read_live as read, sandbox_writes,
+};
 
 fn bob_marketing(plan: &Plan) -> (String, String, u64) {
     plan.operations
@@ -96,7 +38,7 @@ fn bob_marketing(plan: &Plan) -> (String, String, u64) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn applying_the_demo_plan_converges_and_a_second_apply_has_nothing_to_do() {
-    let server = sandbox(0, 0).await;
+    let server = demo_sandbox_paced(0, Duration::from_millis(0)).await;
     let c = client(&server);
     let d = desired();
     let p = plan_now(&c, &d).await;
@@ -152,7 +94,7 @@ async fn applying_the_demo_plan_converges_and_a_second_apply_has_nothing_to_do()
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn with_a_fifth_of_requests_failing_apply_converges_or_says_exactly_what_failed() {
     for seed in [1u64, 2, 3] {
-        let server = sandbox(50, 0).await;
+        let server = demo_sandbox_paced(50, Duration::from_millis(0)).await;
         let c = client(&server);
         let d = desired();
         let p = plan_now(&c, &d).await;
@@ -225,7 +167,7 @@ fn check_report_is_exact(p: &Plan, report: &ApplyReport) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_edit_by_someone_else_between_plan_and_apply_is_not_overwritten() {
-    let server = sandbox(0, 0).await;
+    let server = demo_sandbox_paced(0, Duration::from_millis(0)).await;
     let c = client(&server);
     let d = desired();
     let p = plan_now(&c, &d).await;
@@ -281,7 +223,7 @@ async fn an_edit_by_someone_else_between_plan_and_apply_is_not_overwritten() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_conflict_with_an_edit_that_already_made_the_change_counts_as_done() {
-    let server = sandbox(0, 0).await;
+    let server = demo_sandbox_paced(0, Duration::from_millis(0)).await;
     let c = client(&server);
     let d = desired();
     let p = plan_now(&c, &d).await;
@@ -311,7 +253,7 @@ async fn a_conflict_with_an_edit_that_already_made_the_change_counts_as_done() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_saved_plan_whose_objects_changed_is_stale_and_says_by_whom() {
-    let server = sandbox(0, 0).await;
+    let server = demo_sandbox_paced(0, Duration::from_millis(0)).await;
     let c = client(&server);
     let d = desired();
     let p = plan_now(&c, &d).await;
@@ -370,7 +312,7 @@ async fn a_saved_plan_whose_objects_changed_is_stale_and_says_by_whom() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_apply_cut_off_half_way_is_finished_by_the_next_one() {
-    let server = sandbox(0, 30).await;
+    let server = demo_sandbox_paced(0, Duration::from_millis(30)).await;
     let c = client(&server);
     let d = desired();
     let p = plan_now(&c, &d).await;
@@ -400,7 +342,7 @@ async fn an_apply_cut_off_half_way_is_finished_by_the_next_one() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn failures_switched_on_mid_way_skip_dependents_and_the_next_run_converges() {
-    let server = sandbox(0, 0).await;
+    let server = demo_sandbox_paced(0, Duration::from_millis(0)).await;
     let mut cfg =
         ClientConfig::new(&server.base_url(), SecretString::from(server.admin_token())).unwrap();
     cfg.max_rps = 1000;

@@ -13,6 +13,9 @@ mod faults;
 mod fixtures;
 mod library;
 mod props;
+#[allow(clippy::duplicate_mod)]
+#[path = "../plan/random_org.rs"]
+mod random_org;
 mod reviewed;
 mod signals;
 mod verify;

@@ -4,120 +4,48 @@
 
 use chrono::Utc;
 use contentful_access::apply::{self, ApplyOptions, NoObserver, Planned};
-use contentful_access::contentful::{Client, ClientConfig};
+use contentful_access::contentful::Client;
 use contentful_access::export;
-use contentful_access::model::{Email, LiveState, MaxRemovals, OrgRole, SpaceAccess};
+use contentful_access::model::{DesiredState, Email, LiveState, MaxRemovals};
 use contentful_access::plan::{self, PlanOptions};
 use contentful_access::sandbox::{FaultConfig, FaultKind, SandboxOptions, Seed, Server};
 use proptest::prelude::*;
-use secrecy::SecretString;
 
-use super::fixtures::{BLOG, LEGACY, MARKETING, Org, managed_spaces};
+use super::fixtures::managed_spaces;
+use super::random_org::{OrgSpec, build_org as build, email, owned_org_spec as spec};
 
-const ROLES: [OrgRole; 4] = [
-    OrgRole::Member,
-    OrgRole::Developer,
-    OrgRole::Admin,
-    OrgRole::Owner,
-];
-const SPACES: [&str; 3] = [MARKETING, BLOG, LEGACY];
-
-/// Choices for one organization; user 0 is always an active owner (the token's user).
-#[derive(Debug, Clone)]
-struct Spec {
-    users: Vec<(u8, u8, bool)>,
-    teams: Vec<u8>,
-    members: Vec<(u8, u8)>,
-    tsms: Vec<(u8, u8, u8)>,
-    sms: Vec<(u8, u8, u8)>,
+/// The organization `live` describes and an access file asking for what `target` describes
+/// (removals allowed without limit, pruning as `prune` says).
+fn case(live: &OrgSpec, target: &OrgSpec, prune: bool) -> (LiveState, DesiredState) {
+    let mut desired = export::desired_from_live(&build(target), &managed_spaces());
+    desired.policy.prune = prune;
+    desired.policy.max_removals = MaxRemovals::Count(1000);
+    (build(live), desired)
 }
 
-fn spec() -> impl Strategy<Value = Spec> {
-    (
-        prop::collection::vec((1u8..6, 0u8..4, prop::bool::weighted(0.2)), 0..5),
-        prop::collection::vec(0u8..4, 0..3),
-        prop::collection::vec((any::<u8>(), any::<u8>()), 0..6),
-        prop::collection::vec((any::<u8>(), 0u8..2, any::<u8>()), 0..4),
-        prop::collection::vec((any::<u8>(), 0u8..3, any::<u8>()), 0..6),
+/// A runtime for one case (proptest's cases are synchronous).
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
+/// A sandbox seeded with `live` (the first user's token) and a fast client for it.
+async fn serve(live: &LiveState) -> (Server, Client) {
+    let seed = Seed::from_live_state(live, &Email::new(&email(0)));
+    let server = Server::start(
+        seed,
+        SandboxOptions {
+            rate_limit_per_sec: 0,
+            ..SandboxOptions::default()
+        },
     )
-        .prop_map(|(users, teams, members, tsms, sms)| Spec {
-            users,
-            teams,
-            members,
-            tsms,
-            sms,
-        })
-}
-
-fn email(i: u8) -> String {
-    format!("u{i}@acme.example")
-}
-
-fn access(org: &Org, space: &str, pick: u8) -> SpaceAccess {
-    let names: Vec<String> = org.live.spaces[space]
-        .roles
-        .values()
-        .map(|r| r.name.clone())
-        .collect();
-    if names.is_empty() || pick.is_multiple_of(4) {
-        return SpaceAccess::Admin;
-    }
-    let bits = u32::from(pick) % ((1 << names.len()) - 1) + 1;
-    SpaceAccess::Roles(
-        names
-            .iter()
-            .enumerate()
-            .filter(|(i, _)| bits & (1 << i) != 0)
-            .map(|(_, n)| n.clone())
-            .collect(),
-    )
-}
-
-fn build(spec: &Spec) -> LiveState {
-    let mut org = Org::new().user(&email(0), OrgRole::Owner).me(&email(0));
-    let mut users = vec![0u8];
-    for &(i, role, pending) in &spec.users {
-        if users.contains(&i) {
-            continue;
-        }
-        users.push(i);
-        let role = ROLES[usize::from(role)];
-        org = if pending {
-            org.pending(&email(i), role)
-        } else {
-            org.user(&email(i), role)
-        };
-    }
-    let mut teams: Vec<u8> = Vec::new();
-    for &t in &spec.teams {
-        if !teams.contains(&t) {
-            teams.push(t);
-            org = org.team(
-                &format!("team-{t}"),
-                if t % 2 == 0 { "" } else { "described" },
-            );
-        }
-    }
-    if !teams.is_empty() {
-        for &(t, u) in &spec.members {
-            let t = teams[usize::from(t) % teams.len()];
-            let u = users[usize::from(u) % users.len()];
-            org = org.member(&format!("team-{t}"), &email(u));
-        }
-        for &(t, s, a) in &spec.tsms {
-            let t = teams[usize::from(t) % teams.len()];
-            let space = SPACES[usize::from(s)];
-            let acc = access(&org, space, a);
-            org = org.tsm(&format!("team-{t}"), space, acc);
-        }
-    }
-    for &(u, s, a) in &spec.sms {
-        let u = users[usize::from(u) % users.len()];
-        let space = SPACES[usize::from(s)];
-        let acc = access(&org, space, a);
-        org = org.sm(&email(u), space, acc);
-    }
-    org.build()
+    .await
+    .unwrap();
+    let client = crate::util::fast_client(&server);
+    (server, client)
 }
 
 proptest! {
@@ -125,23 +53,9 @@ proptest! {
 
     #[test]
     fn apply_then_plan_again_finds_nothing_to_do(live in spec(), target in spec(), prune in any::<bool>()) {
-        let live = build(&live);
-        let mut desired = export::desired_from_live(&build(&target), &managed_spaces());
-        desired.policy.prune = prune;
-        desired.policy.max_removals = MaxRemovals::Count(1000);
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()
-            .unwrap();
-        runtime.block_on(async {
-            let seed = Seed::from_live_state(&live, &Email::new(&email(0)));
-            let server = Server::start(seed, SandboxOptions { rate_limit_per_sec: 0, ..SandboxOptions::default() })
-                .await
-                .unwrap();
-            let mut cfg = ClientConfig::new(&server.base_url(), SecretString::from(server.admin_token())).unwrap();
-            cfg.max_rps = 1000;
-            let client = Client::new(cfg).unwrap();
+        let (live, desired) = case(&live, &target, prune);
+        runtime().block_on(async {
+            let (server, client) = serve(&live).await;
             let spaces: Vec<String> = desired.spaces.values().map(|s| s.id.clone()).collect();
             let opts = PlanOptions { created_at: Utc::now() };
             let read = client.read_live_state(&desired.organization, &spaces).await.unwrap();
@@ -171,24 +85,9 @@ proptest! {
         target in spec(),
         fault_seed in any::<u64>(),
     ) {
-        let live = build(&live);
-        let mut desired = export::desired_from_live(&build(&target), &managed_spaces());
-        desired.policy.prune = true;
-        desired.policy.max_removals = MaxRemovals::Count(1000);
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()
-            .unwrap();
-        runtime.block_on(async {
-            let seed = Seed::from_live_state(&live, &Email::new(&email(0)));
-            let server = Server::start(seed, SandboxOptions { rate_limit_per_sec: 0, ..SandboxOptions::default() })
-                .await
-                .unwrap();
-            let mut cfg = ClientConfig::new(&server.base_url(), SecretString::from(server.admin_token())).unwrap();
-            cfg.max_rps = 1000;
-            cfg.backoff_base = std::time::Duration::from_millis(1);
-            let client = Client::new(cfg).unwrap();
+        let (live, desired) = case(&live, &target, true);
+        runtime().block_on(async {
+            let (server, client) = serve(&live).await;
             let spaces: Vec<String> = desired.spaces.values().map(|s| s.id.clone()).collect();
             let opts = PlanOptions { created_at: Utc::now() };
             let read = client.read_live_state(&desired.organization, &spaces).await.unwrap();

@@ -4,61 +4,19 @@
 //! organization, and the library verifies the same way without the binary.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
 
 use chrono::Utc;
 use contentful_access::apply::{
     self, MismatchReason, Refusal, VerifyError, VerifyOptions, verify_saved,
 };
-use contentful_access::contentful::{Client, ClientConfig};
 use contentful_access::plan::{self, Plan, PlanOptions};
-use contentful_access::sandbox::{ObjectKind, SandboxOptions, Server, demo_seed};
-use secrecy::SecretString;
+use contentful_access::sandbox::{ObjectKind, Server};
 use serde_json::{Value, json};
 
-use crate::util::root;
-
-async fn sandbox() -> Server {
-    Server::start(
-        demo_seed(),
-        SandboxOptions {
-            rate_limit_per_sec: 0,
-            ..SandboxOptions::default()
-        },
-    )
-    .await
-    .unwrap()
-}
-
-/// Runs the binary against `server` (from inside a tokio test).
-async fn run_against(server: &Server, args: &[&str]) -> Output {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_contentful-access"));
-    c.current_dir(root())
-        .env_remove("CONTENTFUL_MANAGEMENT_TOKEN")
-        .env_remove("CONTENTFUL_ACCESS_CONFIG")
-        .env("NO_COLOR", "1")
-        .stdin(Stdio::null())
-        .args(args)
-        .args(["--base-url", &server.base_url()])
-        .env("CONTENTFUL_MANAGEMENT_TOKEN", server.admin_token());
-    tokio::task::spawn_blocking(move || c.output().unwrap())
-        .await
-        .unwrap()
-}
-
-fn text(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
-}
-
-/// Writes (anything but GET) the sandbox handled.
-fn writes(server: &Server) -> Vec<(String, String)> {
-    server
-        .journal()
-        .into_iter()
-        .filter(|e| e.method != "GET")
-        .map(|e| (e.method, e.path))
-        .collect()
-}
+use crate::util::{
+    demo_sandbox as sandbox, fast_client as client, root, run_against, sandbox_writes as writes,
+    text,
+};
 
 /// A copy of the demo access file in `dir`, edited by `edit`, and its path.
 fn access_file(dir: &Path, edit: impl Fn(String) -> String) -> PathBuf {
@@ -295,13 +253,6 @@ async fn a_plan_whose_access_file_is_gone_is_refused() {
     .await;
     assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
     server.shutdown().await;
-}
-
-fn client(server: &Server) -> Client {
-    let mut cfg =
-        ClientConfig::new(&server.base_url(), SecretString::from(server.admin_token())).unwrap();
-    cfg.max_rps = 1000;
-    Client::new(cfg).unwrap()
 }
 
 /// The library without the binary: a saved plan with one operation too many is refused by

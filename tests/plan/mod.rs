@@ -5,4 +5,5 @@
 mod cli;
 mod fixtures;
 mod props;
+mod random_org;
 mod scenarios;

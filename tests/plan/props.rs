@@ -7,126 +7,13 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use contentful_access::export;
 use contentful_access::model::{
-    DesiredState, Email, LiveState, MaxRemovals, MembershipStatus, OrgRole, Principal, SpaceAccess,
+    DesiredState, Email, LiveState, MaxRemovals, MembershipStatus, OrgRole, Principal,
 };
 use contentful_access::plan::{self, Action, Guardrail, OpKind, Plan};
 use proptest::prelude::*;
 
-use super::fixtures::{BLOG, LEGACY, MARKETING, Org, managed_spaces, plan};
-
-const ROLES: [OrgRole; 4] = [
-    OrgRole::Member,
-    OrgRole::Developer,
-    OrgRole::Admin,
-    OrgRole::Owner,
-];
-const SPACES: [&str; 3] = [MARKETING, BLOG, LEGACY];
-
-fn email(i: u8) -> String {
-    format!("u{i}@acme.example")
-}
-
-fn team_name(i: u8) -> String {
-    format!("team-{i}")
-}
-
-/// A random organization, as choices to be turned into a [`LiveState`].
-#[derive(Debug, Clone)]
-struct OrgSpec {
-    users: Vec<(u8, u8, bool)>,
-    teams: Vec<(u8, bool)>,
-    members: Vec<(u8, u8)>,
-    tsms: Vec<(u8, u8, u8)>,
-    sms: Vec<(u8, u8, u8)>,
-    me: u8,
-}
-
-fn org_spec() -> impl Strategy<Value = OrgSpec> {
-    (
-        prop::collection::vec((0u8..7, 0u8..4, prop::bool::weighted(0.2)), 1..7),
-        prop::collection::vec((0u8..4, any::<bool>()), 0..4),
-        prop::collection::vec((any::<u8>(), any::<u8>()), 0..10),
-        prop::collection::vec((any::<u8>(), 0u8..2, any::<u8>()), 0..6),
-        prop::collection::vec((any::<u8>(), 0u8..3, any::<u8>()), 0..10),
-        any::<u8>(),
-    )
-        .prop_map(|(users, teams, members, tsms, sms, me)| OrgSpec {
-            users,
-            teams,
-            members,
-            tsms,
-            sms,
-            me,
-        })
-}
-
-fn access(org: &Org, space: &str, pick: u8) -> SpaceAccess {
-    let names: Vec<String> = org.live.spaces[space]
-        .roles
-        .values()
-        .map(|r| r.name.clone())
-        .collect();
-    if names.is_empty() || pick.is_multiple_of(4) {
-        return SpaceAccess::Admin;
-    }
-    let n = names.len() as u32;
-    let bits = u32::from(pick) % ((1 << n) - 1) + 1;
-    SpaceAccess::Roles(
-        names
-            .iter()
-            .enumerate()
-            .filter(|(i, _)| bits & (1 << i) != 0)
-            .map(|(_, n)| n.clone())
-            .collect(),
-    )
-}
-
-fn build_org(spec: &OrgSpec) -> LiveState {
-    let mut org = Org::new();
-    let mut users: Vec<u8> = Vec::new();
-    for &(i, role, pending) in &spec.users {
-        if users.contains(&i) {
-            continue;
-        }
-        users.push(i);
-        let role = ROLES[usize::from(role)];
-        org = if pending {
-            org.pending(&email(i), role)
-        } else {
-            org.user(&email(i), role)
-        };
-    }
-    let mut teams: Vec<u8> = Vec::new();
-    for &(i, desc) in &spec.teams {
-        if teams.contains(&i) {
-            continue;
-        }
-        teams.push(i);
-        org = org.team(&team_name(i), if desc { "described" } else { "" });
-    }
-    let me = users[usize::from(spec.me) % users.len()];
-    org = org.me(&email(me));
-    if !teams.is_empty() {
-        for &(t, u) in &spec.members {
-            let t = teams[usize::from(t) % teams.len()];
-            let u = users[usize::from(u) % users.len()];
-            org = org.member(&team_name(t), &email(u));
-        }
-        for &(t, s, a) in &spec.tsms {
-            let t = teams[usize::from(t) % teams.len()];
-            let space = SPACES[usize::from(s)];
-            let acc = access(&org, space, a);
-            org = org.tsm(&team_name(t), space, acc);
-        }
-    }
-    for &(u, s, a) in &spec.sms {
-        let u = users[usize::from(u) % users.len()];
-        let space = SPACES[usize::from(s)];
-        let acc = access(&org, space, a);
-        org = org.sm(&email(u), space, acc);
-    }
-    org.build()
-}
+use super::fixtures::{BLOG, MARKETING, managed_spaces, plan};
+use super::random_org::{build_org, email, org_spec, team_name};
 
 /// Random policy choices.
 #[derive(Debug, Clone)]

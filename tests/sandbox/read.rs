@@ -1,7 +1,7 @@
 //! The sandbox's read API through real HTTP: auth, collections, pagination, filters, includes,
 //! permissions, the journal and rate-limit headers, all against the built-in demo org.
 
-use contentful_access::sandbox::{SandboxOptions, Server, demo_seed};
+use contentful_access::sandbox::Server;
 use serde_json::Value;
 
 /// The demo org.
@@ -13,15 +13,7 @@ pub const MEMBER_TOKEN: &str = "sandbox-member-token";
 
 /// Starts the demo org without a rate limit (tests that need one set it themselves).
 pub async fn demo() -> Server {
-    Server::start(
-        demo_seed(),
-        SandboxOptions {
-            rate_limit_per_sec: 0,
-            ..SandboxOptions::default()
-        },
-    )
-    .await
-    .unwrap()
+    crate::util::demo_sandbox().await
 }
 
 /// GET `path` with `token`; returns status, headers and JSON body (Null when empty).

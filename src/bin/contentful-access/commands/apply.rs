@@ -12,7 +12,7 @@ use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
 use chrono::Utc;
 use contentful_access::apply::{
     ApplyEvent, ApplyObserver, ApplyOptions, ApplyReport, OpOutcome, Rehearsal, StopSignal,
-    VerifiedPlan, render_report,
+    VerifiedPlan,
 };
 use contentful_access::ops::{self, ApplyHooks, ApplyOutcome, ApplyRun};
 use contentful_access::plan::Plan;
@@ -163,7 +163,7 @@ pub fn run(global: &Global, args: Args) -> anyhow::Result<Exit> {
             };
             std::io::stderr()
                 .lock()
-                .write_all(refusal.describe(&plan_path, &config).as_bytes())?;
+                .write_all(render::refusal_text(&refusal, &plan_path, &config).as_bytes())?;
             if refusal.is_guardrail() {
                 Exit::Refused
             } else {
@@ -175,7 +175,7 @@ pub fn run(global: &Global, args: Args) -> anyhow::Result<Exit> {
         ApplyOutcome::Applied(report) => {
             // Each operation's line was printed as it finished; the summary closes the list
             // (with the reason first, when the run stopped early).
-            let rendered = render_report(&report, global.color_stdout());
+            let rendered = render::apply_report_text(&report, global.color_stdout());
             let lines: Vec<&str> = rendered.lines().collect();
             let tail = if report.stopped.is_some() { 2 } else { 1 };
             print_stdout(&lines[lines.len().saturating_sub(tail)..].join("\n"))?;
@@ -219,7 +219,7 @@ pub fn run(global: &Global, args: Args) -> anyhow::Result<Exit> {
 /// reader must not stop at a line saying it was.
 fn rehearsal_text(global: &Global, rehearsal: &Rehearsal, render_opts: &RenderOptions) -> String {
     let mut out = String::from("\nRehearsal in a sandbox copy of the organization:\n");
-    let report = render_report(&rehearsal.report, global.color_stdout());
+    let report = render::apply_report_text(&rehearsal.report, global.color_stdout());
     let lines: Vec<&str> = report.lines().collect();
     for line in &lines[..lines.len().saturating_sub(1)] {
         out.push_str(line);
@@ -492,7 +492,7 @@ fn outcome_lines(outcome: &OpOutcome, color: bool) -> String {
         outcomes: vec![outcome.clone()],
         stopped: None,
     };
-    let rendered = render_report(&one, color);
+    let rendered = render::apply_report_text(&one, color);
     let lines: Vec<&str> = rendered.lines().collect();
     let mut out = String::new();
     for line in &lines[..lines.len().saturating_sub(1)] {
