@@ -88,6 +88,8 @@ pub enum OpsError {
     Unresolved {
         /// The access file.
         path: String,
+        /// The files it includes: a problem whose span has `file: n` is in `included[n - 1]`.
+        included: Vec<String>,
         /// Every name that does not resolve.
         source: Box<PlanError>,
     },
@@ -140,6 +142,7 @@ pub enum OpsError {
 fn unresolved(desired: &DesiredState, source: PlanError) -> OpsError {
     OpsError::Unresolved {
         path: desired.source_path.clone(),
+        included: desired.included.clone(),
         source: Box::new(source),
     }
 }
@@ -323,6 +326,28 @@ pub async fn export(
     spaces: &[String],
     tool_version: &str,
 ) -> Result<String, OpsError> {
+    let (live, names) = read_for_export(target, org, spaces).await?;
+    Ok(export::export(&live, &names, tool_version))
+}
+
+/// `export --split DIR`: the organization as a root access file and the files it includes
+/// ([`export::export_split`]): `(path relative to DIR, text)`, the root first.
+pub async fn export_split(
+    target: Target,
+    org: Option<&str>,
+    spaces: &[String],
+    tool_version: &str,
+) -> Result<Vec<(String, String)>, OpsError> {
+    let (live, names) = read_for_export(target, org, spaces).await?;
+    Ok(export::export_split(&live, &names, tool_version))
+}
+
+/// The organization to export and the local names of its spaces.
+async fn read_for_export(
+    target: Target,
+    org: Option<&str>,
+    spaces: &[String],
+) -> Result<(LiveState, std::collections::BTreeMap<String, String>), OpsError> {
     with_session(target, async |s: &Session| {
         let org = match org {
             Some(org) => org.to_string(),
@@ -347,7 +372,7 @@ pub async fn export(
         let names = export::space_names(org, &all, spaces).map_err(Box::new)?;
         let ids: Vec<String> = names.values().cloned().collect();
         let live = s.read(org, &ids).await?;
-        Ok(export::export(&live, &names, tool_version))
+        Ok((live, names))
     })
     .await
 }

@@ -1,5 +1,6 @@
 //! `show PLAN`: a saved plan rendered as text, JSON or markdown with no token and no
 //! organization to contact, exactly as `plan` rendered it when it was made.
+#![allow(clippy::unwrap_used)]
 
 use crate::util::{cli, snap_with, text};
 

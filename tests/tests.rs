@@ -11,6 +11,7 @@ mod docs;
 mod drift;
 mod explain;
 mod export;
+mod includes;
 mod inputs;
 mod plan;
 mod sandbox;

@@ -131,6 +131,7 @@ mod tests {
             organization: "org".into(),
             config_path: "access.yaml".into(),
             config_sha256: String::new(),
+            config_included: vec![],
             created_at: chrono::Utc
                 .with_ymd_and_hms(2026, 1, 1, 0, 0, 0)
                 .single()
