@@ -15,10 +15,12 @@ use crate::apply::{
     VerifiedPlan, VerifyError, VerifyOptions,
 };
 use crate::config::{self, ConfigError};
+use crate::contentful::IncrementalStats;
 use crate::contentful::{Client, ClientConfig, ContentfulError};
+use crate::drift_cache::{DriftCache, NotUsed, WriteError};
 use crate::export::{self, ExportError};
 use crate::input::{InputError, MAX_FILE_BYTES, read_bounded_text};
-use crate::model::{DesiredState, LiveAccessToken, LiveState};
+use crate::model::{DesiredState, LiveAccessToken, LiveSpace, LiveState};
 use crate::plan::{self, Plan, PlanError, PlanFileError, PlanOptions};
 use crate::report::drift::{self, DriftReport};
 use crate::sandbox::{SandboxError, SandboxOptions, Seed, SeedError, Server};
@@ -33,8 +35,8 @@ pub enum Target {
     Sandbox {
         /// What the sandbox holds when it starts.
         seed: Box<Seed>,
-        /// Requests per second at most.
-        max_rps: u32,
+        /// Requests per second at most (a ceiling); `None` follows the sandbox's announced limit.
+        max_rps: Option<u32>,
     },
 }
 
@@ -131,6 +133,9 @@ pub enum OpsError {
     /// Checking a saved plan failed before it could be judged (a request failed, say).
     #[error("cannot check whether the saved plan is still current")]
     Verify(#[source] Box<VerifyError>),
+    /// The drift cache could not be written.
+    #[error(transparent)]
+    Cache(Box<WriteError>),
     /// The rehearsal could not run.
     #[error("the rehearsal failed")]
     Rehearse(#[source] Box<ApplyError>),
@@ -167,7 +172,10 @@ impl Session {
                     .map_err(OpsError::Sandbox)?;
                 let token = secrecy::SecretString::from(server.admin_token());
                 let made = ClientConfig::new(&server.base_url(), token).and_then(|mut cfg| {
-                    cfg.max_rps = max_rps;
+                    if let Some(n) = max_rps {
+                        cfg.max_rps = n;
+                        cfg.rps_ceiling = Some(n);
+                    }
                     Client::new(cfg)
                 });
                 match made {
@@ -207,12 +215,56 @@ impl Session {
         self.read(&desired.organization, &spaces).await
     }
 
+    /// Reads the organization `desired` manages from the snapshot in `cache` and what changed
+    /// since (everything when the cache cannot be used), and writes the new snapshot there.
+    pub async fn read_org_cached(
+        &self,
+        desired: &DesiredState,
+        cache: &Path,
+    ) -> Result<(LiveState, CacheUse), OpsError> {
+        let org = desired.organization.as_str();
+        let spaces: Vec<String> = desired.spaces.values().map(|s| s.id.clone()).collect();
+        let started = std::time::Instant::now();
+        let (live, used) = match DriftCache::load(cache, org, &spaces) {
+            Ok(previous) => {
+                let (live, stats) = self
+                    .client
+                    .read_incremental(org, &spaces, &previous.live, previous.since)
+                    .await
+                    .map_err(|source| OpsError::Read {
+                        org: org.to_string(),
+                        source: Box::new(source),
+                    })?;
+                (live, CacheUse::Incremental(stats))
+            }
+            Err(why) => (self.read(org, &spaces).await?, CacheUse::Rebuilt(why)),
+        };
+        DriftCache::new(&live, &spaces, started.elapsed())
+            .save(cache)
+            .map_err(|e| OpsError::Cache(Box::new(e)))?;
+        Ok((live, used))
+    }
+
     async fn read(&self, org: &str, spaces: &[String]) -> Result<LiveState, OpsError> {
+        self.read_knowing_spaces(org, spaces, None).await
+    }
+
+    /// [`Session::read`] with the organization's spaces already listed (`export`).
+    async fn read_knowing_spaces(
+        &self,
+        org: &str,
+        spaces: &[String],
+        known: Option<Vec<LiveSpace>>,
+    ) -> Result<LiveState, OpsError> {
         let read_error = |source: ContentfulError| OpsError::Read {
             org: org.to_string(),
             source: Box::new(source),
         };
-        match self.client.read_live_state(org, spaces).await {
+        match self
+            .client
+            .read_live_state_with_spaces(org, spaces, known)
+            .await
+        {
             Ok(live) => Ok(live),
             // A mistyped organization id answers 404: say which organizations the token does
             // reach (one more request, only on this failure) instead of the raw 404.
@@ -279,6 +331,32 @@ pub async fn drift(
 ) -> Result<DriftReport, OpsError> {
     let (live, plan) = plan_org(target, desired, now).await?;
     Ok(drift::drift(&plan, &live))
+}
+
+/// How `drift --cache` used its cache.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CacheUse {
+    /// The cache was used: only what changed since was read.
+    Incremental(IncrementalStats),
+    /// The cache was not used (why); everything was read and a new cache written.
+    Rebuilt(NotUsed),
+}
+
+/// `drift --cache FILE`: like [`drift`], reading only what changed since the snapshot in `cache`
+/// when there is a usable one, and leaving a new snapshot there for the next run.
+pub async fn drift_cached(
+    target: Target,
+    desired: &DesiredState,
+    now: DateTime<Utc>,
+    cache: &Path,
+) -> Result<(DriftReport, CacheUse), OpsError> {
+    with_session(target, async |s: &Session| {
+        let (live, used) = s.read_org_cached(desired, cache).await?;
+        let plan = plan::build(desired, &live, &PlanOptions { created_at: now })
+            .map_err(|source| unresolved(desired, source))?;
+        Ok((drift::drift(&plan, &live), used))
+    })
+    .await
 }
 
 /// `explain`: reads the organization the file manages.
@@ -371,7 +449,7 @@ async fn read_for_export(
             })?;
         let names = export::space_names(org, &all, spaces).map_err(Box::new)?;
         let ids: Vec<String> = names.values().cloned().collect();
-        let live = s.read(org, &ids).await?;
+        let live = s.read_knowing_spaces(org, &ids, Some(all)).await?;
         Ok((live, names))
     })
     .await

@@ -59,3 +59,188 @@ fn an_empty_collection_still_costs_one_request() {
     assert_eq!(counts::pages(100), 1);
     assert_eq!(counts::pages(101), 2);
 }
+
+/// A client of `server` without pacing in the way.
+fn fast_client(server: &Server) -> Client {
+    let mut cfg =
+        ClientConfig::new(&server.base_url(), SecretString::from(server.admin_token())).unwrap();
+    cfg.max_rps = 100_000;
+    Client::new(cfg).unwrap()
+}
+
+/// The synthetic org `users` big, its access file (every space managed) and its live state.
+async fn synthetic_org(
+    users: usize,
+) -> (
+    Server,
+    contentful_access::model::DesiredState,
+    contentful_access::model::LiveState,
+) {
+    use contentful_access::export;
+    let seed = synthetic(&SyntheticSpec::for_users(users));
+    let org = seed.organization.id.clone();
+    let server = Server::start(
+        seed,
+        SandboxOptions {
+            rate_limit_per_sec: 0,
+            ..SandboxOptions::default()
+        },
+    )
+    .await
+    .unwrap();
+    let client = fast_client(&server);
+    let spaces = client.list_spaces(&org).await.unwrap();
+    let names = export::space_names(&org, &spaces, &[]).unwrap();
+    let ids: Vec<String> = names.values().cloned().collect();
+    let live = client.read_live_state(&org, &ids).await.unwrap();
+    let desired = export::desired_from_live(&live, &names);
+    (server, desired, live)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn twenty_duplicate_invites_share_one_re_read_of_the_memberships() {
+    use contentful_access::apply::{self, ApplyOptions, NoObserver, OpStatus, Planned};
+    use contentful_access::model::{DesiredUser, Email, OrgRole, Span};
+    use contentful_access::plan::PlanOptions;
+    // issue 20: a 422 on a create re-read the whole organization, once per 422.
+    let (server, mut desired, live) = synthetic_org(250).await;
+    for i in 0..20 {
+        let email = Email::parse(&format!("dup{i:02}@example.com")).unwrap();
+        desired.users.insert(
+            email.clone(),
+            DesiredUser {
+                email,
+                name: None,
+                org_role: OrgRole::Member,
+                org_role_at: Span::default(),
+                teams: Default::default(),
+                spaces: Default::default(),
+                at: Span::default(),
+            },
+        );
+    }
+    let plan = match apply::plan_checked(
+        &desired,
+        &live,
+        &PlanOptions {
+            created_at: chrono::Utc::now(),
+        },
+    )
+    .unwrap()
+    {
+        Planned::Verified(p) => p,
+        Planned::Refused(p) => panic!("refused: {:#?}", p.guardrails),
+    };
+    assert_eq!(plan.plan().operations.len(), 20);
+    let client = fast_client(&server);
+    // Someone else sends the same invitations first: every create of the plan is a duplicate.
+    let first = apply::apply(&client, &plan, &ApplyOptions::default(), &mut NoObserver).await;
+    assert!(first.succeeded(), "{first:#?}");
+    server.clear_journal();
+    let report = apply::apply(&client, &plan, &ApplyOptions::default(), &mut NoObserver).await;
+    assert!(report.succeeded(), "{report:#?}");
+    assert!(
+        report.outcomes.iter().all(|o| matches!(
+            o.status,
+            OpStatus::Applied {
+                already_done: true,
+                ..
+            }
+        )),
+        "{report:#?}"
+    );
+    let journal = server.journal_counts();
+    let member_pages = counts::pages(live.org_memberships.len() + 20);
+    // 20 refused POSTs, then one read of the memberships (not of the organization) for all.
+    assert_eq!(
+        journal.total as u64,
+        20 + member_pages,
+        "{:#?}",
+        journal.by_route
+    );
+    assert_eq!(
+        journal.count("GET", "/organizations/:org/organization_memberships") as u64,
+        member_pages
+    );
+    server.shutdown().await;
+}
+
+/// A plan of `n` space-membership updates (role changes) on the synthetic org.
+fn plan_of_updates(
+    desired: &contentful_access::model::DesiredState,
+    live: &contentful_access::model::LiveState,
+    n: usize,
+) -> contentful_access::plan::Plan {
+    use contentful_access::model::{OrgRole, SpaceAccess};
+    use std::collections::BTreeSet;
+    let mut desired = desired.clone();
+    let mut changed = 0;
+    for user in desired.users.values_mut() {
+        if changed == n {
+            break;
+        }
+        if matches!(user.org_role, OrgRole::Owner | OrgRole::Admin) {
+            continue;
+        }
+        for grant in user.spaces.values_mut() {
+            if changed == n {
+                break;
+            }
+            if let SpaceAccess::Roles(roles) = &mut grant.access {
+                let to = if roles.contains("Translator") {
+                    "Editor"
+                } else {
+                    "Translator"
+                };
+                *roles = BTreeSet::from([to.to_string()]);
+                changed += 1;
+            }
+        }
+    }
+    assert_eq!(changed, n);
+    contentful_access::plan::build(
+        &desired,
+        live,
+        &contentful_access::plan::PlanOptions {
+            created_at: chrono::Utc::now(),
+        },
+    )
+    .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn saved_plan_staleness_is_checked_by_pages_when_that_is_fewer_requests() {
+    // issue 20: one GET per updated object made a 1,000-operation saved plan cost 500 extra GETs.
+    let (server, desired, live) = synthetic_org(250).await;
+    let client = fast_client(&server);
+    let sm_pages = counts::pages(live.space_memberships.len());
+    assert!(sm_pages < 100);
+    for (n, per_object) in [(5, true), (300, false)] {
+        let plan = plan_of_updates(&desired, &live, n);
+        assert_eq!(plan.operations.len(), n);
+        server.clear_journal();
+        let stale = contentful_access::apply::check_stale(
+            &client,
+            &plan,
+            None,
+            chrono::Utc::now(),
+            chrono::Duration::hours(1),
+        )
+        .await
+        .unwrap();
+        assert!(stale.is_empty(), "{stale:#?}");
+        let journal = server.journal_counts();
+        let gets = journal.count("GET", "/spaces/:space/space_memberships/:id") as u64;
+        let pages = journal.count("GET", "/organizations/:org/space_memberships") as u64;
+        if per_object {
+            // A small plan: one GET per object, nothing else.
+            assert_eq!((gets, journal.total as u64), (n as u64, n as u64));
+        } else {
+            // A large one: the collection's size (limit=0), then its pages.
+            assert_eq!(gets, 0, "{:#?}", journal.by_route);
+            assert_eq!(pages, 1 + sm_pages);
+            assert_eq!(journal.total as u64, 1 + sm_pages);
+        }
+    }
+    server.shutdown().await;
+}

@@ -371,3 +371,35 @@ fn export_split_of_the_10k_user_synthetic_org_round_trips() {
         server.shutdown().await;
     });
 }
+
+#[tokio::test]
+async fn export_reads_the_spaces_collection_once() {
+    // issue 20: export listed the spaces to choose names, then read them again with the org.
+    let seed: Seed = synthetic(&SyntheticSpec::for_users(250));
+    let org = seed.organization.id.clone();
+    let opts = SandboxOptions {
+        rate_limit_per_sec: 0,
+        ..SandboxOptions::default()
+    };
+    let server = Server::start(seed, opts).await.unwrap();
+    let mut cfg =
+        ClientConfig::new(&server.base_url(), SecretString::from(server.admin_token())).unwrap();
+    cfg.max_rps = 100_000;
+    let text = contentful_access::ops::export(
+        contentful_access::ops::Target::Contentful(cfg),
+        Some(&org),
+        &[],
+        "test",
+    )
+    .await
+    .unwrap();
+    assert!(text.contains("spaces:"), "{text}");
+    let journal = server.journal_counts();
+    assert_eq!(
+        journal.count("GET", "/organizations/:org/spaces"),
+        1,
+        "{:#?}",
+        journal.by_route
+    );
+    server.shutdown().await;
+}

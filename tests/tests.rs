@@ -9,6 +9,7 @@ mod closed_stdout;
 mod config;
 mod docs;
 mod drift;
+mod drift_cache;
 mod explain;
 mod export;
 mod includes;

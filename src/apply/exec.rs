@@ -9,6 +9,7 @@
 //! thirteen operation kinds; [`create`], [`update`] and [`delete`] hold what does not.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use chrono::Utc;
@@ -21,7 +22,7 @@ use super::{
     UNREACHABLE_AFTER, VerifiedPlan,
 };
 use crate::contentful::request::{self, Request};
-use crate::contentful::{Client, ContentfulError};
+use crate::contentful::{Client, ContentfulError, ReadScope};
 use crate::model::{LiveState, ObjectMeta, OrgRole, SpaceAccess};
 use crate::plan::{MembershipRef, OpId, OpKind, Operation, Plan, TeamRef};
 
@@ -105,6 +106,7 @@ pub async fn apply(
             created: created.clone(),
             journal: tx,
             names: &opts.user_names,
+            rereads: SharedRereads::default(),
         };
         let mut running = futures::stream::iter(runnable.into_iter().map(|op| {
             let ctx = &ctx;
@@ -213,6 +215,29 @@ struct Ctx<'a> {
     created: Created,
     journal: mpsc::UnboundedSender<JournalRecord>,
     names: &'a BTreeMap<String, String>,
+    /// This level's re-reads after a 422, one per scope, shared by every 422 of the level:
+    /// twenty duplicate invites read the memberships once, not twenty times (issue 20).
+    rereads: SharedRereads,
+}
+
+/// A re-read shared by the operations of a level, or why it failed.
+type Reread = Result<Arc<LiveState>, Arc<ContentfulError>>;
+type SharedRereads = tokio::sync::Mutex<BTreeMap<ReadScope, Arc<tokio::sync::OnceCell<Reread>>>>;
+
+impl Ctx<'_> {
+    /// The level's re-read of `scope`: the first caller reads, the others wait for its answer.
+    async fn shared_reread(&self, scope: ReadScope) -> Reread {
+        let cell = self.rereads.lock().await.entry(scope).or_default().clone();
+        cell.get_or_init(|| async {
+            self.client
+                .read_scoped(self.org, &[], scope, None)
+                .await
+                .map(Arc::new)
+                .map_err(Arc::new)
+        })
+        .await
+        .clone()
+    }
 }
 
 /// A finished operation.
@@ -378,6 +403,16 @@ struct Current {
     content: Content,
 }
 
+impl Current {
+    /// A (team) space membership's access as it is now.
+    fn access(admin: bool, role_ids: BTreeSet<String>, meta: ObjectMeta) -> Current {
+        Current {
+            content: Content::Access { admin, role_ids },
+            meta,
+        }
+    }
+}
+
 /// Where an existing object lives, to re-read it.
 #[derive(Debug, Clone)]
 enum Target {
@@ -428,23 +463,11 @@ impl Target {
             }
             Target::TeamSpaceMembership { space_id, id } => {
                 let m = c.get_team_space_membership(space_id, id).await?;
-                Current {
-                    content: Content::Access {
-                        admin: m.admin,
-                        role_ids: m.role_ids,
-                    },
-                    meta: m.meta,
-                }
+                Current::access(m.admin, m.role_ids, m.meta)
             }
             Target::SpaceMembership { space_id, id } => {
                 let m = c.get_space_membership(space_id, id).await?;
-                Current {
-                    content: Content::Access {
-                        admin: m.admin,
-                        role_ids: m.role_ids,
-                    },
-                    meta: m.meta,
-                }
+                Current::access(m.admin, m.role_ids, m.meta)
             }
         })
     }
@@ -460,7 +483,12 @@ type Versioned<'a> = Box<dyn Fn(u64) -> Request + Send + Sync + 'a>;
 enum Shape<'a> {
     /// POST a new object. Contentful has no idempotency keys, so after a lost answer (or a 422
     /// duplicate) the object is looked for by its natural key with `find`.
-    Create { request: Request, find: Find<'a> },
+    /// `scope` is what a re-read covers: only the collection(s) `find` looks in.
+    Create {
+        request: Request,
+        find: Find<'a>,
+        scope: ReadScope,
+    },
     /// PUT with the planned version; afterwards the object must satisfy `wanted`. `before` is
     /// what the plan saw, for kinds whose planned version may be unknown (teams: list items
     /// may come without `sys.version`, read as 0).
@@ -489,6 +517,10 @@ fn shape<'a>(ctx: &Ctx<'a>, kind: &'a OpKind) -> Result<Shape<'a>, OpFailure> {
             first_name,
             last_name,
         } => Shape::Create {
+            scope: ReadScope {
+                org_memberships: true,
+                ..ReadScope::NONE
+            },
             request: request::invite(
                 org,
                 email,
@@ -521,6 +553,10 @@ fn shape<'a>(ctx: &Ctx<'a>, kind: &'a OpKind) -> Result<Shape<'a>, OpFailure> {
             }),
         },
         OpKind::CreateTeam { name, description } => Shape::Create {
+            scope: ReadScope {
+                teams: true,
+                ..ReadScope::NONE
+            },
             request: request::create_team(org, name, description),
             find: Box::new(move |live| {
                 live.teams
@@ -564,6 +600,10 @@ fn shape<'a>(ctx: &Ctx<'a>, kind: &'a OpKind) -> Result<Shape<'a>, OpFailure> {
             let team_id = ctx.team_id(team)?;
             let om_id = ctx.membership_id(membership)?;
             Shape::Create {
+                scope: ReadScope {
+                    team_memberships: true,
+                    ..ReadScope::NONE
+                },
                 request: request::create_team_membership(org, &team_id, &om_id),
                 find: Box::new(move |live| {
                     live.team_memberships
@@ -598,6 +638,10 @@ fn shape<'a>(ctx: &Ctx<'a>, kind: &'a OpKind) -> Result<Shape<'a>, OpFailure> {
             let admin = matches!(access, SpaceAccess::Admin);
             let wanted = Content::access(access, role_ids);
             Shape::Create {
+                scope: ReadScope {
+                    team_space_memberships: true,
+                    ..ReadScope::NONE
+                },
                 request: request::create_team_space_membership(space_id, &team_id, admin, role_ids),
                 find: Box::new(move |live| {
                     live.team_space_memberships
@@ -657,6 +701,11 @@ fn shape<'a>(ctx: &Ctx<'a>, kind: &'a OpKind) -> Result<Shape<'a>, OpFailure> {
             let admin = matches!(access, SpaceAccess::Admin);
             let wanted = Content::access(access, role_ids);
             Shape::Create {
+                scope: ReadScope {
+                    org_memberships: true,
+                    space_memberships: true,
+                    ..ReadScope::NONE
+                },
                 request: request::create_space_membership(space_id, email, admin, role_ids),
                 find: Box::new(move |live| {
                     let (user, _) = live.membership_by_email(email)?;
@@ -795,7 +844,11 @@ const UNKNOWN: &str = "unknown (response lost, re-read failed)";
 
 async fn run_op(ctx: &Ctx<'_>, op: &Operation) -> Result<Done, NotDone> {
     match shape(ctx, &op.kind)? {
-        Shape::Create { request, find } => create(ctx, &op.id, &request, &find).await,
+        Shape::Create {
+            request,
+            find,
+            scope,
+        } => create(ctx, &op.id, &request, &find, scope).await,
         Shape::Update {
             target,
             planned,
@@ -812,9 +865,17 @@ async fn run_op(ctx: &Ctx<'_>, op: &Operation) -> Result<Done, NotDone> {
 }
 
 /// POST; on a 422 duplicate or a lost answer, look for the object by its natural key in the
-/// organization read again. A lost answer whose object is not there is sent again (the check
-/// comes first, so a retry never creates a duplicate of a create that landed).
-async fn create(ctx: &Ctx<'_>, op: &OpId, req: &Request, find: &Find<'_>) -> Result<Done, NotDone> {
+/// collection (`scope`) read again. A lost answer whose object is not there is sent again (the
+/// check comes first, so a retry never creates a duplicate of a create that landed). The 422s of
+/// one level share one re-read per scope ([`Ctx::shared_reread`]); a lost answer reads afresh,
+/// since it must see its own resend.
+async fn create(
+    ctx: &Ctx<'_>,
+    op: &OpId,
+    req: &Request,
+    find: &Find<'_>,
+    scope: ReadScope,
+) -> Result<Done, NotDone> {
     let mut resends = 0;
     loop {
         let result = ctx
@@ -833,7 +894,16 @@ async fn create(ctx: &Ctx<'_>, op: &OpId, req: &Request, find: &Find<'_>) -> Res
         if !duplicate && !e.response_lost() {
             return Err(failure(&e, None).into());
         }
-        let live = match ctx.client.read_live_state(ctx.org, &[]).await {
+        let reread = if duplicate {
+            ctx.shared_reread(scope).await
+        } else {
+            ctx.client
+                .read_scoped(ctx.org, &[], scope, None)
+                .await
+                .map(Arc::new)
+                .map_err(Arc::new)
+        };
+        let live = match reread {
             Ok(live) => live,
             Err(e2) if duplicate => return Err(failure(&e2, None).into()),
             Err(e2) => {

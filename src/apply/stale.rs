@@ -1,7 +1,8 @@
 //! Is a saved plan still valid? Re-reads every live object the plan's operations write or delete
 //! (derived from the operations themselves with [`touched_by`], never from their `touches` lists,
 //! which a hand-edited plan may leave empty) and compares its `sys.version` with the one the plan
-//! saw; checks the access file's hash and the plan's age (too old, or dated in the future).
+//! saw (one `GET` per object for small plans, the collection's pages when those are fewer
+//! requests); checks the access file's hash and the plan's age (too old, or dated in the future).
 //! Any difference means the plan must not be applied.
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -10,7 +11,7 @@ use chrono::{DateTime, Duration, Utc};
 use futures::StreamExt;
 use serde::Serialize;
 
-use crate::contentful::{Client, ContentfulError};
+use crate::contentful::{Client, ContentfulError, ReadScope};
 use crate::model::{LiveTeam, ObjectMeta};
 use crate::plan::{Cascade, ObjectKind, OpKind, Plan, Touched, touched_by};
 
@@ -178,9 +179,86 @@ async fn read_meta(
     }
 }
 
+/// Up to this many touched objects of one kind are checked with one `GET` each; above it, one
+/// `limit=0` request asks the collection's size and the whole collection is read when that is
+/// fewer requests (a saved plan of 500 updates in an organization of 30 pages: 31 requests, not
+/// 500; issue 20).
+const PER_OBJECT_UP_TO: usize = 10;
+
+/// What one read of a whole collection says of each of its objects, by id.
+type Metas = BTreeMap<String, (ObjectMeta, Option<LiveTeam>)>;
+
+/// The collection read for `kind`.
+fn scope_of(kind: ObjectKind) -> ReadScope {
+    let mut scope = ReadScope::NONE;
+    match kind {
+        ObjectKind::OrgMembership => scope.org_memberships = true,
+        ObjectKind::Team => scope.teams = true,
+        ObjectKind::TeamMembership => scope.team_memberships = true,
+        ObjectKind::TeamSpaceMembership => scope.team_space_memberships = true,
+        ObjectKind::SpaceMembership => scope.space_memberships = true,
+    }
+    scope
+}
+
+/// For each kind of object that is cheaper to check by reading its whole collection than one
+/// `GET` per object, what that read says of every object of the kind.
+async fn by_pages(
+    client: &Client,
+    org: &str,
+    touched: &[Touched],
+) -> Result<BTreeMap<ObjectKind, Metas>, ContentfulError> {
+    let mut per_kind: BTreeMap<ObjectKind, usize> = BTreeMap::new();
+    for t in touched {
+        *per_kind.entry(t.kind).or_default() += 1;
+    }
+    let mut out = BTreeMap::new();
+    for (kind, n) in per_kind {
+        if n <= PER_OBJECT_UP_TO {
+            continue;
+        }
+        let scope = scope_of(kind);
+        let total = client.collection_total(org, scope).await?;
+        if crate::contentful::request::page_count(total) as usize >= n {
+            continue;
+        }
+        let live = client.read_scoped(org, &[], scope, None).await?;
+        let metas: Metas = match kind {
+            ObjectKind::OrgMembership => live
+                .org_memberships
+                .into_iter()
+                .map(|(id, m)| (id, (m.meta, None)))
+                .collect(),
+            ObjectKind::Team => live
+                .teams
+                .into_iter()
+                .map(|(id, t)| (id, (t.meta.clone(), Some(t))))
+                .collect(),
+            ObjectKind::TeamMembership => live
+                .team_memberships
+                .into_iter()
+                .map(|(id, m)| (id, (m.meta, None)))
+                .collect(),
+            ObjectKind::TeamSpaceMembership => live
+                .team_space_memberships
+                .into_iter()
+                .map(|(id, m)| (id, (m.meta, None)))
+                .collect(),
+            ObjectKind::SpaceMembership => live
+                .space_memberships
+                .into_iter()
+                .map(|(id, m)| (id, (m.meta, None)))
+                .collect(),
+        };
+        out.insert(kind, metas);
+    }
+    Ok(out)
+}
+
 /// Everything that makes a saved plan unsafe to apply, in a fixed order: its age (older than
 /// `max_age` at `now`, or dated in the future), the access file's hash (when `config_sha256` is given), then every touched
-/// object (one `GET` each, each object once) whose `sys.version` differs or that is gone.
+/// object (one `GET` each, each object once, or its whole collection's pages when that is fewer
+/// requests) whose `sys.version` differs or that is gone.
 /// An empty result means the plan may be applied.
 pub async fn check_stale(
     client: &Client,
@@ -237,9 +315,14 @@ pub async fn check_stale(
         .filter(|t| seen.insert((t.kind, t.id.clone())))
         .collect();
     let org = plan.organization.as_str();
+    let paged = by_pages(client, org, &touched).await?;
     let reads = futures::stream::iter(touched.iter().map(|t| {
         let parent = parents.get(&(t.kind, t.id.clone())).cloned();
+        let paged = &paged;
         async move {
+            if let Some(collection) = paged.get(&t.kind) {
+                return Ok::<_, ContentfulError>((t, collection.get(&t.id).cloned()));
+            }
             let meta = read_meta(client, org, t.kind, &t.id, parent.as_deref()).await?;
             Ok::<_, ContentfulError>((t, meta))
         }

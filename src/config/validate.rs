@@ -24,6 +24,27 @@ pub(crate) struct Validator<'a> {
     diags: Vec<Diagnostic>,
 }
 
+/// Names declared in the file (spaces, teams), in file order for "did you mean" hints, with a
+/// hash set beside them so each reference is checked in O(1): a `Vec::contains` per reference made
+/// validation quadratic in the size of the file (issue 20).
+pub(crate) struct Declared {
+    names: Vec<String>,
+    set: rustc_hash::FxHashSet<String>,
+}
+
+impl Declared {
+    pub(crate) fn new(names: Vec<String>) -> Declared {
+        let set = names.iter().cloned().collect();
+        Declared { names, set }
+    }
+    pub(crate) fn contains(&self, name: &str) -> bool {
+        self.set.contains(name)
+    }
+    pub(crate) fn iter(&self) -> impl Iterator<Item = &str> {
+        self.names.iter().map(String::as_str)
+    }
+}
+
 /// The best near-miss among `candidates` for `word`, as a "did you mean" hint.
 pub(crate) fn did_you_mean<'c>(
     word: &str,
@@ -288,14 +309,14 @@ impl<'a> Validator<'a> {
         if let Some(&(_, node)) = top.get("spaces") {
             state.spaces = self.spaces(node);
         }
-        let declared_spaces: Vec<String> = state.spaces.keys().cloned().collect();
+        let declared_spaces = Declared::new(state.spaces.keys().cloned().collect());
         // Team names are needed before users can refer to them.
         let team_nodes = top
             .get("teams")
             .and_then(|&(_, node)| self.entries(node, "`teams`"))
             .map(|entries| self.keyed(entries, "`teams`", str::to_string))
             .unwrap_or_default();
-        let team_names: Vec<String> = team_nodes.iter().map(|(n, _, _)| n.clone()).collect();
+        let team_names = Declared::new(team_nodes.iter().map(|(n, _, _)| n.clone()).collect());
         for (name, key, value) in &team_nodes {
             if let Some(team) = self.team(name, key, value, &declared_spaces) {
                 state.teams.insert(name.clone(), team);
@@ -408,7 +429,7 @@ impl<'a> Validator<'a> {
         name: &str,
         key: &Node,
         value: &Node,
-        declared_spaces: &[String],
+        declared_spaces: &Declared,
     ) -> Option<DesiredTeam> {
         if name.trim().is_empty() {
             self.error(key.at, "a team name cannot be empty", None);
@@ -440,7 +461,7 @@ impl<'a> Validator<'a> {
         &mut self,
         node: &Node,
         owner: &str,
-        declared_spaces: &[String],
+        declared_spaces: &Declared,
     ) -> BTreeMap<String, DesiredGrant> {
         let mut grants = BTreeMap::new();
         let what = format!("the spaces of {owner}");
@@ -450,10 +471,9 @@ impl<'a> Validator<'a> {
         for (space, key, value) in self.keyed(entries, &what, str::to_string) {
             let known = declared_spaces.contains(&space);
             if !known {
-                let help = did_you_mean(&space, declared_spaces.iter().map(String::as_str))
-                    .or_else(|| {
-                        Some("declare it under the top-level `spaces:` with its space id".into())
-                    });
+                let help = did_you_mean(&space, declared_spaces.iter()).or_else(|| {
+                    Some("declare it under the top-level `spaces:` with its space id".into())
+                });
                 self.error(
                     key.at,
                     format!(
@@ -556,8 +576,8 @@ impl<'a> Validator<'a> {
     fn users(
         &mut self,
         node: &Node,
-        declared_spaces: &[String],
-        team_names: &[String],
+        declared_spaces: &Declared,
+        team_names: &Declared,
     ) -> BTreeMap<Email, DesiredUser> {
         let mut users = BTreeMap::new();
         let Some(entries) = self.entries(node, "`users`") else {
@@ -645,7 +665,7 @@ impl<'a> Validator<'a> {
         &mut self,
         node: &Node,
         owner: &str,
-        team_names: &[String],
+        team_names: &Declared,
     ) -> BTreeMap<String, Span> {
         let mut teams = BTreeMap::new();
         let what = format!("the teams of {owner}");
@@ -692,7 +712,7 @@ impl<'a> Validator<'a> {
                 continue;
             }
             if !team_names.contains(&team) {
-                let help = did_you_mean(&team, team_names.iter().map(String::as_str))
+                let help = did_you_mean(&team, team_names.iter())
                     .or_else(|| Some("declare it under the top-level `teams:`".into()));
                 self.error(
                     item.at,

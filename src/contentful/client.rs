@@ -102,14 +102,14 @@ struct Reply {
 }
 
 /// Counts pages for the progress hook during one read.
-struct Tracker {
+pub(super) struct Tracker {
     hook: Option<ProgressHook>,
     done: AtomicU64,
     total: AtomicU64,
 }
 
 impl Tracker {
-    fn new(hook: Option<ProgressHook>) -> Self {
+    pub(super) fn new(hook: Option<ProgressHook>) -> Self {
         Tracker {
             hook,
             done: AtomicU64::new(0),
@@ -191,13 +191,55 @@ fn decode<T: DeserializeOwned>(req: &Request, reply: &Reply) -> Result<T, Conten
     })
 }
 
-fn invalid(req: &Request, message: String) -> ContentfulError {
+pub(super) fn invalid(req: &Request, message: String) -> ContentfulError {
     ContentfulError::Decode {
         method: method_name(&req.method),
         path: req.display_path(),
         message,
         request_id: None,
     }
+}
+
+/// Which collections a read covers ([`Client::read_scoped`]); [`ReadScope::ALL`] is a full read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
+pub struct ReadScope {
+    /// The organization memberships, with their users.
+    pub org_memberships: bool,
+    /// The teams.
+    pub teams: bool,
+    /// The team memberships.
+    pub team_memberships: bool,
+    /// The team space memberships.
+    pub team_space_memberships: bool,
+    /// The space memberships.
+    pub space_memberships: bool,
+    /// The organization's spaces.
+    pub spaces: bool,
+    /// The token's own user (`/users/me`).
+    pub me: bool,
+}
+
+impl ReadScope {
+    /// Everything a full read covers.
+    pub const ALL: ReadScope = ReadScope {
+        org_memberships: true,
+        teams: true,
+        team_memberships: true,
+        team_space_memberships: true,
+        space_memberships: true,
+        spaces: true,
+        me: true,
+    };
+    /// Nothing; add collections with struct update syntax.
+    pub const NONE: ReadScope = ReadScope {
+        org_memberships: false,
+        teams: false,
+        team_memberships: false,
+        team_space_memberships: false,
+        space_memberships: false,
+        spaces: false,
+        me: false,
+    };
 }
 
 impl Client {
@@ -232,7 +274,7 @@ impl Client {
             inner: Arc::new(Inner {
                 http,
                 base_url: cfg.base_url,
-                pacer: Pacer::new(cfg.max_rps),
+                pacer: Pacer::new(cfg.max_rps, cfg.rps_ceiling),
                 permits: Semaphore::new(cfg.concurrency.max(1)),
                 max_attempts: cfg.max_attempts.max(1),
                 backoff_base: cfg.backoff_base,
@@ -355,8 +397,12 @@ impl Client {
             tracing::info!(method, path = %path, status, duration_ms = elapsed_ms, "request");
             if let Some(limit) = header_u64(&headers, "x-contentful-ratelimit-second-limit") {
                 let limit = u32::try_from(limit).unwrap_or(u32::MAX);
-                if let Some(rps) = inner.pacer.lower_to(limit).await {
-                    tracing::debug!(rps, "pacing lowered to the server's announced limit");
+                if let Some(gap) = inner.pacer.follow(limit).await {
+                    tracing::debug!(
+                        limit,
+                        gap_ms = gap.as_secs_f64() * 1000.0,
+                        "pacing follows the server's announced limit"
+                    );
                 }
             }
             let reply = Reply {
@@ -397,14 +443,67 @@ impl Client {
         }
     }
 
-    async fn get_json<T: DeserializeOwned>(&self, req: &Request) -> Result<T, ContentfulError> {
+    pub(super) async fn get_json<T: DeserializeOwned>(
+        &self,
+        req: &Request,
+    ) -> Result<T, ContentfulError> {
         let reply = self.execute(req, false).await?;
         decode(req, &reply)
     }
 
+    /// The number of objects in the collections `scope` names (one `limit=0` request each,
+    /// which answers with `total` and no items).
+    pub async fn collection_total(
+        &self,
+        org: &str,
+        scope: ReadScope,
+    ) -> Result<u64, ContentfulError> {
+        let mut reqs = Vec::new();
+        if scope.org_memberships {
+            reqs.push(request::org_memberships(org));
+        }
+        if scope.teams {
+            reqs.push(request::teams(org));
+        }
+        if scope.team_memberships {
+            reqs.push(request::team_memberships(org));
+        }
+        if scope.team_space_memberships {
+            reqs.push(request::team_space_memberships(org));
+        }
+        if scope.space_memberships {
+            reqs.push(request::space_memberships(org));
+        }
+        if scope.spaces {
+            reqs.push(request::spaces(org));
+        }
+        let mut total = 0;
+        for mut req in reqs {
+            req.query
+                .retain(|(k, _)| !matches!(*k, "skip" | "limit" | "include"));
+            req.query.push(("limit", "0".into()));
+            let page: wire::Collection<serde_json::Value> = self.get_json(&req).await?;
+            total += page.total.unwrap_or(u64::MAX / 2);
+        }
+        Ok(total)
+    }
+
+    /// [`Client::get_all`] when `wanted`, nothing (no request) otherwise.
+    async fn get_all_if<T: DeserializeOwned>(
+        &self,
+        wanted: bool,
+        req: Request,
+        tracker: &Tracker,
+    ) -> Result<(Vec<T>, Vec<wire::User>), ContentfulError> {
+        if !wanted {
+            return Ok((Vec::new(), Vec::new()));
+        }
+        self.get_all(req, tracker).await
+    }
+
     /// Reads every page of a collection: the first page, then (knowing `total`) all the others
     /// concurrently. Returns the items and the included users.
-    async fn get_all<T: DeserializeOwned>(
+    pub(super) async fn get_all<T: DeserializeOwned>(
         &self,
         req: Request,
         tracker: &Tracker,
@@ -494,13 +593,43 @@ impl Client {
         org: &str,
         managed_space_ids: &[String],
     ) -> Result<LiveState, ContentfulError> {
+        self.read_live_state_with_spaces(org, managed_space_ids, None)
+            .await
+    }
+
+    /// [`Client::read_live_state`], with the organization's spaces already read (by
+    /// [`Client::list_spaces`]) when `spaces` is given: `export` lists them first to choose which
+    /// to manage, and reading them again cost one more request per page (issue 20).
+    pub async fn read_live_state_with_spaces(
+        &self,
+        org: &str,
+        managed_space_ids: &[String],
+        spaces: Option<Vec<LiveSpace>>,
+    ) -> Result<LiveState, ContentfulError> {
+        self.read_scoped(org, managed_space_ids, ReadScope::ALL, spaces)
+            .await
+    }
+
+    /// Reads only the collections `scope` names (and the roles of `managed_space_ids`); the
+    /// others stay empty in the returned state, and `me` is unset unless asked for. Apply's
+    /// recovery after a 422 or a lost answer reads only the collection the write is about.
+    pub async fn read_scoped(
+        &self,
+        org: &str,
+        managed_space_ids: &[String],
+        scope: ReadScope,
+        spaces: Option<Vec<LiveSpace>>,
+    ) -> Result<LiveState, ContentfulError> {
         let tracker = Tracker::new(self.inner.progress.clone());
         let managed: BTreeSet<&String> = managed_space_ids.iter().collect();
         let me = async {
+            if !scope.me {
+                return Ok(None);
+            }
             tracker.announce(1);
             let me = self.me().await?;
             tracker.page_done();
-            Ok::<_, ContentfulError>(me)
+            Ok::<_, ContentfulError>(Some(me))
         };
         let om_req = request::org_memberships(org);
         let tm_req = request::team_memberships(org);
@@ -519,20 +648,42 @@ impl Client {
                 }
             }
         }));
-        let (me, (oms, users), (teams, _), (tms, _), (tsms, _), (sms, _), (spaces, _), roles) = tokio::try_join!(
+        let tracker = &tracker;
+        let (me, (oms, users), (teams, _), (tms, _), (tsms, _), (sms, _), spaces, roles) = tokio::try_join!(
             me,
-            self.get_all::<wire::OrgMembership>(om_req.clone(), &tracker),
-            self.get_all::<wire::Team>(request::teams(org), &tracker),
-            self.get_all::<wire::TeamMembership>(tm_req.clone(), &tracker),
-            self.get_all::<wire::TeamSpaceMembership>(tsm_req.clone(), &tracker),
-            self.get_all::<wire::SpaceMembership>(sm_req.clone(), &tracker),
-            self.get_all::<wire::Space>(request::spaces(org), &tracker),
+            self.get_all_if::<wire::OrgMembership>(scope.org_memberships, om_req.clone(), tracker),
+            self.get_all_if::<wire::Team>(scope.teams, request::teams(org), tracker),
+            self.get_all_if::<wire::TeamMembership>(
+                scope.team_memberships,
+                tm_req.clone(),
+                tracker
+            ),
+            self.get_all_if::<wire::TeamSpaceMembership>(
+                scope.team_space_memberships,
+                tsm_req.clone(),
+                tracker
+            ),
+            self.get_all_if::<wire::SpaceMembership>(
+                scope.space_memberships,
+                sm_req.clone(),
+                tracker
+            ),
+            async {
+                match spaces {
+                    Some(known) => Ok(known),
+                    None if !scope.spaces => Ok(Vec::new()),
+                    None => self
+                        .get_all::<wire::Space>(request::spaces(org), tracker)
+                        .await
+                        .map(|(s, _)| s.into_iter().map(wire::Space::into_live).collect()),
+                }
+            },
             roles,
         )?;
 
         let mut state = LiveState {
             organization: org.to_string(),
-            me: Some(me.id),
+            me: me.map(|me| me.id),
             ..LiveState::default()
         };
         for u in users {
@@ -568,7 +719,6 @@ impl Client {
             state.space_memberships.insert(m.meta.id.clone(), m);
         }
         for s in spaces {
-            let s = s.into_live();
             state.spaces.insert(s.id.clone(), s);
         }
         for (space_id, roles) in roles {

@@ -42,9 +42,13 @@ pub struct ClientConfig {
     pub base_url: String,
     /// The management token. Never printed; sent as a sensitive `Authorization` header.
     pub token: SecretString,
-    /// Requests per second at most (default 7); lowered automatically when the server announces a
-    /// smaller `X-Contentful-RateLimit-Second-Limit`.
+    /// Requests per second before the server announces its limit (default 7); then the client
+    /// follows `X-Contentful-RateLimit-Second-Limit` (up or down, 5% under it), never above
+    /// [`ClientConfig::rps_ceiling`].
     pub max_rps: u32,
+    /// Requests per second never exceeded, whatever the server announces (default none: follow
+    /// the server). The binary sets it from an explicit `--max-rps`.
+    pub rps_ceiling: Option<u32>,
     /// Requests in flight at most (default 6).
     pub concurrency: usize,
     /// Attempts per request including the first (default 5).
@@ -66,6 +70,7 @@ impl fmt::Debug for ClientConfig {
             .field("base_url", &self.base_url)
             .field("token", &"[REDACTED]")
             .field("max_rps", &self.max_rps)
+            .field("rps_ceiling", &self.rps_ceiling)
             .field("concurrency", &self.concurrency)
             .field("max_attempts", &self.max_attempts)
             .field("backoff_base", &self.backoff_base)
@@ -87,6 +92,7 @@ impl ClientConfig {
             base_url,
             token,
             max_rps: 7,
+            rps_ceiling: None,
             concurrency: 6,
             max_attempts: 5,
             backoff_base: Duration::from_secs(1),

@@ -9,11 +9,13 @@
 mod client;
 mod config;
 mod error;
+mod incremental;
 mod pacing;
 pub(crate) mod request;
 mod retry;
 mod wire;
 
-pub use client::{Client, Invited, Me, RequestStats};
+pub use client::{Client, Invited, Me, ReadScope, RequestStats};
 pub use config::{ClientConfig, Progress, ProgressHook, Region};
 pub use error::ContentfulError;
+pub use incremental::IncrementalStats;

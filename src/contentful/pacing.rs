@@ -1,16 +1,18 @@
 //! Client-side pacing and the retry schedule. One [`Pacer`] is shared by every request of a client:
-//! it hands out evenly spaced start slots at the configured rate, and slows (never speeds up) to
-//! the `X-Contentful-RateLimit-Second-Limit` the server announces, keeping a small margin under
-//! it: the server counts requests per one-second window as they arrive, so pacing at exactly the
-//! limit lets one late arrival make eleven in a window of ten and earn a 429. The backoff functions
-//! are pure so the schedule is unit-tested.
+//! it hands out evenly spaced start slots, starting at the configured rate and then following the
+//! `X-Contentful-RateLimit-Second-Limit` the server announces, up as well as down (issue 20: a
+//! fixed 7/s made every run on an org limited at 10/s 1.35-1.48x slower than needed), keeping a
+//! 5% margin under it: the server counts requests per one-second window as they arrive, so
+//! pacing at exactly the limit lets one late arrival make eleven in a window of ten and earn a
+//! 429. A ceiling (an explicit `--max-rps`) is never exceeded whatever the server announces. The
+//! backoff functions are pure so the schedule is unit-tested.
 
 use std::time::Duration;
 
 use tokio::sync::Mutex;
 use tokio::time::Instant;
 
-/// Hands out request start times no closer together than `1 / rps`.
+/// Hands out request start times no closer together than the current rate allows.
 #[derive(Debug)]
 pub(crate) struct Pacer {
     state: Mutex<PacerState>,
@@ -18,9 +20,11 @@ pub(crate) struct Pacer {
 
 #[derive(Debug)]
 struct PacerState {
-    /// The configured rate (`--max-rps`), lowered to what the server announces.
-    rps: u32,
-    /// The server's announced per-second limit, once seen.
+    /// The rate before the server has announced its limit.
+    start_rps: u32,
+    /// The rate never exceeded, whatever the server announces (an explicit `--max-rps`).
+    ceiling: Option<u32>,
+    /// The server's latest announced per-second limit, once seen.
     announced: Option<u32>,
     next: Option<Instant>,
 }
@@ -29,22 +33,28 @@ struct PacerState {
 const ANNOUNCED_MARGIN: f64 = 1.05;
 
 impl PacerState {
-    /// The gap between two request starts: the configured rate's, or the announced limit's with
-    /// the margin, whichever is longer.
+    /// The gap between two request starts: the starting rate's until the server announces its
+    /// limit, then the announced limit's with the margin; never shorter than the ceiling's.
     fn interval(&self) -> Duration {
-        let configured = interval(self.rps);
-        match self.announced {
-            Some(limit) => configured.max(interval(limit).mul_f64(ANNOUNCED_MARGIN)),
-            None => configured,
+        let pace = match self.announced {
+            Some(limit) => interval(limit).mul_f64(ANNOUNCED_MARGIN),
+            None => interval(self.start_rps),
+        };
+        match self.ceiling {
+            Some(c) => pace.max(interval(c)),
+            None => pace,
         }
     }
 }
 
 impl Pacer {
-    pub fn new(rps: u32) -> Self {
+    /// A pacer starting at `start_rps` requests per second, never faster than `ceiling`.
+    pub fn new(start_rps: u32, ceiling: Option<u32>) -> Self {
+        let ceiling = ceiling.map(|c| c.max(1));
         Pacer {
             state: Mutex::new(PacerState {
-                rps: rps.max(1),
+                start_rps: ceiling.map_or(start_rps, |c| start_rps.min(c)).max(1),
+                ceiling,
                 announced: None,
                 next: None,
             }),
@@ -67,24 +77,22 @@ impl Pacer {
         slot
     }
 
-    /// The gap between two request starts now (the configured rate, or the server's announced
-    /// limit with its margin, whichever is slower).
+    /// The gap between two request starts now.
     pub async fn gap(&self) -> Duration {
         self.state.lock().await.interval()
     }
 
-    /// Records the server's announced limit (the pacer keeps a margin under it) and lowers the
-    /// rate to it when that is below the current one. Returns the new rate when it dropped.
-    pub async fn lower_to(&self, announced: u32) -> Option<u32> {
+    /// Follows the server's announced per-second limit (up or down; the pacer keeps its margin
+    /// under it and stays under the ceiling). Returns the new gap when it changed.
+    pub async fn follow(&self, announced: u32) -> Option<Duration> {
+        if announced == 0 {
+            return None;
+        }
         let mut st = self.state.lock().await;
-        if announced >= 1 {
-            st.announced = Some(st.announced.map_or(announced, |a| a.min(announced)));
-        }
-        if announced >= 1 && announced < st.rps {
-            st.rps = announced;
-            return Some(announced);
-        }
-        None
+        let before = st.interval();
+        st.announced = Some(announced);
+        let after = st.interval();
+        (after != before).then_some(after)
     }
 
     /// Pushes every later slot back until `until` (after a 429 everyone waits, not just one task).
@@ -93,11 +101,6 @@ impl Pacer {
         if st.next.is_none_or(|n| n < until) {
             st.next = Some(until);
         }
-    }
-
-    #[cfg(test)]
-    pub async fn rps(&self) -> u32 {
-        self.state.lock().await.rps
     }
 }
 
@@ -151,20 +154,33 @@ mod tests {
     use super::*;
 
     #[tokio::test]
-    async fn an_announced_limit_is_kept_with_a_margin_a_lower_configured_rate_needs_none() {
-        let p = Pacer::new(10);
-        assert_eq!(p.gap().await, Duration::from_millis(100));
-        // The server announces exactly our rate: stay 5% under it (105 ms apart, ~9.5/s).
-        assert_eq!(p.lower_to(10).await, None);
-        assert_eq!(p.gap().await, Duration::from_millis(105));
-        // A configured rate well under the announced limit is already safe.
-        let p = Pacer::new(7);
-        p.lower_to(10).await;
+    async fn an_announced_limit_is_followed_up_and_down_with_a_margin() {
+        let p = Pacer::new(7, None);
         assert_eq!(p.gap().await, interval(7));
-        // A lower announcement lowers the rate and keeps the margin.
-        let p = Pacer::new(10);
-        assert_eq!(p.lower_to(5).await, Some(5));
-        assert_eq!(p.gap().await, Duration::from_millis(210));
+        // The server announces 10/s: go up to it, 5% under (105 ms apart, ~9.5/s).
+        assert_eq!(p.follow(10).await, Some(Duration::from_millis(105)));
+        assert_eq!(p.gap().await, Duration::from_millis(105));
+        // The same announcement again changes nothing.
+        assert_eq!(p.follow(10).await, None);
+        // A lower announcement slows down, a higher one speeds up again.
+        assert_eq!(p.follow(5).await, Some(Duration::from_millis(210)));
+        assert_eq!(p.follow(20).await, Some(Duration::from_micros(52_500)));
+        // Nonsense (0) is ignored.
+        assert_eq!(p.follow(0).await, None);
+        assert_eq!(p.gap().await, Duration::from_micros(52_500));
+    }
+
+    #[tokio::test]
+    async fn a_ceiling_is_never_exceeded_whatever_the_server_announces() {
+        let p = Pacer::new(7, Some(3));
+        assert_eq!(p.gap().await, interval(3));
+        assert_eq!(p.follow(10).await, None);
+        assert_eq!(p.gap().await, interval(3));
+        // Below the ceiling, the announcement (with its margin) wins.
+        assert_eq!(p.follow(2).await, Some(Duration::from_millis(525)));
+        let p = Pacer::new(7, Some(10));
+        p.follow(10).await;
+        assert_eq!(p.gap().await, Duration::from_millis(105));
     }
 
     #[test]
@@ -194,11 +210,11 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn pacer_spaces_requests_and_only_lowers_its_rate() {
+    async fn pacer_spaces_requests_and_follows_the_announced_limit() {
         // The pacer's decisions (start slots) are checked against a fixed start, so nothing
         // waits on the clock.
         let ms = Duration::from_millis;
-        let pacer = Pacer::new(50);
+        let pacer = Pacer::new(50, None);
         let t0 = Instant::now();
         let mut slots = Vec::new();
         for _ in 0..11 {
@@ -210,9 +226,7 @@ mod tests {
         // A request asking after the last reserved slot starts at once.
         assert_eq!(pacer.reserve(t0 + ms(500)).await - t0, ms(500));
 
-        assert_eq!(pacer.lower_to(100).await, None);
-        assert_eq!(pacer.lower_to(20).await, Some(20));
-        assert_eq!(pacer.rps().await, 20);
+        assert!(pacer.follow(20).await.is_some());
         // The next waits out the old 20 ms slot, the ones after are 52.5 ms apart (20/s
         // announced, with the 5 % margin).
         let t1 = t0 + ms(500);
@@ -227,5 +241,23 @@ mod tests {
         let want = Duration::from_micros(52_500);
         assert!(gap.abs_diff(want) < Duration::from_micros(1), "{gap:?}");
         assert_eq!(slots, vec![ms(20), ms(20) + gap, ms(20) + gap * 2]);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn under_paused_time_a_run_goes_at_the_announced_rate_not_the_starting_one() {
+        let ms = Duration::from_millis;
+        let p = Pacer::new(7, None);
+        let t0 = Instant::now();
+        // The first answer announces 10/s; the next request still waits the 7/s gap it reserved.
+        p.acquire().await;
+        p.follow(10).await;
+        for _ in 0..100 {
+            p.acquire().await;
+        }
+        let took = t0.elapsed();
+        let want = interval(7) + ms(105) * 99;
+        assert!(took.abs_diff(want) < ms(2), "{took:?} against {want:?}");
+        // At the fixed 7/s of before, the same 101 requests took 100 gaps of 142.9 ms.
+        assert!(took < interval(7) * 100 * 3 / 4, "{took:?}");
     }
 }

@@ -106,8 +106,7 @@ impl Plan {
 mod tests {
     use super::*;
     use crate::model::{Email, OrgRole};
-    use crate::plan::{Action, OpKind, Operation, Summary};
-    use chrono::TimeZone;
+    use crate::plan::{Action, OpKind, Operation};
 
     fn op(n: usize, deps: &[usize]) -> Operation {
         Operation {
@@ -126,27 +125,11 @@ mod tests {
     }
 
     fn plan(ops: Vec<Operation>, levels: &[&[usize]]) -> Plan {
-        Plan {
-            format_version: FORMAT_VERSION,
-            organization: "org".into(),
-            config_path: "access.yaml".into(),
-            config_sha256: String::new(),
-            config_included: vec![],
-            created_at: chrono::Utc
-                .with_ymd_and_hms(2026, 1, 1, 0, 0, 0)
-                .single()
-                .unwrap(),
-            summary: Summary::of(&ops),
-            operations: ops,
-            levels: levels
-                .iter()
-                .map(|l| l.iter().map(|&n| OpId::nth(n)).collect())
-                .collect(),
-            guardrails: vec![],
-            refused: false,
-            pending: vec![],
-            unmanaged: vec![],
-        }
+        let levels = levels
+            .iter()
+            .map(|l| l.iter().map(|&n| OpId::nth(n)).collect())
+            .collect();
+        Plan::fixture(ops, levels)
     }
 
     #[test]

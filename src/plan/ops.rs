@@ -742,6 +742,33 @@ pub struct Plan {
     pub summary: Summary,
 }
 
+#[cfg(test)]
+impl Plan {
+    /// A plan of `ops` run in `levels`, for unit tests: organization `org`, file `access.yaml`
+    /// with no hash, made at 2026-01-01T00:00:00Z, nothing refused, pending or unmanaged.
+    pub(crate) fn fixture(operations: Vec<Operation>, levels: Vec<Vec<OpId>>) -> Plan {
+        use chrono::TimeZone;
+        Plan {
+            format_version: FORMAT_VERSION,
+            organization: "org".into(),
+            config_path: "access.yaml".into(),
+            config_sha256: String::new(),
+            config_included: vec![],
+            created_at: Utc
+                .with_ymd_and_hms(2026, 1, 1, 0, 0, 0)
+                .single()
+                .unwrap_or_default(),
+            summary: Summary::of(&operations),
+            operations,
+            levels,
+            guardrails: vec![],
+            refused: false,
+            pending: vec![],
+            unmanaged: vec![],
+        }
+    }
+}
+
 impl Plan {
     /// True when there is nothing to do.
     pub fn is_empty(&self) -> bool {

@@ -302,8 +302,7 @@ pub fn compare(saved: &Plan, fresh: &Plan) -> Comparison {
 mod tests {
     use super::*;
     use crate::model::{Email, OrgRole, SpaceAccess};
-    use crate::plan::{Action, FORMAT_VERSION, Summary};
-    use chrono::TimeZone;
+    use crate::plan::Action;
 
     fn op(n: usize, kind: OpKind) -> Operation {
         Operation {
@@ -317,24 +316,8 @@ mod tests {
     }
 
     fn plan(ops: Vec<Operation>) -> Plan {
-        Plan {
-            format_version: FORMAT_VERSION,
-            organization: "org".into(),
-            config_path: "access.yaml".into(),
-            config_sha256: String::new(),
-            config_included: vec![],
-            created_at: chrono::Utc
-                .with_ymd_and_hms(2026, 1, 1, 0, 0, 0)
-                .single()
-                .unwrap(),
-            summary: Summary::of(&ops),
-            levels: vec![ops.iter().map(|o| o.id.clone()).collect()],
-            operations: ops,
-            guardrails: vec![],
-            refused: false,
-            pending: vec![],
-            unmanaged: vec![],
-        }
+        let level = ops.iter().map(|o| o.id.clone()).collect();
+        Plan::fixture(ops, vec![level])
     }
 
     fn invite(email: &str, role: OrgRole) -> OpKind {

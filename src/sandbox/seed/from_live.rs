@@ -97,11 +97,7 @@ impl Seed {
                 team: m.team_id.clone(),
                 space: m.space_id.clone(),
                 admin: m.admin,
-                roles: if m.admin {
-                    vec![]
-                } else {
-                    m.role_ids.iter().cloned().collect()
-                },
+                roles: seed_roles(m.admin, &m.role_ids),
                 sys: sys_of(&m.meta),
             })
             .collect();
@@ -113,11 +109,7 @@ impl Seed {
                 space: m.space_id.clone(),
                 user: m.user_id.clone(),
                 admin: m.admin,
-                roles: if m.admin {
-                    vec![]
-                } else {
-                    m.role_ids.iter().cloned().collect()
-                },
+                roles: seed_roles(m.admin, &m.role_ids),
                 sys: sys_of(&m.meta),
             })
             .collect();
@@ -202,5 +194,15 @@ impl Seed {
         seed.team_memberships
             .retain(|m| teams.contains(&m.team) && oms.contains(&m.org_membership));
         seed
+    }
+}
+
+/// The role ids a seed stores for a (team) space membership: none for an admin, who has every
+/// right and no roles.
+fn seed_roles<'a>(admin: bool, role_ids: impl IntoIterator<Item = &'a String>) -> Vec<String> {
+    if admin {
+        vec![]
+    } else {
+        role_ids.into_iter().cloned().collect()
     }
 }

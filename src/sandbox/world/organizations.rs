@@ -9,7 +9,7 @@ use super::access::require_admin;
 use super::body::{check_keys, check_version, check_version_if_sent, missing, opt_str};
 use super::error::{ApiError, R};
 use super::query::{
-    ListQuery, collection, filter_ok, page_of, sort_generic, sys_key, user_sort_key, window,
+    ListQuery, collection, dated, filter_ok, page_of, sort_generic, sys_key, user_sort_key, window,
 };
 use super::routes::{Call, Reply, created, no_content, ok};
 use super::store::{fill, touch};
@@ -115,7 +115,7 @@ pub(super) fn list_memberships(w: &mut World, c: &Call) -> R<Reply> {
                 })
         })
         .collect();
-    let items = w.sort_oms(items, &lq.order);
+    let items = w.sort_oms(dated(items, &lq), &lq.order);
     let total = items.len();
     let page: Vec<&SeedOrgMembership> = items.into_iter().skip(lq.skip).take(lq.limit).collect();
     ok(w.om_page(page, total, &lq))
@@ -243,7 +243,7 @@ pub(super) fn list_access_tokens(w: &mut World, c: &Call) -> R<Reply> {
     require_admin(&c.caller)?;
     let lq = ListQuery::parse(&c.req.query, &[], &["sys.createdAt", "sys.updatedAt"])?;
     let items: Vec<&SeedAccessToken> = w.tokens.in_order().collect();
-    let items = sort_generic(items, &lq.order, |t, k| sys_key(&t.sys, k));
+    let items = sort_generic(dated(items, &lq), &lq.order, |t, k| sys_key(&t.sys, k));
     let total = items.len();
     let page: Vec<&SeedAccessToken> = items.into_iter().skip(lq.skip).take(lq.limit).collect();
     let users = page.iter().map(|t| t.user.as_str()).collect();

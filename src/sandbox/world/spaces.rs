@@ -8,7 +8,7 @@ use super::access::require_admin;
 use super::body::{check_keys, check_version, check_version_if_sent, missing, opt_bool, opt_str};
 use super::error::{ApiError, R};
 use super::query::{
-    ListQuery, collection, filter_ok, list_of, name_or_sys_key, sort_generic, sys_key,
+    ListQuery, collection, dated, filter_ok, list_of, name_or_sys_key, sort_generic, sys_key,
     user_sort_key, window,
 };
 use super::routes::{Call, Reply, created, no_content, ok};
@@ -40,7 +40,7 @@ pub(super) fn list_org_team_space_memberships(w: &mut World, c: &Call) -> R<Repl
             })
         })
         .collect();
-    let items = sort_generic(items, &lq.order, |m, k| sys_key(&m.sys, k));
+    let items = sort_generic(dated(items, &lq), &lq.order, |m, k| sys_key(&m.sys, k));
     ok(list_of(items, &lq, |m| w.tsm_json(m)))
 }
 
@@ -75,7 +75,7 @@ pub(super) fn list_team_space_memberships(w: &mut World, c: &Call) -> R<Reply> {
             })
         })
         .collect();
-    let items = sort_generic(items, &lq.order, |m, k| sys_key(&m.sys, k));
+    let items = sort_generic(dated(items, &lq), &lq.order, |m, k| sys_key(&m.sys, k));
     ok(list_of(items, &lq, |m| w.tsm_json(m)))
 }
 
@@ -342,7 +342,9 @@ pub(super) fn list_in_org(w: &mut World, c: &Call) -> R<Reply> {
         .in_order()
         .filter(|s| w.can_see_space(&s.id, &c.caller))
         .collect();
-    let items = sort_generic(items, &lq.order, |s, k| name_or_sys_key(&s.name, &s.sys, k));
+    let items = sort_generic(dated(items, &lq), &lq.order, |s, k| {
+        name_or_sys_key(&s.name, &s.sys, k)
+    });
     ok(list_of(items, &lq, |s| w.space_json(s)))
 }
 
@@ -408,7 +410,9 @@ pub(super) fn list_roles(w: &mut World, c: &Call) -> R<Reply> {
         .get(c.param(0))
         .map(|o| o.ids().filter_map(|id| w.roles.get(id)).collect())
         .unwrap_or_default();
-    let items = sort_generic(items, &lq.order, |r, k| name_or_sys_key(&r.name, &r.sys, k));
+    let items = sort_generic(dated(items, &lq), &lq.order, |r, k| {
+        name_or_sys_key(&r.name, &r.sys, k)
+    });
     ok(list_of(items, &lq, role_json))
 }
 
@@ -480,7 +484,7 @@ pub(super) fn delete_role(w: &mut World, c: &Call) -> R<Reply> {
 
 impl World {
     pub(super) fn sm_list(&self, items: Vec<&SeedSpaceMembership>, lq: &ListQuery) -> R<Reply> {
-        let items = sort_generic(items, &lq.order, |m, k| {
+        let items = sort_generic(dated(items, lq), &lq.order, |m, k| {
             user_sort_key(self.users.get(&m.user), k).unwrap_or_else(|| sys_key(&m.sys, k))
         });
         let total = items.len();

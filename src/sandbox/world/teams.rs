@@ -8,7 +8,8 @@ use super::access::require_admin;
 use super::body::{check_keys, check_version, check_version_if_sent, missing, opt_bool};
 use super::error::{ApiError, R};
 use super::query::{
-    ListQuery, collection, filter_ok, list_of, name_or_sys_key, sort_generic, sys_key, window,
+    ListQuery, collection, dated, filter_ok, list_of, name_or_sys_key, sort_generic, sys_key,
+    window,
 };
 use super::routes::{Call, Reply, created, no_content, ok};
 use super::store::{created_at, fill, touch};
@@ -22,7 +23,9 @@ pub(super) fn list(w: &mut World, c: &Call) -> R<Reply> {
         &["sys.createdAt", "sys.updatedAt", "name"],
     )?;
     let items: Vec<&SeedTeam> = w.teams.in_order().collect();
-    let items = sort_generic(items, &lq.order, |t, k| name_or_sys_key(&t.name, &t.sys, k));
+    let items = sort_generic(dated(items, &lq), &lq.order, |t, k| {
+        name_or_sys_key(&t.name, &t.sys, k)
+    });
     ok(list_of(items, &lq, |t| w.team_json(t)))
 }
 
@@ -216,7 +219,7 @@ pub(super) fn delete_membership(w: &mut World, c: &Call) -> R<Reply> {
 
 impl World {
     pub(super) fn tm_list(&self, items: Vec<&SeedTeamMembership>, lq: &ListQuery) -> R<Reply> {
-        let items = sort_generic(items, &lq.order, |m, k| sys_key(&m.sys, k));
+        let items = sort_generic(dated(items, lq), &lq.order, |m, k| sys_key(&m.sys, k));
         let total = items.len();
         let page: Vec<&SeedTeamMembership> =
             items.into_iter().skip(lq.skip).take(lq.limit).collect();

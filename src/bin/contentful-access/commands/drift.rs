@@ -30,6 +30,10 @@ pub struct Args {
     /// Output format on stdout.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
+    /// Keep a snapshot of the organization in FILE and read only what changed since it (the
+    /// first run, or a run whose cache is lost or belongs elsewhere, reads everything).
+    #[arg(long, value_name = "FILE")]
+    pub cache: Option<std::path::PathBuf>,
     #[command(flatten)]
     pub target: TargetArgs,
 }
@@ -40,7 +44,26 @@ pub fn run(global: &Global, args: Args) -> anyhow::Result<Exit> {
         return Ok(Exit::Error);
     };
     let target = args.target.target()?;
-    let result = super::runtime()?.block_on(ops::drift(target, &desired, Utc::now()));
+    let rt = super::runtime()?;
+    let result = match &args.cache {
+        None => rt.block_on(ops::drift(target, &desired, Utc::now())),
+        Some(cache) => rt
+            .block_on(ops::drift_cached(target, &desired, Utc::now(), cache))
+            .map(|(report, used)| {
+                match used {
+                    ops::CacheUse::Incremental(stats) => tracing::info!(
+                        changed = stats.changed,
+                        deleted = stats.deleted,
+                        full_reads = ?stats.full_reads,
+                        "drift cache used: read only what changed"
+                    ),
+                    ops::CacheUse::Rebuilt(why) => {
+                        tracing::info!(%why, "drift cache not used: read everything")
+                    }
+                }
+                report
+            }),
+    };
     let Some(report) = report_unresolved(global, result)? else {
         return Ok(Exit::Error);
     };

@@ -1,0 +1,342 @@
+//! Issue 20's measurements, each on its own so only what changed is re-run: an incremental drift
+//! (`drift --cache`) against a full read at 10,000 users with 10 changes, the full read at the
+//! default pacing (starting at 7/s, then following the announced limit) against the rate-limit
+//! bound, the requests of duplicate-create recovery, and `validate` at 30,000 and 100,000 users.
+//!
+//! Run: `cargo bench --bench issue20` (a markdown report on stdout). Environment:
+//! `ISSUE20_USERS` (default `10000`), `ISSUE20_PARTS` (comma-separated subset of
+//! `incremental,duplicates,validate`; default all), `ISSUE20_VALIDATE_USERS` (default
+//! `30000,100000`).
+
+#![forbid(unsafe_code)]
+
+use std::fmt::Write as _;
+use std::process::ExitCode;
+use std::time::{Duration, Instant};
+
+use contentful_access::apply::{self, ApplyOptions, NoObserver, Planned};
+use contentful_access::config;
+use contentful_access::contentful::{Client, ClientConfig};
+use contentful_access::drift_cache::DriftCache;
+use contentful_access::export;
+use contentful_access::model::{DesiredUser, Email, LiveState, OrgRole, Span};
+use contentful_access::plan::PlanOptions;
+use contentful_access::sandbox::{SandboxOptions, Server, SyntheticSpec, synthetic};
+use secrecy::SecretString;
+
+type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+/// The sandbox's requests per second (Contentful's usual limit).
+const RATE: u32 = 10;
+/// Latency the sandbox adds to every response.
+const LATENCY: Duration = Duration::from_millis(50);
+
+fn env_list(name: &str, default: &str) -> Vec<String> {
+    std::env::var(name)
+        .unwrap_or_else(|_| default.to_string())
+        .split(',')
+        .map(|s| s.trim().to_string())
+        .filter(|s| !s.is_empty())
+        .collect()
+}
+
+fn main() -> ExitCode {
+    let rt = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("{e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let result = rt.block_on(run());
+    drop(rt);
+    // Outside the runtime: `validate` starts its own to serve the synthetic org once.
+    let parts = env_list("ISSUE20_PARTS", "incremental,duplicates,validate");
+    let result = result.and_then(|mut out| {
+        if parts.iter().any(|p| p == "validate") {
+            out.push_str(&validate()?);
+        }
+        Ok(out)
+    });
+    match result {
+        Ok(report) => {
+            println!("{report}");
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("issue20 bench failed: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run() -> Result<String, BoxError> {
+    let users: usize = env_list("ISSUE20_USERS", "10000")
+        .first()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(10_000);
+    let parts = env_list("ISSUE20_PARTS", "incremental,duplicates,validate");
+    let mut out = String::new();
+    if parts.iter().any(|p| p == "incremental") {
+        eprintln!("[issue20] incremental vs full drift at {users} users");
+        out.push_str(&incremental(users).await?);
+    }
+    if parts.iter().any(|p| p == "duplicates") {
+        eprintln!("[issue20] duplicate-create recovery at {users} users");
+        out.push_str(&duplicates(users).await?);
+    }
+    Ok(out)
+}
+
+/// A client with the default pacing (7/s, then following the announced limit).
+fn default_client(server: &Server) -> Result<Client, BoxError> {
+    let cfg = ClientConfig::new(&server.base_url(), SecretString::from(server.admin_token()))?;
+    Ok(Client::new(cfg)?)
+}
+
+async fn rate_limited(users: usize) -> Result<(Server, String), BoxError> {
+    let seed = synthetic(&SyntheticSpec::for_users(users));
+    let org = seed.organization.id.clone();
+    let server = Server::start(
+        seed,
+        SandboxOptions {
+            rate_limit_per_sec: RATE,
+            latency: LATENCY,
+            ..SandboxOptions::default()
+        },
+    )
+    .await?;
+    Ok((server, org))
+}
+
+fn bound(requests: usize) -> Duration {
+    Duration::from_secs_f64(requests.saturating_sub(1) as f64 / f64::from(RATE)) + LATENCY
+}
+
+async fn incremental(users: usize) -> Result<String, BoxError> {
+    let (server, org) = rate_limited(users).await?;
+    let c = default_client(&server)?;
+    let spaces: Vec<String> = c
+        .list_spaces(&org)
+        .await?
+        .into_iter()
+        .map(|s| s.id)
+        .collect();
+    server.clear_journal();
+    let started = Instant::now();
+    let live = c.read_live_state(&org, &spaces).await?;
+    let full_time = started.elapsed();
+    let full = server.journal_counts();
+    let cache = DriftCache::new(&live, &spaces, full_time);
+    ten_changes(&c, &org, &live).await?;
+    server.clear_journal();
+    let started = Instant::now();
+    let (incremental, stats) = c
+        .read_incremental(&org, &spaces, &cache.live, cache.since)
+        .await?;
+    let inc_time = started.elapsed();
+    let inc = server.journal_counts();
+    let check = c.read_live_state(&org, &spaces).await?;
+    let same = if incremental == check { "yes" } else { "NO" };
+    server.shutdown().await;
+    let mut s = String::new();
+    writeln!(
+        s,
+        "### Incremental vs full drift read ({users} users, 10 changes)\n"
+    )?;
+    writeln!(
+        s,
+        "| read | requests (journal) | 429s | wall time | bound at {RATE}/s | ratio |"
+    )?;
+    writeln!(s, "|---|---:|---:|---:|---:|---:|")?;
+    for (name, j, t) in [
+        ("full (default pacing)", &full, full_time),
+        ("incremental (`--cache`)", &inc, inc_time),
+    ] {
+        let b = bound(j.total);
+        writeln!(
+            s,
+            "| {name} | {} | {} | {:.1} s | {:.1} s | {:.2}× |",
+            j.total,
+            j.by_status.get(&429).copied().unwrap_or(0),
+            t.as_secs_f64(),
+            b.as_secs_f64(),
+            t.as_secs_f64() / b.as_secs_f64()
+        )?;
+    }
+    writeln!(
+        s,
+        "\nIncremental: {} changed, {} deleted, collections read in full: {:?}; equal to a full read afterwards: {same}.\n",
+        stats.changed, stats.deleted, stats.full_reads
+    )?;
+    writeln!(s, "Incremental requests by route: {:?}\n", inc.by_route)?;
+    Ok(s)
+}
+
+/// Four invites, three org-role changes, two space-membership changes and a space-membership
+/// delete.
+async fn ten_changes(c: &Client, org: &str, live: &LiveState) -> Result<(), BoxError> {
+    for i in 0..4 {
+        let email = Email::parse(&format!("bench-new{i}@example.com"))?;
+        c.invite(org, &email, OrgRole::Member, None, None).await?;
+    }
+    let members: Vec<_> = live
+        .org_memberships
+        .values()
+        .filter(|m| m.role == OrgRole::Member)
+        .take(3)
+        .collect();
+    for m in members {
+        c.update_org_membership(org, &m.meta.id, m.meta.version, OrgRole::Developer)
+            .await?;
+    }
+    let sms: Vec<_> = live
+        .space_memberships
+        .values()
+        .filter(|m| !m.admin)
+        .take(3)
+        .collect();
+    for m in &sms[..2] {
+        c.update_space_membership(&m.space_id, &m.meta.id, m.meta.version, true, &[])
+            .await?;
+    }
+    c.delete_space_membership(&sms[2].space_id, &sms[2].meta.id)
+        .await?;
+    Ok(())
+}
+
+async fn duplicates(users: usize) -> Result<String, BoxError> {
+    let seed = synthetic(&SyntheticSpec::for_users(users));
+    let org = seed.organization.id.clone();
+    let server = Server::start(
+        seed,
+        SandboxOptions {
+            rate_limit_per_sec: 0,
+            ..SandboxOptions::default()
+        },
+    )
+    .await?;
+    let mut cfg = ClientConfig::new(&server.base_url(), SecretString::from(server.admin_token()))?;
+    cfg.max_rps = 1000;
+    let c = Client::new(cfg)?;
+    let all = c.list_spaces(&org).await?;
+    let names = export::space_names(&org, &all, &[])?;
+    let ids: Vec<String> = names.values().cloned().collect();
+    let live = c.read_live_state(&org, &ids).await?;
+    let mut desired = export::desired_from_live(&live, &names);
+    for i in 0..20 {
+        let email = Email::parse(&format!("dup{i:02}@example.com"))?;
+        desired.users.insert(
+            email.clone(),
+            DesiredUser {
+                email,
+                name: None,
+                org_role: OrgRole::Member,
+                org_role_at: Span::default(),
+                teams: Default::default(),
+                spaces: Default::default(),
+                at: Span::default(),
+            },
+        );
+    }
+    let plan = match apply::plan_checked(
+        &desired,
+        &live,
+        &PlanOptions {
+            created_at: chrono::Utc::now(),
+        },
+    )? {
+        Planned::Verified(p) => p,
+        Planned::Refused(_) => return Err("the plan was refused".into()),
+    };
+    apply::apply(&c, &plan, &ApplyOptions::default(), &mut NoObserver).await;
+    server.clear_journal();
+    let report = apply::apply(&c, &plan, &ApplyOptions::default(), &mut NoObserver).await;
+    let j = server.journal_counts();
+    server.shutdown().await;
+    Ok(format!(
+        "### Duplicate-create recovery ({users} users)\n\n20 invitations that already exist (each answered 422): {} requests ({} POSTs, {} re-read pages); all recognised as done: {}. A full re-read per 422 cost 1,340 at 10,000 users before.\n\n",
+        j.total,
+        j.count("POST", "/organizations/:org/invitations"),
+        j.count("GET", "/organizations/:org/organization_memberships"),
+        report.succeeded()
+    ))
+}
+
+fn validate() -> Result<String, BoxError> {
+    let mut s = String::new();
+    writeln!(
+        s,
+        "### `validate` (load + validate the access file, CPU, median of 3)\n"
+    )?;
+    writeln!(s, "| users | bytes | median | range | per 10,000 users |")?;
+    writeln!(s, "|---:|---:|---:|---:|---:|")?;
+    for users in env_list("ISSUE20_VALIDATE_USERS", "30000,100000") {
+        let users: usize = users.parse()?;
+        eprintln!("[issue20] validate at {users} users");
+        let seed = synthetic(&SyntheticSpec::for_users(users));
+        let live = seed_live(&seed);
+        let names = live
+            .spaces
+            .keys()
+            .map(|id| (id.clone(), id.clone()))
+            .collect();
+        let text = export::export(&live, &names, "bench");
+        let mut times = Vec::new();
+        for _ in 0..3 {
+            let started = Instant::now();
+            let d = config::load_str("access.yaml", &text)?;
+            times.push(started.elapsed());
+            std::hint::black_box(d);
+        }
+        times.sort();
+        let per = times[1].as_secs_f64() / (users as f64 / 10_000.0);
+        writeln!(
+            s,
+            "| {users} | {} | {:.2} s | {:.2}–{:.2} s | {:.2} s |",
+            text.len(),
+            times[1].as_secs_f64(),
+            times[0].as_secs_f64(),
+            times[2].as_secs_f64(),
+            per
+        )?;
+    }
+    writeln!(s)?;
+    Ok(s)
+}
+
+/// The live state a full read of `seed` gives, without HTTP (the world's own view).
+fn seed_live(seed: &contentful_access::sandbox::Seed) -> LiveState {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .ok();
+    rt.and_then(|rt| {
+        rt.block_on(async {
+            let server = Server::start(
+                seed.clone(),
+                SandboxOptions {
+                    rate_limit_per_sec: 0,
+                    ..SandboxOptions::default()
+                },
+            )
+            .await
+            .ok()?;
+            let mut cfg =
+                ClientConfig::new(&server.base_url(), SecretString::from(server.admin_token()))
+                    .ok()?;
+            cfg.max_rps = 100_000;
+            cfg.concurrency = 16;
+            let c = Client::new(cfg).ok()?;
+            let ids: Vec<String> = seed.spaces.iter().map(|s| s.id.clone()).collect();
+            let live = c.read_live_state(&seed.organization.id, &ids).await.ok();
+            server.shutdown().await;
+            live
+        })
+    })
+    .unwrap_or_default()
+}
