@@ -259,6 +259,12 @@ impl Client {
             header::CONTENT_TYPE,
             HeaderValue::from_static("application/vnd.contentful.management.v1+json"),
         );
+        // Contentful asks integrations to identify themselves as its SDKs do.
+        if let Ok(v) = HeaderValue::from_str(&super::user_agent::value()) {
+            headers.insert(super::user_agent::HEADER, v);
+        }
+        // `Accept-Encoding: gzip` is added by reqwest (feature `gzip`), which also decodes:
+        // large membership pages shrink several times on the wire.
         let http = reqwest::Client::builder()
             .default_headers(headers)
             .user_agent(concat!("contentful-access/", env!("CARGO_PKG_VERSION")))

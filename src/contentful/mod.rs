@@ -3,7 +3,7 @@
 //!
 //! Layout: [`ClientConfig`] says where and how fast to talk; `request` builds every request as
 //! plain data (pure, unit-tested); `wire` holds the JSON shapes and converts them into domain
-//! types; `pacing` spaces requests and computes the retry schedule; [`Client`] sends, retries and
+//! types; `user_agent` is the `X-Contentful-User-Agent` header; `pacing` spaces requests and computes the retry schedule; [`Client`] sends, retries and
 //! assembles. Nothing outside this module sees Contentful's JSON.
 
 mod client;
@@ -13,6 +13,7 @@ mod incremental;
 mod pacing;
 pub(crate) mod request;
 mod retry;
+pub mod user_agent;
 mod wire;
 
 pub use client::{Client, Invited, Me, ReadScope, RequestStats};

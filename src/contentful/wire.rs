@@ -32,6 +32,9 @@ pub(crate) struct LinkSys {
 #[serde(rename_all = "camelCase")]
 pub(crate) struct Sys {
     pub id: String,
+    /// `sys.type` (read only where the type matters: tokens).
+    #[serde(default, rename = "type")]
+    pub kind: Option<String>,
     #[serde(default)]
     pub version: Option<u64>,
     #[serde(default)]
@@ -360,11 +363,27 @@ pub(crate) struct AccessToken {
     pub revoked_at: Option<String>,
 }
 
+/// The redacted value as people recognise it: Contentful's admin view sends a personal access
+/// token's last 4 characters (`TmTU`, CMA docs), shown as `CFPAT-…TmTU` (personal access tokens
+/// start with `CFPAT-`); any other form is kept as sent.
+fn shown_redacted(kind: Option<&str>, v: &str) -> String {
+    let pat = kind.is_none_or(|k| k == "PersonalAccessToken");
+    if pat && !v.starts_with("CFPAT-") && v.chars().count() <= 4 {
+        format!("CFPAT-…{v}")
+    } else {
+        v.to_string()
+    }
+}
+
 impl AccessToken {
     pub fn into_live(self) -> LiveAccessToken {
         LiveAccessToken {
             user_id: link_id(&self.sys.user).unwrap_or_default(),
-            redacted_value: self.sys.redacted_value.clone(),
+            redacted_value: self
+                .sys
+                .redacted_value
+                .as_deref()
+                .map(|v| shown_redacted(self.sys.kind.as_deref(), v)),
             revoked_at: parse_time(self.revoked_at.as_deref()),
             expires_at: parse_time(self.sys.expires_at.as_deref()),
             last_used_at: parse_time(self.sys.last_used_at.as_deref()),
@@ -520,5 +539,61 @@ mod tests {
         .unwrap();
         assert_eq!(e.sys.id, "InvalidQuery");
         assert_eq!(e.sys.kind.as_deref(), Some("Error"));
+    }
+
+    /// What the real API may send that the sandbox does not: unknown fields at every level, the
+    /// user link only at the top level (older responses) or only in `sys`.
+    #[test]
+    fn unknown_fields_and_either_user_location_are_tolerated() {
+        let m: OrgMembership = serde_json::from_str(
+            r#"{"role":"admin","newTopLevel":{"x":[1,2]},"sso":{"lastSignInAt":null},
+                "sys":{"type":"OrganizationMembership","id":"om1","version":7,"status":"active",
+                       "sso":{"exemptionReasons":[],"isExemptFromRestrictedMode":false},
+                       "somethingNew":true},
+                "user":{"sys":{"type":"Link","linkType":"User","id":"u-top","extra":1}}}"#,
+        )
+        .unwrap();
+        let live = m.into_live().unwrap();
+        assert_eq!(live.user_id, "u-top");
+        assert_eq!(live.role, OrgRole::Admin);
+        assert_eq!(live.meta.version, 7);
+        let t: TeamMembership = serde_json::from_str(
+            r#"{"admin":false,"organizationMembershipId":"om1","futureField":"x",
+                "sys":{"id":"tm1","version":1,"futureSys":{},
+                       "team":{"sys":{"type":"Link","linkType":"Team","id":"team1"}},
+                       "organizationMembership":{"sys":{"type":"Link","linkType":"OrganizationMembership","id":"om1"}}}}"#,
+        )
+        .unwrap();
+        assert_eq!(t.into_live().unwrap().team_id, "team1");
+    }
+
+    /// The CMA docs' admin view sends a 4-character `redactedValue` with `sys.type`
+    /// `PersonalAccessToken`; it reads as `CFPAT-…` + those characters. Older forms are kept.
+    #[test]
+    fn redacted_token_values_read_in_the_documented_and_the_older_form() {
+        let doc: AccessToken = serde_json::from_str(
+            r#"{"revokedAt":null,"scopes":["content_management_manage"],
+                "sys":{"createdAt":"2025-05-25T08:01:42.000Z","expiresAt":null,"id":"exampletokenid",
+                       "lastUsedAt":null,"redactedValue":"TmTU","type":"PersonalAccessToken",
+                       "updatedAt":"2025-05-25T08:01:42.000Z",
+                       "user":{"sys":{"type":"Link","linkType":"User","id":"u1"}}}}"#,
+        )
+        .unwrap();
+        let live = doc.into_live();
+        assert_eq!(live.redacted_value.as_deref(), Some("CFPAT-…TmTU"));
+        assert_eq!(live.user_id, "u1");
+        assert_eq!(live.name, "", "the admin view example has no name");
+        let old: AccessToken = serde_json::from_str(
+            r#"{"name":"n","sys":{"id":"t","type":"AccessToken","redactedValue":"CFPAT-…ab12"}}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            old.into_live().redacted_value.as_deref(),
+            Some("CFPAT-…ab12")
+        );
+        let other: AccessToken =
+            serde_json::from_str(r#"{"sys":{"id":"t","type":"OAuthToken","redactedValue":"zz"}}"#)
+                .unwrap();
+        assert_eq!(other.into_live().redacted_value.as_deref(), Some("zz"));
     }
 }

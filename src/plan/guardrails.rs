@@ -9,7 +9,11 @@
 //!   exceed `policy.max_removals` of the current number of organization memberships;
 //! - `protected`: no operation may change a protected user or team (including a protected user's
 //!   membership of a deleted team, or a protected team's membership of a removed user);
-//! - `token_user`: the token's own user is neither removed nor given a lower org role;
+//! - `token_user`: the token's own user is neither removed nor given a lower org role, and when
+//!   that user is not an active owner the plan makes no owner change (invites nobody as owner,
+//!   promotes nobody to owner, changes or removes no owner): only owners may, as Contentful's web
+//!   app enforces, so such a plan needs an owner's token. The token's role is read from the
+//!   memberships already read, with no extra request;
 //! - `org_owner`: an organization with an active owner keeps at least one;
 //! - `space_admin`: a managed space that has an admin (an active member's direct admin membership,
 //!   or an admin team with at least one active member) keeps one; pending invitees do not count,
@@ -164,15 +168,12 @@ fn protected(desired: &DesiredState, ops: &[Operation]) -> GuardrailResult {
 fn token_user(before: &LiveState, ops: &[Operation]) -> GuardrailResult {
     // Only the token's own email is needed: look it up directly instead of indexing the whole
     // organization (a full index per guardrail dominated planning at 100,000 memberships).
-    let me = before.me.as_deref().and_then(|id| {
-        before
-            .org_memberships
-            .values()
-            .any(|m| m.user_id == id)
-            .then(|| before.users.get(id).map(|u| &u.email))
-            .flatten()
-    });
-    let Some(me) = me else {
+    let mine = before
+        .me
+        .as_deref()
+        .and_then(|id| before.org_memberships.values().find(|m| m.user_id == id));
+    let me = mine.and_then(|m| before.users.get(&m.user_id).map(|u| &u.email));
+    let (Some(me), Some(mine)) = (me, mine) else {
         return result(
             Guardrail::TokenUser,
             Vec::new(),
@@ -195,20 +196,58 @@ fn token_user(before: &LiveState, ops: &[Operation]) -> GuardrailResult {
             _ => {}
         }
     }
-    let offenders = if why.is_empty() {
+    let owner_changes = if mine.role == OrgRole::Owner && mine.status == MembershipStatus::Active {
+        Vec::new()
+    } else {
+        owner_changes(ops)
+    };
+    let offenders = if why.is_empty() && owner_changes.is_empty() {
         Vec::new()
     } else {
         vec![me.to_string()]
     };
+    let mut bad = Vec::new();
+    if !why.is_empty() {
+        bad.push(format!(
+            "the plan would lock out the token's own user: {} (apply with a token of another admin or owner)",
+            why.join(", ")
+        ));
+    }
+    if !owner_changes.is_empty() {
+        bad.push(format!(
+            "an owner's token is needed: only organization owners may invite, promote, change or remove owners, and the token's own user {me} is {}{}: {}",
+            mine.role,
+            if mine.status == MembershipStatus::Active { "" } else { " (pending)" },
+            list(&owner_changes)
+        ));
+    }
     result(
         Guardrail::TokenUser,
         offenders,
         format!("the token's own user {me} is neither removed nor demoted"),
-        format!(
-            "the plan would lock out the token's own user: {} (apply with a token of another admin or owner)",
-            why.join(", ")
-        ),
+        bad.join("; "),
     )
+}
+
+/// The operations only an owner may make: inviting an owner, promoting to owner, changing or
+/// removing an owner.
+fn owner_changes(ops: &[Operation]) -> Vec<String> {
+    ops.iter()
+        .filter_map(|op| match &op.kind {
+            OpKind::Invite { email, role, .. } if *role == OrgRole::Owner => {
+                Some(format!("{} invites {email} as owner", op.id))
+            }
+            OpKind::ChangeOrgRole {
+                email, from, to, ..
+            } if *from == OrgRole::Owner || *to == OrgRole::Owner => {
+                Some(format!("{} changes {email} from {from} to {to}", op.id))
+            }
+            OpKind::RemoveOrgMember { email, role, .. } if *role == OrgRole::Owner => {
+                Some(format!("{} removes owner {email}", op.id))
+            }
+            _ => None,
+        })
+        .collect()
 }
 
 fn active_owners(state: &After<'_>) -> Vec<String> {

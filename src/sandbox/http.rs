@@ -258,6 +258,8 @@ struct Shared {
     latency: Duration,
     /// tokio's clock, so tests under paused time move the rate window and the journal's times.
     started: tokio::time::Instant,
+    /// Every distinct `X-Contentful-User-Agent` seen, in order of first sight.
+    user_agents: Mutex<Vec<String>>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -312,11 +314,14 @@ impl Server {
             rate_limit: opts.rate_limit_per_sec,
             latency: opts.latency,
             started: tokio::time::Instant::now(),
+            user_agents: Mutex::new(Vec::new()),
         });
         let app = Router::new()
             .route("/_sandbox/journal", axum::routing::get(journal_handler))
             .fallback(api_handler)
-            .with_state(shared.clone());
+            .with_state(shared.clone())
+            // gzip for clients that send `Accept-Encoding: gzip`, as the SDKs do.
+            .layer(tower_http::compression::CompressionLayer::new().gzip(true));
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let listener = KillableListener(listener);
         let task = tokio::spawn(async move {
@@ -364,6 +369,11 @@ impl Server {
     /// Empties the journal.
     pub fn clear_journal(&self) {
         lock(&self.shared.journal).clear();
+    }
+
+    /// Every distinct `X-Contentful-User-Agent` header received so far, in order of first sight.
+    pub fn user_agents(&self) -> Vec<String> {
+        lock(&self.shared.user_agents).clone()
     }
 
     /// Replaces the fault configuration (and reseeds its generator).
@@ -533,6 +543,15 @@ async fn api_handler(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
+    if let Some(ua) = headers
+        .get("x-contentful-user-agent")
+        .and_then(|v| v.to_str().ok())
+    {
+        let mut seen = lock(&shared.user_agents);
+        if !seen.iter().any(|s| s == ua) {
+            seen.push(ua.to_string());
+        }
+    }
     let path = uri.path().to_string();
     let route = match_route(method.as_str(), &path)
         .map(|(r, _)| r)

@@ -521,3 +521,41 @@ async fn a_collection_without_total_is_read_page_by_page_until_a_short_page() {
     assert_eq!(server.seen().len(), 3);
     assert_eq!(*progress.lock().unwrap(), vec![(1, 2), (2, 3), (3, 3)]);
 }
+
+/// The real API may answer `application/json` (with a charset) instead of the vnd type, with
+/// fields the client does not know: both read as usual.
+#[tokio::test]
+async fn plain_json_content_type_and_unknown_fields_are_read() {
+    let server = Scripted::start(|_, _| {
+        let mut r = (
+            StatusCode::OK,
+            [("content-type", "application/json; charset=utf-8")],
+            r#"{"firstName":"Jane","email":"Jane@Acme.example","cookieConsentData":"{}",
+                "somethingNew":{"nested":[1]},
+                "sys":{"type":"User","id":"u1","version":3,"newSys":true}}"#,
+        )
+            .into_response();
+        r.headers_mut()
+            .insert("x-contentful-request-id", "r1".parse().unwrap());
+        r
+    })
+    .await;
+    let me = client(&server.base_url).me().await.unwrap();
+    assert_eq!(me.id, "u1");
+    assert_eq!(me.email, Email::new("jane@acme.example"));
+    let seen = server.seen();
+    assert!(
+        seen[0].headers["x-contentful-user-agent"]
+            .to_str()
+            .unwrap()
+            .starts_with("app contentful-access/"),
+        "{:?}",
+        seen[0].headers
+    );
+    assert!(
+        seen[0].headers["accept-encoding"]
+            .to_str()
+            .unwrap()
+            .contains("gzip")
+    );
+}

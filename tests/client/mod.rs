@@ -2,6 +2,7 @@
 //! scenarios (`http`), a paging server for whole-organization reads (`read`), and the sandbox
 //! (`sandbox`).
 
+mod fidelity;
 mod http;
 mod read;
 mod redirect;

@@ -518,6 +518,93 @@ fn refused_demoting_the_token_user() {
     );
 }
 
+/// Only owners may invite an owner, promote to owner, or change or remove an owner (Contentful's
+/// web app): with an admin's token such a plan is refused before any write, saying an owner's
+/// token is needed; with an owner's token the same plan passes.
+#[test]
+fn refused_owner_changes_without_an_owner_token() {
+    const SECOND: &str = "second.owner@acme.example";
+    const NEW: &str = "new.owner@acme.example";
+    let live = |me: &str| base_live().user(SECOND, OrgRole::Owner).me(me).build();
+    let keep = |f: File| {
+        f.user(
+            OWNER,
+            OrgRole::Owner,
+            &[],
+            &[("marketing", SpaceAccess::Admin)],
+        )
+        .user(JANE, OrgRole::Admin, &["web-admins"], &[])
+    };
+    let bob = |f: File, role: OrgRole| {
+        f.user(
+            BOB,
+            role,
+            &["editors"],
+            &[("marketing", roles(&["Author"]))],
+        )
+    };
+    let cases: Vec<(&str, DesiredState, &str)> = vec![
+        (
+            "invite an owner",
+            bob(keep(base_teams()), OrgRole::Member)
+                .user(SECOND, OrgRole::Owner, &[], &[])
+                .user(NEW, OrgRole::Owner, &[], &[])
+                .build(),
+            "invites new.owner@acme.example as owner",
+        ),
+        (
+            "promote to owner",
+            bob(keep(base_teams()), OrgRole::Owner)
+                .user(SECOND, OrgRole::Owner, &[], &[])
+                .build(),
+            "changes bob@acme.example from member to owner",
+        ),
+        (
+            "demote an owner",
+            bob(keep(base_teams()), OrgRole::Member)
+                .user(SECOND, OrgRole::Admin, &[], &[])
+                .build(),
+            "changes second.owner@acme.example from owner to admin",
+        ),
+        (
+            "remove an owner",
+            bob(
+                keep(base_teams().prune().max_removals(MaxRemovals::Count(5))),
+                OrgRole::Member,
+            )
+            .build(),
+            "removes owner second.owner@acme.example",
+        ),
+    ];
+    for (what, desired, says) in cases {
+        let p = plan(&desired, &live(JANE));
+        common_checks(&p);
+        assert!(p.refused, "{what}");
+        assert_eq!(failed(&p), vec![Guardrail::TokenUser], "{what}");
+        let msg = &p.guardrails[2].message;
+        assert!(msg.contains("an owner's token is needed"), "{what}: {msg}");
+        assert!(msg.contains(says), "{what}: {msg}");
+        assert!(
+            msg.contains("the token's own user jane@acme.example is admin"),
+            "{what}: {msg}"
+        );
+        let p = plan(&desired, &live(OWNER));
+        assert!(
+            !p.refused,
+            "{what} with an owner's token: {:#?}",
+            p.guardrails
+        );
+    }
+    // Changes below owner stay open to an admin.
+    let p = plan(
+        &bob(keep(base_teams()), OrgRole::Developer)
+            .user(SECOND, OrgRole::Owner, &[], &[])
+            .build(),
+        &live(JANE),
+    );
+    assert!(!p.refused, "{:#?}", p.guardrails);
+}
+
 #[test]
 fn refused_leaving_the_org_without_owner() {
     let live = base_live().me(JANE).build();
@@ -538,13 +625,14 @@ fn refused_leaving_the_org_without_owner() {
         .build();
     let p = plan(&desired, &live);
     common_checks(&p);
-    assert_eq!(failed(&p), vec![Guardrail::OrgOwner]);
+    // Jane, an admin, may not demote an owner either (owner-only changes).
+    assert_eq!(failed(&p), vec![Guardrail::TokenUser, Guardrail::OrgOwner]);
     assert!(p.guardrails[3].message.contains(OWNER));
     snap("plan__refused_org_owner_text", &text(&p));
-    // With a second owner the demotion is fine.
+    // With a second owner, whose token runs it, the demotion is fine.
     let live = base_live()
-        .me(JANE)
         .user("ceo@acme.example", OrgRole::Owner)
+        .me("ceo@acme.example")
         .build();
     let desired = DesiredState {
         policy: desired.policy.clone(),
@@ -715,7 +803,7 @@ fn unknown_roles_and_spaces_are_all_reported_with_suggestions() {
         "shop".into(),
         contentful_access::model::DesiredSpace {
             id: "nosuchspace1".into(),
-            at: contentful_access::model::Span { line: 3, column: 9 },
+            at: contentful_access::model::Span::root(3, 9),
         },
     );
     let err = plan::build(
@@ -945,7 +1033,10 @@ fn with_strangers_and(f: impl FnOnce(Org) -> Org) -> LiveState {
 
 #[test]
 fn handover_promotes_the_new_owner_and_admin_before_the_old_ones_step_down() {
-    let live = base_live().me(JANE).build();
+    // Only an owner may promote to owner or demote an owner, and nobody demotes themselves: a
+    // third owner's token runs the handover.
+    const CEO: &str = "ceo@acme.example";
+    let live = base_live().user(CEO, OrgRole::Owner).me(CEO).build();
     let desired = base_teams()
         .user(
             OWNER,
@@ -965,6 +1056,7 @@ fn handover_promotes_the_new_owner_and_admin_before_the_old_ones_step_down() {
             &["editors"],
             &[("marketing", roles(&["Author"]))],
         )
+        .user(CEO, OrgRole::Owner, &[], &[])
         .build();
     let p = plan(&desired, &live);
     common_checks(&p);

@@ -585,3 +585,56 @@ async fn rate_limit_error_matches_recording() {
     );
     s.shutdown().await;
 }
+
+/// A user's own personal access tokens (`/users/me/access_tokens`) against the 2017 recordings:
+/// the same `PersonalAccessToken` shape; the newer fields (CMA docs: `redactedValue`,
+/// `expiresAt`, `lastUsedAt`) are only in the sandbox.
+#[tokio::test]
+async fn personal_access_tokens_match_recordings() {
+    let s = demo().await;
+    let newer = [
+        "sys.redactedValue: only in sandbox",
+        "sys.expiresAt: only in sandbox",
+        "sys.lastUsedAt: only in sandbox",
+    ];
+    let in_items: Vec<String> = newer.iter().map(|d| format!("items[].{d}")).collect();
+    let in_items: Vec<&str> = in_items.iter().map(String::as_str).collect();
+    let (_, all) = get(&s, "/users/me/access_tokens").await;
+    assert!(!all["items"].as_array().unwrap().is_empty());
+    check(
+        "contentful-management.py/fixtures/pat/all.yaml",
+        "get",
+        200,
+        &all,
+        &in_items,
+    );
+    let id = all["items"][0]["sys"]["id"].as_str().unwrap();
+    let (_, one) = get(&s, &format!("/users/me/access_tokens/{id}")).await;
+    check(
+        "contentful-management.py/fixtures/pat/find.yaml",
+        "get",
+        200,
+        &one,
+        &newer,
+    );
+    let revoked = reqwest::Client::new()
+        .put(format!(
+            "{}/users/me/access_tokens/{id}/revoked",
+            s.base_url()
+        ))
+        .bearer_auth(s.admin_token())
+        .send()
+        .await
+        .unwrap()
+        .json::<Value>()
+        .await
+        .unwrap();
+    check(
+        "contentful-management.py/fixtures/pat/revoke.yaml",
+        "put",
+        200,
+        &revoked,
+        &newer,
+    );
+    s.shutdown().await;
+}

@@ -7,4 +7,5 @@
 mod cli;
 mod fidelity;
 mod read;
+mod rules;
 mod write;

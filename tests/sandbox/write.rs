@@ -13,13 +13,13 @@ use super::read::{MARKETING, MEMBER_TOKEN, ORG, demo, get, get_as};
 
 const BLOG: &str = "9w3kd0x1mzq4";
 
-struct Sent {
-    status: u16,
-    headers: reqwest::header::HeaderMap,
-    body: Value,
+pub(super) struct Sent {
+    pub(super) status: u16,
+    pub(super) headers: reqwest::header::HeaderMap,
+    pub(super) body: Value,
 }
 
-async fn send(
+pub(super) async fn send(
     s: &Server,
     token: &str,
     method: reqwest::Method,
@@ -252,19 +252,32 @@ async fn removing_a_member_cascades_and_the_last_owner_stays() {
     let (st, _) = get(&s, &format!("/organizations/{ORG}/users/{lena_user}")).await;
     assert_eq!(st, 404, "a removed member is no longer an org user");
 
+    // Only an owner may change or remove an owner (tests/sandbox/rules.rs), so the last-owner
+    // rule is tried with Olivia's own token.
     let olivia = membership_of(&s, "olivia.owner@acme.example").await;
+    let owner_token = "olivia-owner-token";
+    let olivia_user = olivia["sys"]["user"]["sys"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    s.with_world(|w| w.add_api_token(owner_token, &olivia_user));
     let path = format!(
         "/organizations/{ORG}/organization_memberships/{}",
         olivia["sys"]["id"].as_str().unwrap()
     );
-    let d = delete(&s, &path).await;
+    let d = send(&s, owner_token, reqwest::Method::DELETE, &path, &[], None).await;
     assert_eq!(d.status, 422);
     assert_eq!(d.body["details"]["errors"][0]["name"], "lastOwner");
-    let demote = put(
+    let demote = send(
         &s,
+        owner_token,
+        reqwest::Method::PUT,
         &path,
-        olivia["sys"]["version"].as_u64(),
-        json!({"role": "admin"}),
+        &[(
+            "X-Contentful-Version",
+            olivia["sys"]["version"].as_u64().unwrap().to_string(),
+        )],
+        Some(json!({"role": "admin"})),
     )
     .await;
     assert_eq!(
@@ -274,11 +287,13 @@ async fn removing_a_member_cascades_and_the_last_owner_stays() {
 
     // A *pending* owner is not one of the owners the org relies on: inviting someone as owner and
     // then demoting the invitation is allowed while Olivia stays the one active owner.
-    let invited = post(
+    let invited = send(
         &s,
+        owner_token,
+        reqwest::Method::POST,
         &format!("/organizations/{ORG}/invitations"),
         &[],
-        json!({"email": "new.owner@acme.example", "role": "owner"}),
+        Some(json!({"email": "new.owner@acme.example", "role": "owner"})),
     )
     .await;
     assert_eq!(invited.status, 201, "{}", invited.body);
@@ -286,11 +301,13 @@ async fn removing_a_member_cascades_and_the_last_owner_stays() {
         .as_str()
         .unwrap()
         .to_string();
-    let demote = put(
+    let demote = send(
         &s,
+        owner_token,
+        reqwest::Method::PUT,
         &format!("/organizations/{ORG}/organization_memberships/{pending_om}"),
-        Some(0),
-        json!({"role": "member"}),
+        &[("X-Contentful-Version", "0".to_string())],
+        Some(json!({"role": "member"})),
     )
     .await;
     assert_eq!(demote.status, 200, "{}", demote.body);

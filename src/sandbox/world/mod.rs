@@ -4,13 +4,17 @@
 //! "now"; everything that happens is decided here, so it can be unit-tested directly.
 //!
 //! Layout: [`routes`] is the table of every route and the handler that serves it (so the route
-//! list cannot drift from the dispatch); `organizations`, `teams` and `spaces` hold the handlers;
+//! list cannot drift from the dispatch); `organizations`, `teams`, `spaces`, `invitations`,
+//! `tokens` (the caller's own access tokens) and `members` (space users and space members) hold
+//! the handlers;
 //! `store` the tables, `query` list windows, filters and sorting, `views` the JSON shapes, `body`
 //! request-body checks, `access` authentication and visibility, `error` the error answers.
 
 mod access;
 mod body;
 mod error;
+mod invitations;
+mod members;
 mod organizations;
 mod query;
 mod routes;
@@ -20,6 +24,7 @@ mod teams;
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests;
+mod tokens;
 mod views;
 
 use std::collections::{HashMap, HashSet};
@@ -128,6 +133,9 @@ pub struct World {
     tokens: Table<SeedAccessToken>,
     invitations: Table<SeedInvitation>,
     api_tokens: Vec<SeedApiToken>,
+    /// Values of the tokens created through `/users/me/access_tokens`, by token id (to stop a
+    /// revoked one from authenticating).
+    token_values: HashMap<String, String>,
     default_user: String,
     id_state: u64,
     requests: u64,
@@ -174,6 +182,7 @@ impl World {
             tokens: Table::default(),
             invitations: Table::default(),
             api_tokens: seed.api_tokens,
+            token_values: HashMap::new(),
             default_user: owner.clone(),
             id_state: 0x5EED_0000_0000_0001,
             requests: 0,

@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
 
 use super::World;
-use super::access::require_admin;
+use super::access::{require_admin, require_owner};
 use super::body::{check_keys, check_version, check_version_if_sent, missing, opt_str};
 use super::error::{ApiError, R};
 use super::query::{
@@ -142,6 +142,12 @@ pub(super) fn update_membership(w: &mut World, c: &Call) -> R<Reply> {
     })?;
     let id = c.param(1).to_string();
     let m = w.om(&id)?;
+    if role == OrgRole::Owner {
+        require_owner(&c.caller, "make someone an owner")?;
+    }
+    if m.role == OrgRole::Owner {
+        require_owner(&c.caller, "change an owner's membership")?;
+    }
     check_version(c.req, m.sys.version)?;
     // Only demoting the last *active* owner is refused, as for DELETE: a pending
     // owner is not one of the owners the org relies on.
@@ -169,6 +175,9 @@ pub(super) fn delete_membership(w: &mut World, c: &Call) -> R<Reply> {
     let m = w.om(&id)?.clone();
     if !c.caller.is_admin() && m.user != c.caller.user {
         return Err(ApiError::access_denied());
+    }
+    if m.role == OrgRole::Owner {
+        require_owner(&c.caller, "remove an owner")?;
     }
     check_version_if_sent(c.req, m.sys.version)?;
     if m.role == OrgRole::Owner
@@ -209,6 +218,9 @@ pub(super) fn create_invitation(w: &mut World, c: &Call) -> R<Reply> {
             )
         })?,
     };
+    if role == OrgRole::Owner {
+        require_owner(&c.caller, "invite someone as an owner")?;
+    }
     if let Some(existing) = w.org_membership_by_email(email.as_str()) {
         let _ = existing;
         return Err(ApiError::validation(
@@ -247,7 +259,11 @@ pub(super) fn list_access_tokens(w: &mut World, c: &Call) -> R<Reply> {
     let total = items.len();
     let page: Vec<&SeedAccessToken> = items.into_iter().skip(lq.skip).take(lq.limit).collect();
     let users = page.iter().map(|t| t.user.as_str()).collect();
-    let mut v = collection(page.iter().map(|t| token_json(t)).collect(), total, &lq);
+    let mut v = collection(
+        page.iter().map(|t| token_json(t, true)).collect(),
+        total,
+        &lq,
+    );
     w.add_user_includes(&mut v, &lq, users);
     ok(v)
 }

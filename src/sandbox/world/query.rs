@@ -276,6 +276,25 @@ pub(super) fn filter_ok(v: &str, op: &str, vals: &[String]) -> bool {
     }
 }
 
+/// A filter on a many-valued field (`roles.name`, `roles.sys.id`): `eq`/`in` match when any
+/// value is listed, `ne`/`nin` when none is.
+pub(super) fn filter_any_ok<'v>(
+    values: impl IntoIterator<Item = &'v str>,
+    op: &str,
+    vals: &[String],
+) -> bool {
+    let hit = values.into_iter().any(|v| vals.iter().any(|x| x == v));
+    match op {
+        "ne" | "nin" => !hit,
+        _ => hit,
+    }
+}
+
+/// `admin` as a filter value.
+pub(super) fn bool_str(b: bool) -> &'static str {
+    if b { "true" } else { "false" }
+}
+
 pub(super) fn sys_key(s: &SeedSys, k: &str) -> String {
     match k {
         "sys.updatedAt" => s.updated_at.map(ts).unwrap_or_default(),

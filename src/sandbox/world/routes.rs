@@ -8,7 +8,7 @@ use serde_json::Value;
 use super::access::Caller;
 use super::body::parse_body;
 use super::error::R;
-use super::{ApiRequest, World, organizations, spaces, teams};
+use super::{ApiRequest, World, invitations, members, organizations, spaces, teams, tokens};
 
 /// A handler: reads the call, changes the world, answers.
 pub(super) type Handler = fn(&mut World, &Call) -> R<Reply>;
@@ -140,6 +140,26 @@ pub const ROUTES: &[Route] = &[
         "GET",
         "/organizations/:org/invitations/:id",
         organizations::get_invitation,
+    ),
+    Route::new("GET", "/organizations/:org/invitations", invitations::list),
+    Route::new(
+        "DELETE",
+        "/organizations/:org/invitations/:id",
+        invitations::delete,
+    ),
+    Route::new("GET", "/users/me/access_tokens", tokens::list),
+    Route::new("POST", "/users/me/access_tokens", tokens::create),
+    Route::new("GET", "/users/me/access_tokens/:id", tokens::get),
+    Route::new("PUT", "/users/me/access_tokens/:id/revoked", tokens::revoke),
+    Route::new("GET", "/organizations/:org/roles", members::list_org_roles),
+    Route::new("GET", "/spaces/:space/teams", members::list_space_teams),
+    Route::new("GET", "/spaces/:space/users", members::list_users),
+    Route::new("GET", "/spaces/:space/users/:id", members::get_user),
+    Route::new("GET", "/spaces/:space/space_members", members::list_members),
+    Route::new(
+        "GET",
+        "/spaces/:space/space_members/:id",
+        members::get_member,
     ),
     Route::new("GET", "/organizations/:org/teams", teams::list),
     Route::new("POST", "/organizations/:org/teams", teams::create),

@@ -8,8 +8,8 @@ use super::access::require_admin;
 use super::body::{check_keys, check_version, check_version_if_sent, missing, opt_bool, opt_str};
 use super::error::{ApiError, R};
 use super::query::{
-    ListQuery, collection, dated, filter_ok, list_of, name_or_sys_key, sort_generic, sys_key,
-    user_sort_key, window,
+    ListQuery, bool_str, collection, dated, filter_any_ok, filter_ok, list_of, name_or_sys_key,
+    sort_generic, sys_key, user_sort_key, window,
 };
 use super::routes::{Call, Reply, created, no_content, ok};
 use super::store::{created_at, fill, touch};
@@ -23,21 +23,27 @@ use crate::sandbox::seed::{
 pub(super) fn list_org_team_space_memberships(w: &mut World, c: &Call) -> R<Reply> {
     let lq = ListQuery::parse(
         &c.req.query,
-        &["sys.team.sys.id", "sys.space.sys.id"],
+        &[
+            "sys.team.sys.id",
+            "sys.space.sys.id",
+            "roles.name",
+            "roles.sys.id",
+            "admin",
+        ],
         &["sys.createdAt", "sys.updatedAt"],
     )?;
     let items: Vec<&SeedTeamSpaceMembership> = w
         .tsms
         .in_order()
         .filter(|m| {
-            lq.filters.iter().all(|(path, op, vals)| {
-                let v = if path == "sys.team.sys.id" {
-                    &m.team
-                } else {
-                    &m.space
-                };
-                filter_ok(v, op, vals)
-            })
+            lq.filters
+                .iter()
+                .all(|(path, op, vals)| match path.as_str() {
+                    "sys.team.sys.id" => filter_ok(&m.team, op, vals),
+                    "sys.space.sys.id" => filter_ok(&m.space, op, vals),
+                    "admin" => filter_ok(bool_str(m.admin), op, vals),
+                    _ => filter_any_ok(w.role_filter_values(&m.roles, path), op, vals),
+                })
         })
         .collect();
     let items = sort_generic(dated(items, &lq), &lq.order, |m, k| sys_key(&m.sys, k));
@@ -195,7 +201,13 @@ pub(super) fn list_org_space_memberships(w: &mut World, c: &Call) -> R<Reply> {
     require_admin(&c.caller)?;
     let lq = ListQuery::parse(
         &c.req.query,
-        &["sys.user.sys.id", "sys.space.sys.id", "admin"],
+        &[
+            "sys.user.sys.id",
+            "sys.space.sys.id",
+            "admin",
+            "roles.name",
+            "roles.sys.id",
+        ],
         &[
             "sys.createdAt",
             "sys.updatedAt",
@@ -213,20 +225,15 @@ pub(super) fn list_org_space_memberships(w: &mut World, c: &Call) -> R<Reply> {
         .in_order()
         .filter(|m| {
             w.matches_query(&lq, &m.user)
-                && lq.filters.iter().all(|(path, op, vals)| {
-                    let v = match path.as_str() {
-                        "sys.user.sys.id" => m.user.as_str(),
-                        "sys.space.sys.id" => m.space.as_str(),
-                        _ => {
-                            if m.admin {
-                                "true"
-                            } else {
-                                "false"
-                            }
-                        }
-                    };
-                    filter_ok(v, op, vals)
-                })
+                && lq
+                    .filters
+                    .iter()
+                    .all(|(path, op, vals)| match path.as_str() {
+                        "sys.user.sys.id" => filter_ok(&m.user, op, vals),
+                        "sys.space.sys.id" => filter_ok(&m.space, op, vals),
+                        "admin" => filter_ok(bool_str(m.admin), op, vals),
+                        _ => filter_any_ok(w.role_filter_values(&m.roles, path), op, vals),
+                    })
         })
         .collect();
     w.sm_list(items, &lq)
@@ -482,6 +489,16 @@ pub(super) fn delete_role(w: &mut World, c: &Call) -> R<Reply> {
     no_content()
 }
 
+/// The role id of a role link, wrapped in `sys` (`{"sys":{"type":"Link","linkType":"Role","id":…}}`,
+/// as the docs and SDKs send) or not (`{"type":"Link","linkType":"Role","id":…}`, as Contentful's
+/// web app sends and a 2017 recording shows accepted).
+fn role_link_id(r: &Value) -> Option<&str> {
+    let link = r.get("sys").filter(|s| s.is_object()).unwrap_or(r);
+    let is_link = link.get("type").and_then(Value::as_str) == Some("Link")
+        && link.get("linkType").and_then(Value::as_str) == Some("Role");
+    link.get("id").and_then(Value::as_str).filter(|_| is_link)
+}
+
 impl World {
     pub(super) fn sm_list(&self, items: Vec<&SeedSpaceMembership>, lq: &ListQuery) -> R<Reply> {
         let items = sort_generic(dated(items, lq), &lq.order, |m, k| {
@@ -503,6 +520,22 @@ impl World {
         let mut v = collection(page.iter().map(|m| self.sm_json(m)).collect(), total, lq);
         self.add_user_includes(&mut v, lq, users);
         v
+    }
+
+    /// The values a `roles.name` or `roles.sys.id` filter compares: the names or ids of `roles`.
+    pub(super) fn role_filter_values<'a>(
+        &'a self,
+        roles: &'a [String],
+        path: &str,
+    ) -> Vec<&'a str> {
+        if path == "roles.name" {
+            roles
+                .iter()
+                .filter_map(|id| self.roles.get(id).map(|r| r.name.as_str()))
+                .collect()
+        } else {
+            roles.iter().map(String::as_str).collect()
+        }
     }
 
     pub(super) fn remove_tsm(&mut self, id: &str) {
@@ -559,10 +592,8 @@ impl World {
         })?;
         let mut roles = Vec::new();
         for r in arr {
-            let is_link = r.pointer("/sys/type").and_then(Value::as_str) == Some("Link")
-                && r.pointer("/sys/linkType").and_then(Value::as_str) == Some("Role");
-            let id = r.pointer("/sys/id").and_then(Value::as_str).filter(|_| is_link).ok_or_else(|| {
-                ApiError::validation("type", "roles", r.clone(), "each role must be {\"sys\":{\"type\":\"Link\",\"linkType\":\"Role\",\"id\":…}}")
+            let id = role_link_id(r).ok_or_else(|| {
+                ApiError::validation("type", "roles", r.clone(), "each role must be a role link, {\"sys\":{\"type\":\"Link\",\"linkType\":\"Role\",\"id\":…}} or {\"type\":\"Link\",\"linkType\":\"Role\",\"id\":…}")
             })?;
             if self.roles.get(id).is_none_or(|role| role.space != space) {
                 return Err(ApiError::validation(

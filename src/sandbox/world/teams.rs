@@ -8,8 +8,8 @@ use super::access::require_admin;
 use super::body::{check_keys, check_version, check_version_if_sent, missing, opt_bool};
 use super::error::{ApiError, R};
 use super::query::{
-    ListQuery, collection, dated, filter_ok, list_of, name_or_sys_key, sort_generic, sys_key,
-    window,
+    ListQuery, bool_str, collection, dated, filter_ok, list_of, name_or_sys_key, sort_generic,
+    sys_key, window,
 };
 use super::routes::{Call, Reply, created, no_content, ok};
 use super::store::{created_at, fill, touch};
@@ -95,7 +95,11 @@ pub(super) fn list_memberships(w: &mut World, c: &Call) -> R<Reply> {
 pub(super) fn list_org_memberships(w: &mut World, c: &Call) -> R<Reply> {
     let lq = ListQuery::parse(
         &c.req.query,
-        &["sys.organizationMembership.sys.id", "sys.team.sys.id"],
+        &[
+            "sys.organizationMembership.sys.id",
+            "sys.team.sys.id",
+            "admin",
+        ],
         &["sys.createdAt", "sys.updatedAt"],
     )?;
     if lq.is_plain() {
@@ -106,14 +110,13 @@ pub(super) fn list_org_memberships(w: &mut World, c: &Call) -> R<Reply> {
         .tms
         .in_order()
         .filter(|m| {
-            lq.filters.iter().all(|(path, op, vals)| {
-                let v = if path == "sys.team.sys.id" {
-                    &m.team
-                } else {
-                    &m.org_membership
-                };
-                filter_ok(v, op, vals)
-            })
+            lq.filters
+                .iter()
+                .all(|(path, op, vals)| match path.as_str() {
+                    "sys.team.sys.id" => filter_ok(&m.team, op, vals),
+                    "admin" => filter_ok(bool_str(m.admin), op, vals),
+                    _ => filter_ok(&m.org_membership, op, vals),
+                })
         })
         .collect();
     w.tm_list(items, &lq)

@@ -228,30 +228,34 @@ pub(super) fn role_json(r: &SeedRole) -> Value {
     })
 }
 
-pub(super) fn token_json(t: &SeedAccessToken) -> Value {
-    let tail: String =
-        t.id.chars()
-            .rev()
-            .take(4)
-            .collect::<Vec<_>>()
-            .into_iter()
-            .rev()
-            .collect();
-    json!({
+/// A personal access token as the admin view (`/organizations/{org}/access_tokens`, with
+/// `sys.user`) or its owner (`/users/me/access_tokens`, without) sees it: `sys.type`
+/// `PersonalAccessToken` and a 4-character `redactedValue`, the token's last characters (CMA
+/// docs, "Get all access tokens (admin view)" and "Get an access token"; a 2017 recording of
+/// revoking one). A seed's `redactedValue` in the older `CFPAT-…abcd` form is served as its last
+/// four characters.
+pub(super) fn token_json(t: &SeedAccessToken, with_user: bool) -> Value {
+    let source = t.redacted_value.as_deref().unwrap_or(&t.id);
+    let chars: Vec<char> = source.chars().collect();
+    let redacted: String = chars[chars.len().saturating_sub(4)..].iter().collect();
+    let mut v = json!({
         "name": t.name,
         "scopes": t.scopes,
         "revokedAt": ts_opt(t.revoked_at),
         "sys": {
-            "type": "AccessToken",
+            "type": "PersonalAccessToken",
             "id": t.id,
-            "redactedValue": t.redacted_value.clone().unwrap_or_else(|| format!("CFPAT-…{tail}")),
-            "user": link("User", &t.user),
+            "redactedValue": redacted,
             "expiresAt": ts_opt(t.expires_at),
             "lastUsedAt": ts_opt(t.last_used_at),
             "createdAt": ts(created_at(&t.sys)),
             "updatedAt": ts(t.sys.updated_at.unwrap_or_else(default_epoch)),
         }
-    })
+    });
+    if with_user && let Some(sys) = v.get_mut("sys").and_then(Value::as_object_mut) {
+        sys.insert("user".into(), link("User", &t.user));
+    }
+    v
 }
 
 pub(super) fn status_str(s: MembershipStatus) -> &'static str {
