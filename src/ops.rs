@@ -425,7 +425,7 @@ pub async fn apply_config(
             return Ok(ApplyOutcome::NothingToDo);
         }
         if run.rehearse {
-            let rehearsal = apply::rehearse(&live, desired, &verified, &run.apply, hooks)
+            let rehearsal = apply::rehearse(&live, desired, &verified, &run.apply, run.now, hooks)
                 .await
                 .map_err(|e| OpsError::Rehearse(Box::new(e)))?;
             return Ok(ApplyOutcome::Rehearsed(Box::new(rehearsal)));

@@ -172,6 +172,9 @@ impl ApplyReport {
 pub fn describe(kind: &OpKind) -> String {
     match kind {
         OpKind::Invite { email, role, .. } => format!("invite {email} as {role}"),
+        OpKind::Reinvite { email, .. } => {
+            format!("send {email} a new invitation (the last one expired)")
+        }
         OpKind::ChangeOrgRole {
             email, from, to, ..
         } => format!("change org role of {email}: {from} → {to}"),

@@ -121,6 +121,7 @@ mod tests {
             },
             depends_on: deps.iter().map(|&d| OpId::nth(d)).collect(),
             cause: None,
+            reason: None,
             touches: vec![],
         }
     }
@@ -145,6 +146,7 @@ mod tests {
             refused: false,
             pending: vec![],
             unmanaged: vec![],
+            waiting: vec![],
         }
     }
 

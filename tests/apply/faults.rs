@@ -57,7 +57,7 @@ async fn plan_now(client: &Client, d: &DesiredState) -> VerifiedPlan {
         d,
         &live,
         &PlanOptions {
-            created_at: Utc::now(),
+            created_at: crate::util::now(),
         },
     )
     .unwrap()

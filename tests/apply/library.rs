@@ -56,7 +56,7 @@ async fn plan_now(client: &Client, d: &DesiredState) -> VerifiedPlan {
         d,
         &live,
         &PlanOptions {
-            created_at: Utc::now(),
+            created_at: crate::util::now(),
         },
     )
     .unwrap()
@@ -141,7 +141,7 @@ async fn applying_the_demo_plan_converges_and_a_second_apply_has_nothing_to_do()
         &d,
         &after,
         &PlanOptions {
-            created_at: Utc::now(),
+            created_at: crate::util::now(),
         },
     )
     .unwrap();
@@ -319,7 +319,7 @@ async fn a_saved_plan_whose_objects_changed_is_stale_and_says_by_whom() {
         &c,
         &p,
         Some(&p.config_sha256),
-        Utc::now(),
+        crate::util::now(),
         chrono::Duration::hours(24),
     )
     .await

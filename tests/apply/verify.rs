@@ -37,6 +37,7 @@ async fn run_against(server: &Server, args: &[&str]) -> Output {
         .env_remove("CONTENTFUL_MANAGEMENT_TOKEN")
         .env_remove("CONTENTFUL_ACCESS_CONFIG")
         .env("NO_COLOR", "1")
+        .env("CONTENTFUL_ACCESS_NOW", crate::util::NOW)
         .stdin(Stdio::null())
         .args(args)
         .args(["--base-url", &server.base_url()])

@@ -350,6 +350,7 @@ impl File {
                         access: a.clone(),
                         at,
                         roles_at: Default::default(),
+                        expires: None,
                     },
                 )
             })
@@ -360,6 +361,7 @@ impl File {
                 name: name.to_string(),
                 description: description.to_string(),
                 spaces,
+                managed_by: Default::default(),
                 at,
             },
         );
@@ -387,6 +389,7 @@ impl File {
                         access: a.clone(),
                         at,
                         roles_at: Default::default(),
+                        expires: None,
                     },
                 )
             })
@@ -399,7 +402,9 @@ impl File {
                 org_role: role,
                 org_role_at,
                 teams,
+                team_expires: Default::default(),
                 spaces,
+                expires: None,
                 at,
             },
         );

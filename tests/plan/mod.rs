@@ -4,5 +4,6 @@
 
 mod cli;
 mod fixtures;
+mod lifecycle;
 mod props;
 mod scenarios;

@@ -1,7 +1,6 @@
 //! `contentful-access drift`: read-only check that the live organization still matches the access
 //! file, for a nightly CI job. Exit 0 when it matches, 2 when it does not, 1 on error.
 
-use chrono::Utc;
 use contentful_access::ops;
 use contentful_access::render;
 
@@ -31,6 +30,8 @@ pub struct Args {
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
     #[command(flatten)]
+    pub now: super::NowArg,
+    #[command(flatten)]
     pub target: TargetArgs,
 }
 
@@ -39,8 +40,9 @@ pub fn run(global: &Global, args: Args) -> anyhow::Result<Exit> {
     let Some(desired) = load_config(global, &args.file.config)? else {
         return Ok(Exit::Error);
     };
+    let now = args.now.read();
     let target = args.target.target()?;
-    let result = super::runtime()?.block_on(ops::drift(target, &desired, Utc::now()));
+    let result = super::runtime()?.block_on(ops::drift(target, &desired, now));
     let Some(report) = report_unresolved(global, result)? else {
         return Ok(Exit::Error);
     };
