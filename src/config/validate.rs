@@ -443,10 +443,10 @@ impl<'a> Validator<'a> {
         if let Some(&(_, s)) = fields.get("spaces") {
             team.spaces = self.grants(s, &what, declared_spaces, false);
         }
-        if let Some(&(_, m)) = fields.get("managed_by") {
-            if let Some(by) = self.manager(m, &format!("`managed_by` of {what}")) {
-                team.managed_by = by;
-            }
+        if let Some(&(_, m)) = fields.get("managed_by")
+            && let Some(by) = self.manager(m, &format!("`managed_by` of {what}"))
+        {
+            team.managed_by = by;
         }
         Some(team)
     }
@@ -822,10 +822,10 @@ impl<'a> Validator<'a> {
                 _ => self.type_error(p, "`prune`", "true or false"),
             }
         }
-        if let Some(&(_, o)) = fields.get("org_membership") {
-            if let Some(by) = self.manager(o, "`org_membership`") {
-                policy.org_membership = by;
-            }
+        if let Some(&(_, o)) = fields.get("org_membership")
+            && let Some(by) = self.manager(o, "`org_membership`")
+        {
+            policy.org_membership = by;
         }
         if let Some(&(_, r)) = fields.get("reinvite_expired") {
             match r.kind {
