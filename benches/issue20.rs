@@ -240,6 +240,8 @@ async fn duplicates(users: usize) -> Result<String, BoxError> {
                 teams: Default::default(),
                 spaces: Default::default(),
                 at: Span::default(),
+                expires: None,
+                team_expires: Default::default(),
             },
         );
     }

@@ -415,6 +415,7 @@ fn desired_with_changes(live: &LiveState, target: usize) -> DesiredState {
                     access: SpaceAccess::Roles(BTreeSet::from(["Author".to_string()])),
                     at: Span::default(),
                     roles_at: Default::default(),
+                    expires: None,
                 },
             );
             changed += 1;

@@ -436,6 +436,7 @@ pub fn desired_from_live(live: &LiveState, spaces: &BTreeMap<String, String>) ->
                             access: live.access_of(&sm.space_id, sm.admin, &sm.role_ids),
                             at: Span::default(),
                             roles_at: Default::default(),
+                            expires: None,
                         },
                     )
                 })
@@ -453,7 +454,9 @@ pub fn desired_from_live(live: &LiveState, spaces: &BTreeMap<String, String>) ->
                 org_role: m.membership.role,
                 org_role_at: Span::default(),
                 teams,
+                team_expires: Default::default(),
                 spaces: user_spaces,
+                expires: None,
                 at: Span::default(),
             },
         );
@@ -472,6 +475,7 @@ pub fn desired_from_live(live: &LiveState, spaces: &BTreeMap<String, String>) ->
                             access: live.access_of(&tsm.space_id, tsm.admin, &tsm.role_ids),
                             at: Span::default(),
                             roles_at: Default::default(),
+                            expires: None,
                         },
                     )
                 })
@@ -483,6 +487,7 @@ pub fn desired_from_live(live: &LiveState, spaces: &BTreeMap<String, String>) ->
                 name: name.to_string(),
                 description: t.description.clone(),
                 spaces: team_spaces,
+                managed_by: Default::default(),
                 at: Span::default(),
             },
         );

@@ -211,6 +211,72 @@ impl Span {
     }
 }
 
+/// When access declared in the file ends (`expires:` on a user, a space grant or a team
+/// membership). A date without a time (`2027-01-31`) means the END of that day in UTC: the access
+/// holds through the whole day and is removed from `2027-02-01T00:00:00Z` on.
+///
+/// ```
+/// use chrono::{TimeZone, Utc};
+/// use contentful_access::model::{Expiry, Span};
+///
+/// let e = Expiry::parse("2027-01-31", Span::default()).unwrap();
+/// assert_eq!(e.at, Utc.with_ymd_and_hms(2027, 2, 1, 0, 0, 0).unwrap());
+/// assert!(!e.passed(Utc.with_ymd_and_hms(2027, 1, 31, 23, 59, 59).unwrap()));
+/// assert!(e.passed(Utc.with_ymd_and_hms(2027, 2, 1, 0, 0, 0).unwrap()));
+/// assert_eq!(e.to_string(), "2027-01-31");
+/// let t = Expiry::parse("2027-01-31T12:00:00+01:00", Span::default()).unwrap();
+/// assert_eq!(t.to_string(), "2027-01-31T11:00:00Z");
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct Expiry {
+    /// The first moment the access no longer holds.
+    pub at: DateTime<Utc>,
+    /// The day as written, when the file gave a date without a time.
+    pub date: Option<chrono::NaiveDate>,
+    /// Where `expires` is written.
+    pub span: Span,
+}
+
+impl Expiry {
+    /// Parses a date (`2027-01-31`, the end of that day UTC) or an RFC 3339 time.
+    pub fn parse(text: &str, span: Span) -> Option<Expiry> {
+        let text = text.trim();
+        if let Ok(date) = chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d") {
+            let next = date.succ_opt()?;
+            return Some(Expiry {
+                at: next.and_hms_opt(0, 0, 0)?.and_utc(),
+                date: Some(date),
+                span,
+            });
+        }
+        let at = DateTime::parse_from_rfc3339(text).ok()?.with_timezone(&Utc);
+        Some(Expiry {
+            at,
+            date: None,
+            span,
+        })
+    }
+
+    /// True when the access no longer holds at `now`.
+    pub fn passed(&self, now: DateTime<Utc>) -> bool {
+        now >= self.at
+    }
+}
+
+impl fmt::Display for Expiry {
+    /// The date as written (`2027-01-31`), or the time in UTC (`2027-01-31T11:00:00Z`).
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.date {
+            Some(d) => write!(f, "{}", d.format("%Y-%m-%d")),
+            None => write!(
+                f,
+                "{}",
+                self.at.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true)
+            ),
+        }
+    }
+}
+
 // ---------------------------------------------------------------------------------------------
 // Desired state
 // ---------------------------------------------------------------------------------------------
@@ -256,12 +322,80 @@ impl DesiredState {
             .map_or(self.source_path.as_str(), String::as_str)
     }
 
+    /// Every access the file gives an end to (`expires:`), in user then file order.
+    pub fn expiries(&self) -> Vec<ExpiringAccess> {
+        let mut out = Vec::new();
+        for user in self.users.values() {
+            if let Some(e) = &user.expires {
+                out.push(ExpiringAccess {
+                    email: user.email.clone(),
+                    access: ExpiringKind::Membership,
+                    expires: e.clone(),
+                });
+            }
+            for (team, e) in &user.team_expires {
+                out.push(ExpiringAccess {
+                    email: user.email.clone(),
+                    access: ExpiringKind::Team(team.clone()),
+                    expires: e.clone(),
+                });
+            }
+            for (space, g) in &user.spaces {
+                if let Some(e) = &g.expires {
+                    out.push(ExpiringAccess {
+                        email: user.email.clone(),
+                        access: ExpiringKind::Space(space.clone()),
+                        expires: e.clone(),
+                    });
+                }
+            }
+        }
+        out.sort_by(|a, b| (&a.email, a.expires.span).cmp(&(&b.email, b.expires.span)));
+        out
+    }
+
     /// The local name of a managed space, given its Contentful id.
     pub fn space_name(&self, space_id: &str) -> Option<&str> {
         self.spaces
             .iter()
             .find(|(_, s)| s.id == space_id)
             .map(|(n, _)| n.as_str())
+    }
+}
+
+/// Access the file gives an end to (see [`DesiredState::expiries`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ExpiringAccess {
+    /// The user.
+    pub email: Email,
+    /// What ends.
+    pub access: ExpiringKind,
+    /// When.
+    pub expires: Expiry,
+}
+
+/// What access ends.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(tag = "type", content = "name", rename_all = "snake_case")]
+pub enum ExpiringKind {
+    /// The whole membership of the organization.
+    Membership,
+    /// The membership of this team.
+    Team(String),
+    /// The direct access to this managed space (local name).
+    Space(String),
+}
+
+impl fmt::Display for ExpiringAccess {
+    /// `the membership of jane@example.com in the organization`, …
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.access {
+            ExpiringKind::Membership => {
+                write!(f, "the organization membership of {}", self.email)
+            }
+            ExpiringKind::Team(t) => write!(f, "{}'s membership of team {t}", self.email),
+            ExpiringKind::Space(s) => write!(f, "{}'s access to space {s}", self.email),
+        }
     }
 }
 
@@ -274,8 +408,9 @@ pub struct DesiredSpace {
     pub at: Span,
 }
 
-/// The `policy:` section. The default is the file's default: no pruning, at most 10% removals.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Default)]
+/// The `policy:` section. The default is the file's default: no pruning, at most 10% removals,
+/// expired invitations sent again, organization membership managed by the file.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Policy {
     /// True: what the file does not declare is removed. False: reported as unmanaged.
     pub prune: bool,
@@ -287,6 +422,39 @@ pub struct Policy {
     pub ignore: BTreeSet<Principal>,
     /// Where `max_removals` is written (or the `policy` key, or line 1 when absent).
     pub max_removals_at: Span,
+    /// True (default): a declared user's pending invitation older than
+    /// [`INVITATION_VALID_DAYS`] is sent again.
+    pub reinvite_expired: bool,
+    /// Who invites and removes organization members: the file (default) or an identity provider.
+    pub org_membership: OrgMembershipSource,
+}
+
+impl Default for Policy {
+    fn default() -> Self {
+        Policy {
+            prune: false,
+            max_removals: MaxRemovals::default(),
+            protected: BTreeSet::new(),
+            ignore: BTreeSet::new(),
+            max_removals_at: Span::default(),
+            reinvite_expired: true,
+            org_membership: OrgMembershipSource::File,
+        }
+    }
+}
+
+/// Contentful invitations expire this many days after they are sent.
+pub const INVITATION_VALID_DAYS: i64 = 7;
+
+/// Who adds people to the organization and removes them (`policy.org_membership`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OrgMembershipSource {
+    /// This tool: declared users are invited, expired or (with prune) undeclared ones removed.
+    #[default]
+    File,
+    /// An identity provider (SCIM): the tool never invites or removes organization members.
+    IdentityProvider,
 }
 
 impl Policy {
@@ -376,6 +544,9 @@ pub struct DesiredTeam {
     pub description: String,
     /// Access in managed spaces, by local space name.
     pub spaces: BTreeMap<String, DesiredGrant>,
+    /// Who decides the team's members: the file (its users' `teams:` lists, the default) or an
+    /// identity provider (`managed_by: identity_provider`: members are never added or removed).
+    pub managed_by: OrgMembershipSource,
     /// Where the team is declared.
     pub at: Span,
 }
@@ -393,8 +564,12 @@ pub struct DesiredUser {
     pub org_role_at: Span,
     /// Teams the user belongs to, by name, with where each is listed.
     pub teams: BTreeMap<String, Span>,
+    /// When a team membership ends, by team name (only the memberships that expire).
+    pub team_expires: BTreeMap<String, Expiry>,
     /// Direct space memberships, by local space name.
     pub spaces: BTreeMap<String, DesiredGrant>,
+    /// When the whole membership of the organization ends.
+    pub expires: Option<Expiry>,
     /// Where the user is declared.
     pub at: Span,
 }
@@ -436,6 +611,8 @@ pub struct DesiredGrant {
     /// not read from a file).
     #[serde(skip)]
     pub roles_at: BTreeMap<String, Span>,
+    /// When this grant ends (users' grants only).
+    pub expires: Option<Expiry>,
 }
 
 impl DesiredGrant {

@@ -560,7 +560,7 @@ async fn apply_planned(
             return Ok(ApplyOutcome::NothingToDo);
         }
         if run.rehearse {
-            let rehearsal = apply::rehearse(&live, desired, &verified, &run.apply, hooks)
+            let rehearsal = apply::rehearse(&live, desired, &verified, &run.apply, run.now, hooks)
                 .await
                 .map_err(|e| OpsError::Rehearse(Box::new(e)))?;
             return Ok(ApplyOutcome::Rehearsed(Box::new(rehearsal)));

@@ -110,6 +110,8 @@ async fn twenty_duplicate_invites_share_one_re_read_of_the_memberships() {
                 teams: Default::default(),
                 spaces: Default::default(),
                 at: Span::default(),
+                expires: None,
+                team_expires: Default::default(),
             },
         );
     }

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::process::{Output, Stdio};
 use std::time::Duration;
 
-use chrono::Utc;
+
 use contentful_access::apply::{self, Planned, VerifiedPlan};
 use contentful_access::contentful::{Client, ClientConfig};
 use contentful_access::model::{DesiredState, LiveState};
@@ -27,8 +27,22 @@ pub fn bin() -> std::process::Command {
         .env_remove("CONTENTFUL_ACCESS_CONFIG")
         .env_remove("GITHUB_ACTIONS")
         .env_remove("COLUMNS")
-        .env("NO_COLOR", "1");
+        .env("NO_COLOR", "1")
+        .env("CONTENTFUL_ACCESS_NOW", NOW);
     cmd
+}
+
+/// The time every test runs at (`--now` through `CONTENTFUL_ACCESS_NOW` for the binary): plans
+/// depend on the clock (expired invitations are re-sent, `expires` removes access), so tests
+/// never read it. Within 7 days of every pending invitation of the demo and test seeds, so their
+/// plans re-send nothing unless a test asks for a later time.
+pub const NOW: &str = "2026-10-05T09:00:00Z";
+
+/// [`NOW`] as a time.
+pub fn now() -> chrono::DateTime<chrono::Utc> {
+    chrono::DateTime::parse_from_rfc3339(NOW)
+        .unwrap()
+        .with_timezone(&chrono::Utc)
 }
 
 /// Runs the binary (see [`bin`]) with `args` and extra environment variables.
@@ -128,7 +142,7 @@ pub async fn plan_now(client: &Client, d: &DesiredState) -> VerifiedPlan {
         d,
         &live,
         &PlanOptions {
-            created_at: Utc::now(),
+            created_at: now(),
         },
     )
     .unwrap()

@@ -27,13 +27,14 @@ impl Rehearsal {
 }
 
 /// Seeds an in-process sandbox with `live` (as read from Contentful), applies `plan` there, reads
-/// the sandbox back and plans `desired` against it again. The sandbox has no rate limit, so a
+/// the sandbox back and plans `desired` against it again, at `now` (the run's one clock reading). The sandbox has no rate limit, so a
 /// rehearsal is quick; it is shut down before returning.
 pub async fn rehearse(
     live: &LiveState,
     desired: &DesiredState,
     plan: &VerifiedPlan,
     opts: &ApplyOptions,
+    now: DateTime<Utc>,
     events: &mut impl ApplyObserver,
 ) -> Result<Rehearsal, ApplyError> {
     let admin = live
@@ -61,14 +62,10 @@ pub async fn rehearse(
         let after_live = client
             .read_live_state(&desired.organization, &spaces)
             .await?;
-        let after = plan::build(desired, &after_live, &PlanOptions { created_at: now() })?;
+        let after = plan::build(desired, &after_live, &PlanOptions { created_at: now })?;
         Ok::<_, ApplyError>(Rehearsal { report, after })
     }
     .await;
     server.shutdown().await;
     result
-}
-
-fn now() -> DateTime<Utc> {
-    Utc::now()
 }

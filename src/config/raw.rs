@@ -28,11 +28,22 @@ pub(crate) const TOP_KEYS: &[&str] = &[
     "users",
 ];
 /// Keys accepted under `policy`.
-pub(crate) const POLICY_KEYS: &[&str] = &["prune", "max_removals", "protected", "ignore"];
+pub(crate) const POLICY_KEYS: &[&str] = &[
+    "prune",
+    "max_removals",
+    "protected",
+    "ignore",
+    "reinvite_expired",
+    "org_membership",
+];
 /// Keys accepted in a team.
-pub(crate) const TEAM_KEYS: &[&str] = &["description", "spaces"];
+pub(crate) const TEAM_KEYS: &[&str] = &["description", "spaces", "managed_by"];
 /// Keys accepted in a user.
-pub(crate) const USER_KEYS: &[&str] = &["name", "org_role", "teams", "spaces"];
+pub(crate) const USER_KEYS: &[&str] = &["name", "org_role", "teams", "spaces", "expires"];
+/// Keys accepted in a user's expiring space grant (`{access: ..., expires: ...}`).
+pub(crate) const GRANT_KEYS: &[&str] = &["access", "expires"];
+/// Keys accepted in an expiring entry of a user's `teams` (`{team: ..., expires: ...}`).
+pub(crate) const TEAM_REF_KEYS: &[&str] = &["team", "expires"];
 
 /// A contentful-access file (format version 1): who can do what in one Contentful organization.
 /// `plan` compares it with the live organization; `apply` makes the organization match it.
@@ -119,6 +130,24 @@ pub struct RawPolicy {
     #[serde(default)]
     #[schemars(schema_with = "principals_schema")]
     pub ignore: Vec<String>,
+    /// `true` (default): a declared user's pending invitation older than 7 days (Contentful
+    /// invitations expire then) is sent again by `plan`/`apply`. `false`: it is only reported.
+    pub reinvite_expired: Option<bool>,
+    /// Who invites and removes organization members: `file` (default, this tool) or
+    /// `identity_provider` (SSO/SCIM provisions members; the tool never invites or removes them,
+    /// and manages only org roles, teams and space access).
+    pub org_membership: Option<RawOrgMembership>,
+}
+
+/// `policy.org_membership`.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+#[schemars(rename = "OrgMembership")]
+pub enum RawOrgMembership {
+    /// This tool invites declared users and removes expired (or, with prune, undeclared) ones.
+    File,
+    /// An identity provider (SCIM) provisions and removes members; this tool never does.
+    IdentityProvider,
 }
 
 /// `max_removals`: a count or a percentage.
@@ -143,6 +172,11 @@ pub struct RawTeam {
     #[serde(default)]
     #[schemars(schema_with = "grants_schema")]
     pub spaces: BTreeMap<String, RawAccess>,
+    /// Who decides the members: `file` (default: the users that list the team) or
+    /// `identity_provider` (SCIM maps a group to this team; its members are never added or
+    /// removed by this tool, and users may not list it). Its description and space access are
+    /// still managed.
+    pub managed_by: Option<RawOrgMembership>,
 }
 
 /// A declared user.
@@ -155,15 +189,51 @@ pub struct RawUser {
     pub name: Option<String>,
     /// The organization role. Default `member`.
     pub org_role: Option<RawOrgRole>,
-    /// Declared teams the user belongs to.
+    /// Declared teams the user belongs to: a team name, or `{team: NAME, expires: DATE}` for a
+    /// membership that ends.
     #[serde(default)]
     #[schemars(schema_with = "team_refs_schema")]
-    pub teams: Vec<String>,
+    pub teams: Vec<RawTeamRef>,
     /// The user's direct access in managed spaces: a local space name → a list of role names, or
-    /// the word `admin`.
+    /// the word `admin`, or `{access: ..., expires: DATE}` for access that ends.
     #[serde(default)]
-    #[schemars(schema_with = "grants_schema")]
-    pub spaces: BTreeMap<String, RawAccess>,
+    #[schemars(schema_with = "user_grants_schema")]
+    pub spaces: BTreeMap<String, RawUserAccess>,
+    /// When the user's whole membership of the organization ends: a date (`2027-01-31`, the end
+    /// of that day UTC) or an RFC 3339 time. After it, `plan` removes the user.
+    #[serde(default)]
+    #[schemars(schema_with = "expires_schema")]
+    pub expires: Option<String>,
+}
+
+/// An entry of a user's `teams`.
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+pub enum RawTeamRef {
+    /// A team name.
+    Name(String),
+    /// A team membership that ends.
+    Expiring {
+        /// The team name.
+        team: String,
+        /// When the membership ends.
+        expires: Option<String>,
+    },
+}
+
+/// A user's access to one space, possibly ending.
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+pub enum RawUserAccess {
+    /// Role names or `admin`.
+    Access(RawAccess),
+    /// Access that ends.
+    Expiring {
+        /// Role names or `admin`.
+        access: RawAccess,
+        /// When the access ends.
+        expires: Option<String>,
+    },
 }
 
 /// An organization role.
@@ -253,11 +323,75 @@ fn principals_schema(_: &mut SchemaGenerator) -> Schema {
     })
 }
 
+/// The pattern of an `expires` date (`2027-01-31`); RFC 3339 times use the `date-time` format.
+const DATE_PATTERN: &str = "^[0-9]{4}-[0-9]{2}-[0-9]{2}$";
+
+fn expires_value() -> serde_json::Value {
+    serde_json::json!({
+        "description": "A date (`2027-01-31`: the access holds through the end of that day, UTC) or an RFC 3339 time (`2027-01-31T18:00:00Z`). After it, `plan` removes the access with the reason \"expired on …\".",
+        "oneOf": [
+            { "type": "string", "pattern": DATE_PATTERN },
+            { "type": "string", "format": "date-time" }
+        ]
+    })
+}
+
+fn expires_schema(_: &mut SchemaGenerator) -> Schema {
+    Schema::try_from(expires_value()).unwrap_or_default()
+}
+
 fn team_refs_schema(_: &mut SchemaGenerator) -> Schema {
     json_schema!({
         "type": "array",
         "uniqueItems": true,
-        "items": { "description": "A team declared under `teams`.", "type": "string", "minLength": 1 }
+        "items": {
+            "oneOf": [
+                { "description": "A team declared under `teams`.", "type": "string", "minLength": 1 },
+                {
+                    "description": "A team membership that ends.",
+                    "type": "object",
+                    "additionalProperties": false,
+                    "required": ["team"],
+                    "properties": {
+                        "team": { "description": "A team declared under `teams`.", "type": "string", "minLength": 1 },
+                        "expires": expires_value()
+                    }
+                }
+            ]
+        }
+    })
+}
+
+fn access_value() -> serde_json::Value {
+    serde_json::json!({
+        "oneOf": [
+            { "description": "Space admin (holds every permission in the space).", "const": "admin" },
+            {
+                "description": "Role names in the space, e.g. `[Editor, Translator]`; resolved against the space's roles at plan time.",
+                "type": "array",
+                "minItems": 1,
+                "uniqueItems": true,
+                "items": { "type": "string", "minLength": 1, "not": { "const": "admin" } }
+            }
+        ]
+    })
+}
+
+fn user_grants_schema(_: &mut SchemaGenerator) -> Schema {
+    let mut access = access_value();
+    if let Some(options) = access.get_mut("oneOf").and_then(|o| o.as_array_mut()) {
+        options.push(serde_json::json!({
+            "description": "Access that ends: `{access: [Editor], expires: 2027-01-31}`.",
+            "type": "object",
+            "additionalProperties": false,
+            "required": ["access"],
+            "properties": { "access": access_value(), "expires": expires_value() }
+        }));
+    }
+    json_schema!({
+        "type": "object",
+        "propertyNames": { "minLength": 1 },
+        "additionalProperties": access
     })
 }
 

@@ -5,13 +5,14 @@
 use std::collections::{BTreeMap, HashMap};
 
 use crate::model::{
-    DesiredGrant, DesiredSpace, DesiredState, DesiredTeam, DesiredUser, Email, MaxRemovals,
-    OrgRole, PersonName, Policy, Principal, SpaceAccess, Span, first_invisible,
+    DesiredGrant, DesiredSpace, DesiredState, DesiredTeam, DesiredUser, Email, Expiry, MaxRemovals,
+    OrgMembershipSource, OrgRole, PersonName, Policy, Principal, SpaceAccess, Span,
+    first_invisible,
 };
 
 use super::diagnostics::{Diagnostic, token_at};
 use super::node::{Kind, Node};
-use super::raw::{POLICY_KEYS, TEAM_KEYS, TOP_KEYS, USER_KEYS};
+use super::raw::{GRANT_KEYS, POLICY_KEYS, TEAM_KEYS, TEAM_REF_KEYS, TOP_KEYS, USER_KEYS};
 
 /// The only format version this tool reads.
 const SUPPORTED_VERSION: i64 = 1;
@@ -328,7 +329,32 @@ impl<'a> Validator<'a> {
         if let Some(&(key, node)) = top.get("policy") {
             state.policy = self.policy(key, node, &state);
         }
+        self.provider_teams(&state);
         state
+    }
+
+    /// A user may not list a team whose members an identity provider manages.
+    fn provider_teams(&mut self, state: &DesiredState) {
+        for user in state.users.values() {
+            for (team, at) in &user.teams {
+                let by_provider = state
+                    .teams
+                    .get(team)
+                    .is_some_and(|t| t.managed_by == OrgMembershipSource::IdentityProvider);
+                if by_provider {
+                    self.error(
+                        *at,
+                        format!(
+                            "user `{}` lists team `{team}`, whose members the identity provider manages (`managed_by: identity_provider`)",
+                            user.email
+                        ),
+                        Some(format!(
+                            "remove `{team}` from the user's `teams`: membership comes from the identity provider's group"
+                        )),
+                    );
+                }
+            }
+        }
     }
 
     fn version(&mut self, root: &Node, field: Option<(&Node, &Node)>) {
@@ -441,6 +467,7 @@ impl<'a> Validator<'a> {
             name: name.to_string(),
             description: String::new(),
             spaces: BTreeMap::new(),
+            managed_by: Default::default(),
             at: key.at,
         };
         if let Some(&(_, d)) = fields.get("description") {
@@ -451,17 +478,24 @@ impl<'a> Validator<'a> {
             }
         }
         if let Some(&(_, s)) = fields.get("spaces") {
-            team.spaces = self.grants(s, &what, declared_spaces);
+            team.spaces = self.grants(s, &what, declared_spaces, false);
+        }
+        if let Some(&(_, m)) = fields.get("managed_by")
+            && let Some(by) = self.manager(m, &format!("`managed_by` of {what}"))
+        {
+            team.managed_by = by;
         }
         Some(team)
     }
 
-    /// A `spaces:` mapping of a team or user: local space name → access.
+    /// A `spaces:` mapping of a team or user: local space name → access. A user's grant may
+    /// also be written `{access: ..., expires: DATE}` (`expiring`).
     fn grants(
         &mut self,
         node: &Node,
         owner: &str,
         declared_spaces: &Declared,
+        expiring: bool,
     ) -> BTreeMap<String, DesiredGrant> {
         let mut grants = BTreeMap::new();
         let what = format!("the spaces of {owner}");
@@ -482,7 +516,38 @@ impl<'a> Validator<'a> {
                     help,
                 );
             }
-            let access = self.access(value, &format!("the access of {owner} to `{space}`"));
+            let what = format!("the access of {owner} to `{space}`");
+            let (access, expires) = match &value.kind {
+                Kind::Map(_) if expiring => {
+                    let Some(fields) = self.fields(value, &what, GRANT_KEYS) else {
+                        continue;
+                    };
+                    let access = match fields.get("access") {
+                        Some(&(_, a)) => self.access(a, &what),
+                        None => {
+                            self.error(
+                                value.at,
+                                format!("{what} has no `access`"),
+                                Some("write `{access: [Role], expires: 2027-01-31}`".into()),
+                            );
+                            None
+                        }
+                    };
+                    let expires = fields
+                        .get("expires")
+                        .and_then(|&(_, e)| self.expiry(e, &what));
+                    (access, expires)
+                }
+                Kind::Map(_) => {
+                    self.error(
+                        value.at,
+                        format!("{what} must be a list of role names or the word `admin`"),
+                        Some("`expires` is only for a user's own grants; a team's access is managed as long as the team is declared".into()),
+                    );
+                    (None, None)
+                }
+                _ => (self.access(value, &what), None),
+            };
             if let (Some((access, roles_at)), true) = (access, known) {
                 grants.insert(
                     space,
@@ -490,6 +555,7 @@ impl<'a> Validator<'a> {
                         access,
                         at: key.at,
                         roles_at,
+                        expires,
                     },
                 );
             }
@@ -613,14 +679,17 @@ impl<'a> Validator<'a> {
                 Some(&(_, r)) if matches!(r.kind, Kind::Null) => (OrgRole::Member, r.at),
                 Some(&(_, r)) => (self.org_role(r, &what).unwrap_or(OrgRole::Member), r.at),
             };
-            let teams = match fields.get("teams") {
-                None => BTreeMap::new(),
+            let (teams, team_expires) = match fields.get("teams") {
+                None => (BTreeMap::new(), BTreeMap::new()),
                 Some(&(_, t)) => self.team_refs(t, &what, team_names),
             };
             let spaces = match fields.get("spaces") {
                 None => BTreeMap::new(),
-                Some(&(_, s)) => self.grants(s, &what, declared_spaces),
+                Some(&(_, s)) => self.grants(s, &what, declared_spaces, true),
             };
+            let expires = fields
+                .get("expires")
+                .and_then(|&(_, e)| self.expiry(e, &format!("the membership of {what}")));
             if let Some(email) = email {
                 users.insert(
                     email.clone(),
@@ -630,7 +699,9 @@ impl<'a> Validator<'a> {
                         org_role,
                         org_role_at,
                         teams,
+                        team_expires,
                         spaces,
+                        expires,
                         at: key.at,
                     },
                 );
@@ -661,13 +732,35 @@ impl<'a> Validator<'a> {
         role
     }
 
+    /// `expires:`: a date (the end of that day UTC) or an RFC 3339 time.
+    fn expiry(&mut self, node: &Node, what: &str) -> Option<Expiry> {
+        let text = self.text(node).filter(|_| !matches!(node.kind, Kind::Null));
+        match text.as_deref().and_then(|t| Expiry::parse(t, node.at)) {
+            Some(e) => Some(e),
+            None => {
+                self.error(
+                    node.at,
+                    format!(
+                        "`expires` of {what} must be a date (`2027-01-31`) or an RFC 3339 time (`2027-01-31T18:00:00Z`), found {}",
+                        text.map_or_else(|| node.kind.describe().to_string(), |t| format!("`{t}`"))
+                    ),
+                    Some("a date means the end of that day in UTC".into()),
+                );
+                None
+            }
+        }
+    }
+
+    /// A user's `teams:` list: team names, or `{team: NAME, expires: DATE}` for a membership
+    /// that ends. Returns the teams with where each is listed, and the expiring ones.
     fn team_refs(
         &mut self,
         node: &Node,
         owner: &str,
         team_names: &Declared,
-    ) -> BTreeMap<String, Span> {
+    ) -> (BTreeMap<String, Span>, BTreeMap<String, Expiry>) {
         let mut teams = BTreeMap::new();
+        let mut expiring = BTreeMap::new();
         let what = format!("the teams of {owner}");
         let items = match &node.kind {
             Kind::Seq(items) => items.as_slice(),
@@ -684,10 +777,32 @@ impl<'a> Validator<'a> {
                     ),
                     help,
                 );
-                return teams;
+                return (teams, expiring);
             }
         };
         for item in items {
+            let (item, expires) = match &item.kind {
+                Kind::Map(_) => {
+                    let Some(fields) =
+                        self.fields(item, &format!("an entry in {what}"), TEAM_REF_KEYS)
+                    else {
+                        continue;
+                    };
+                    let Some(&(_, name)) = fields.get("team") else {
+                        self.error(
+                            item.at,
+                            format!("an entry in {what} has no `team`"),
+                            Some("write `{team: NAME, expires: 2027-01-31}`".into()),
+                        );
+                        continue;
+                    };
+                    let expires = fields.get("expires").and_then(|&(_, e)| {
+                        self.expiry(e, &format!("a team membership of {owner}"))
+                    });
+                    (name, expires)
+                }
+                _ => (item, None),
+            };
             let Some(team) = self.text(item) else {
                 self.type_error(item, &format!("an entry in {what}"), "a team name");
                 continue;
@@ -721,9 +836,12 @@ impl<'a> Validator<'a> {
                 );
                 continue;
             }
+            if let Some(e) = expires {
+                expiring.insert(team.clone(), e);
+            }
             teams.insert(team, item.at);
         }
-        teams
+        (teams, expiring)
     }
 
     fn policy(&mut self, key: &Node, node: &Node, state: &DesiredState) -> Policy {
@@ -738,6 +856,17 @@ impl<'a> Validator<'a> {
             match p.kind {
                 Kind::Bool(b) => policy.prune = b,
                 _ => self.type_error(p, "`prune`", "true or false"),
+            }
+        }
+        if let Some(&(_, o)) = fields.get("org_membership")
+            && let Some(by) = self.manager(o, "`org_membership`")
+        {
+            policy.org_membership = by;
+        }
+        if let Some(&(_, r)) = fields.get("reinvite_expired") {
+            match r.kind {
+                Kind::Bool(b) => policy.reinvite_expired = b,
+                _ => self.type_error(r, "`reinvite_expired`", "true or false"),
             }
         }
         if let Some(&(_, m)) = fields.get("max_removals") {
@@ -778,6 +907,27 @@ impl<'a> Validator<'a> {
         policy.protected = protected.into_keys().collect();
         policy.ignore = ignored.into_keys().collect();
         policy
+    }
+
+    /// `file` or `identity_provider` (`policy.org_membership`, a team's `managed_by`).
+    fn manager(&mut self, node: &Node, what: &str) -> Option<OrgMembershipSource> {
+        match self.text(node).as_deref() {
+            Some("file") => Some(OrgMembershipSource::File),
+            Some("identity_provider") => Some(OrgMembershipSource::IdentityProvider),
+            other => {
+                let help = other
+                    .and_then(|w| did_you_mean(w, ["file", "identity_provider"]))
+                    .or_else(|| Some("write `file` (the default) or `identity_provider`".into()));
+                let found =
+                    other.map_or_else(|| node.kind.describe().to_string(), |w| format!("`{w}`"));
+                self.error(
+                    node.at,
+                    format!("{what} must be `file` or `identity_provider`, found {found}"),
+                    help,
+                );
+                None
+            }
+        }
     }
 
     fn max_removals(&mut self, node: &Node) -> Option<MaxRemovals> {

@@ -9,18 +9,20 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use chrono::{DateTime, Utc};
 use rustc_hash::{FxHashMap, FxHashSet};
 
 use crate::model::{
-    DesiredGrant, DesiredSpace, DesiredState, DesiredTeam, DesiredUser, Email, LiveOrgMembership,
-    LiveSpace, LiveSpaceMembership, LiveState, LiveTeam, LiveTeamMembership,
-    LiveTeamSpaceMembership, LiveUser, MembershipStatus, ObjectMeta, Principal, SpaceAccess, Span,
+    DesiredGrant, DesiredSpace, DesiredState, DesiredTeam, DesiredUser, Email, Expiry,
+    INVITATION_VALID_DAYS, LiveOrgMembership, LiveSpace, LiveSpaceMembership, LiveState, LiveTeam,
+    LiveTeamMembership, LiveTeamSpaceMembership, LiveUser, MembershipStatus, ObjectMeta,
+    OrgMembershipSource, Principal, SpaceAccess, Span,
 };
 
 use super::error::{PlanError, Unresolved};
 use super::ops::{
     Cascade, HeldAccess, MembershipRef, ObjectKind, OpId, OpKind, PendingInvite, PrincipalKind,
-    TeamRef, Touched, Unmanaged,
+    Reason, TeamRef, Touched, Unmanaged, WaitingUser,
 };
 
 /// An operation before ordering: its kind, cause and touched objects.
@@ -28,6 +30,7 @@ use super::ops::{
 pub(crate) struct Draft {
     pub kind: OpKind,
     pub cause: Option<Span>,
+    pub reason: Option<Reason>,
     pub touches: Vec<Touched>,
 }
 
@@ -37,6 +40,7 @@ pub(crate) struct Diff {
     pub drafts: Vec<Draft>,
     pub pending: Vec<PendingInvite>,
     pub unmanaged: Vec<Unmanaged>,
+    pub waiting: Vec<WaitingUser>,
 }
 
 /// The provisional id of the invitation of `email`, replaced by the real id after ordering.
@@ -372,10 +376,12 @@ type Want<'a> = (Resolved<'a>, &'a SpaceAccess, Span);
 
 /// For each managed space a principal is declared in or holds a membership of (`held`), in name
 /// order: the space, what the file wants there (resolved; unresolvable roles are recorded by
-/// `resolver`) and the live membership held there.
+/// `resolver`) and the live membership held there. A grant whose `expires` has passed at `now` is
+/// not wanted any more (and its roles are not resolved: they may be gone with the need).
 fn compare_spaces<'a, M>(
     resolver: &mut Resolver<'a>,
     managed: &ManagedSpaces<'a>,
+    now: DateTime<Utc>,
     declared: &'a BTreeMap<String, DesiredGrant>,
     held: &[&'a M],
     space_id: impl Fn(&'a M) -> &'a str,
@@ -389,22 +395,48 @@ fn compare_spaces<'a, M>(
     touched_spaces(managed, declared, &have_in)
         .into_iter()
         .map(|(name, space)| {
-            let want = declared.get(name).and_then(|grant| {
-                resolver
-                    .resolve(name, grant)
-                    .map(|r| (r, &grant.access, grant.at))
-            });
+            let want = declared
+                .get(name)
+                .filter(|g| expired(&g.expires, now).is_none())
+                .and_then(|grant| {
+                    resolver
+                        .resolve(name, grant)
+                        .map(|r| (r, &grant.access, grant.at))
+                });
             (name, space, want, held_in(&have_in, &space.id))
         })
         .collect()
 }
 
-/// Runs the diff: declared users, undeclared users, declared teams, undeclared teams, in that
-/// order; then either every unresolved name as one error, or the drafts and reports.
+/// The expiry in `expires` when it has passed at `now`.
+pub(crate) fn expired(expires: &Option<Expiry>, now: DateTime<Utc>) -> Option<&Expiry> {
+    expires.as_ref().filter(|e| e.passed(now))
+}
+
+/// True when an invitation sent at `invited_at` has expired at `now` (Contentful invitations last
+/// [`INVITATION_VALID_DAYS`] days).
+pub(crate) fn invitation_expired(invited_at: DateTime<Utc>, now: DateTime<Utc>) -> bool {
+    now - invited_at >= chrono::Duration::days(INVITATION_VALID_DAYS)
+}
+
+/// The id of the managed space the file calls `name`.
+fn desired_space_id<'d>(desired: &'d DesiredState, name: &str) -> Option<&'d str> {
+    desired.spaces.get(name).map(|s| s.id.as_str())
+}
+
+/// The reason of a removal caused by `expires` having passed.
+fn expiry_reason(e: &Expiry) -> Reason {
+    Reason::Expired { expires: e.clone() }
+}
+
+/// Runs the diff at `now` (which decides what has expired): declared users, undeclared users,
+/// declared teams, undeclared teams, in that order; then either every unresolved name as one
+/// error, or the drafts and reports.
 pub(crate) fn diff(
     desired: &DesiredState,
     live: &LiveState,
     ix: &Index<'_>,
+    now: DateTime<Utc>,
 ) -> Result<Diff, PlanError> {
     let mut problems = Vec::new();
     if desired.organization != live.organization {
@@ -422,7 +454,13 @@ pub(crate) fn diff(
             });
         }
     }
-    let mut d = Differ::new(desired, live, ix, Resolver::new(desired, live, problems));
+    let mut d = Differ::new(
+        desired,
+        live,
+        ix,
+        Resolver::new(desired, live, problems),
+        now,
+    );
     for user in desired.users.values() {
         d.user(user);
     }
@@ -450,6 +488,7 @@ pub(crate) fn diff(
     }
     out.pending.sort();
     out.unmanaged.sort();
+    out.waiting.sort();
     Ok(out)
 }
 
@@ -467,6 +506,13 @@ struct Differ<'a> {
     ignored_teams: FxHashSet<&'a str>,
     /// Declared, not ignored teams: an undeclared one is deleted with prune, otherwise reported.
     managed_teams: FxHashSet<&'a str>,
+    /// The time the plan is made at: what has expired by then is removed.
+    now: DateTime<Utc>,
+    /// `policy.org_membership: identity_provider`: organization members are never invited or
+    /// removed.
+    provider: bool,
+    /// Declared teams whose members an identity provider manages (`managed_by`).
+    provider_teams: FxHashSet<&'a str>,
     out: Diff,
 }
 
@@ -497,6 +543,7 @@ impl<'a> Differ<'a> {
         live: &'a LiveState,
         ix: &'a Index<'a>,
         resolver: Resolver<'a>,
+        now: DateTime<Utc>,
     ) -> Self {
         let mut ignored_users: FxHashSet<&Email> = FxHashSet::default();
         let mut ignored_teams: FxHashSet<&str> = FxHashSet::default();
@@ -530,6 +577,14 @@ impl<'a> Differ<'a> {
             ignored_users,
             ignored_teams,
             managed_teams,
+            now,
+            provider: desired.policy.org_membership == OrgMembershipSource::IdentityProvider,
+            provider_teams: desired
+                .teams
+                .values()
+                .filter(|t| t.managed_by == OrgMembershipSource::IdentityProvider)
+                .map(|t| t.name.as_str())
+                .collect(),
             out: Diff::default(),
         }
     }
@@ -546,14 +601,68 @@ impl<'a> Differ<'a> {
         self.managed_teams.contains(name)
     }
 
+    /// True when the file decides the members of team `name` (declared, not ignored, not
+    /// managed by an identity provider).
+    fn members_managed(&self, name: &str) -> bool {
+        self.team_managed(name)
+            && (self.provider_teams.is_empty() || !self.provider_teams.contains(name))
+    }
+
     /// A declared user: invitation or org role, team memberships, direct space memberships.
     fn user(&mut self, user: &'a DesiredUser) {
         if self.user_ignored(&user.email) {
             self.resolver.resolve_all(&user.spaces);
             return;
         }
-        let (ix, live) = (self.ix, self.live);
+        let (ix, live, now) = (self.ix, self.live, self.now);
         let member = ix.members.get(&user.email).copied();
+        if let Some(e) = expired(&user.expires, now) {
+            // The whole membership has ended: removed with everything it holds (never invited).
+            // When an identity provider owns membership, only the access this tool manages goes.
+            if let Some(m) = member {
+                let who = Undeclared::User {
+                    email: &user.email,
+                    member: m,
+                };
+                if self.provider {
+                    self.strip(who, Some(e));
+                } else {
+                    self.remove(who, Some(e));
+                }
+            }
+            return;
+        }
+        if member.is_none() && self.provider {
+            // Waiting for the identity provider: nothing can be granted before the membership
+            // exists; the next plan after provisioning grants it.
+            self.resolver.resolve_all(&user.spaces);
+            let mut access: Vec<HeldAccess> = user
+                .spaces
+                .iter()
+                .filter(|(_, g)| expired(&g.expires, now).is_none())
+                .filter_map(|(name, g)| {
+                    desired_space_id(self.desired, name).map(|id| HeldAccess {
+                        space_name: name.clone(),
+                        space_id: id.to_string(),
+                        access: g.access.clone(),
+                    })
+                })
+                .collect();
+            access.sort();
+            self.out.waiting.push(WaitingUser {
+                email: user.email.clone(),
+                org_role: user.org_role,
+                teams: user
+                    .teams
+                    .keys()
+                    .filter(|t| user.team_expires.get(*t).is_none_or(|e| !e.passed(now)))
+                    .cloned()
+                    .collect(),
+                access,
+            });
+            return;
+        }
+        let team_expired = |name: &str| user.team_expires.get(name).filter(|e| e.passed(now));
         let membership_ref = || match member {
             Some(m) => MembershipRef::Existing(m.membership.meta.id.clone()),
             None => MembershipRef::InvitedBy(provisional_invite(&user.email)),
@@ -567,6 +676,7 @@ impl<'a> Differ<'a> {
                     last_name: user.name.as_ref().and_then(|n| n.last.clone()),
                 },
                 cause: Some(user.at),
+                reason: None,
                 touches: Vec::new(),
             }),
             Some(m) => {
@@ -577,6 +687,26 @@ impl<'a> Differ<'a> {
                         membership_id: m.membership.meta.id.clone(),
                         invited_at: m.membership.meta.created_at,
                     });
+                    let policy = &self.desired.policy;
+                    if policy.reinvite_expired
+                        && policy.org_membership == OrgMembershipSource::File
+                        && let Some(invited_at) = m.membership.meta.created_at
+                        && invitation_expired(invited_at, now)
+                    {
+                        self.out.drafts.push(Draft {
+                            kind: OpKind::Reinvite {
+                                email: user.email.clone(),
+                                role: m.membership.role,
+                                membership: m.membership.meta.clone(),
+                                invited_at,
+                                first_name: user.name.as_ref().map(|n| n.first.clone()),
+                                last_name: user.name.as_ref().and_then(|n| n.last.clone()),
+                            },
+                            cause: Some(user.at),
+                            reason: None,
+                            touches: vec![touch(ObjectKind::OrgMembership, &m.membership.meta)],
+                        });
+                    }
                 }
                 if m.membership.role != user.org_role {
                     self.out.drafts.push(Draft {
@@ -587,6 +717,7 @@ impl<'a> Differ<'a> {
                             to: user.org_role,
                         },
                         cause: Some(user.org_role_at),
+                        reason: None,
                         touches: vec![touch(ObjectKind::OrgMembership, &m.membership.meta)],
                     });
                 }
@@ -609,7 +740,10 @@ impl<'a> Differ<'a> {
         let in_live_team =
             |name: &str| live_teams.binary_search_by(|(n, _)| (*n).cmp(name)).is_ok();
         for (team_name, at) in &user.teams {
-            if !self.team_managed(team_name) || in_live_team(team_name) {
+            if !self.members_managed(team_name)
+                || in_live_team(team_name)
+                || team_expired(team_name).is_some()
+            {
                 continue;
             }
             let team = match ix.teams.get(team_name.as_str()) {
@@ -624,11 +758,15 @@ impl<'a> Differ<'a> {
                     membership: membership_ref(),
                 },
                 cause: Some(*at),
+                reason: None,
                 touches: Vec::new(),
             });
         }
         for (team_name, tm) in &live_teams {
-            if self.team_managed(team_name) && !user.teams.contains_key(*team_name) {
+            let ended = team_expired(team_name);
+            if self.members_managed(team_name)
+                && (!user.teams.contains_key(*team_name) || ended.is_some())
+            {
                 self.out.drafts.push(Draft {
                     kind: OpKind::RemoveTeamMember {
                         team_name: team_name.to_string(),
@@ -636,7 +774,8 @@ impl<'a> Differ<'a> {
                         email: user.email.clone(),
                         team_membership: tm.meta.clone(),
                     },
-                    cause: Some(user.at),
+                    cause: Some(ended.map_or(user.at, |e| e.span)),
+                    reason: ended.map(expiry_reason),
                     touches: vec![touch(ObjectKind::TeamMembership, &tm.meta)],
                 });
             }
@@ -649,6 +788,7 @@ impl<'a> Differ<'a> {
         let compared = compare_spaces(
             &mut self.resolver,
             &self.spaces,
+            now,
             &user.spaces,
             user_sms,
             |sm| sm.space_id.as_str(),
@@ -665,6 +805,7 @@ impl<'a> Differ<'a> {
                         role_ids: resolved.role_ids(),
                     },
                     cause: Some(at),
+                    reason: None,
                     touches: Vec::new(),
                 }),
                 (Some((resolved, access, at)), Some(sm)) => {
@@ -680,21 +821,29 @@ impl<'a> Differ<'a> {
                                 role_ids: resolved.role_ids(),
                             },
                             cause: Some(at),
+                            reason: None,
                             touches: vec![touch(ObjectKind::SpaceMembership, &sm.meta)],
                         });
                     }
                 }
-                (None, Some(sm)) => self.out.drafts.push(Draft {
-                    kind: OpKind::DeleteSpaceMembership {
-                        email: user.email.clone(),
-                        space_name: space_name.clone(),
-                        space_id: space.id.clone(),
-                        space_membership: sm.meta.clone(),
-                        before: live.access_of(&sm.space_id, sm.admin, &sm.role_ids),
-                    },
-                    cause: Some(user.at),
-                    touches: vec![touch(ObjectKind::SpaceMembership, &sm.meta)],
-                }),
+                (None, Some(sm)) => {
+                    let ended = user
+                        .spaces
+                        .get(space_name)
+                        .and_then(|g| expired(&g.expires, now));
+                    self.out.drafts.push(Draft {
+                        kind: OpKind::DeleteSpaceMembership {
+                            email: user.email.clone(),
+                            space_name: space_name.clone(),
+                            space_id: space.id.clone(),
+                            space_membership: sm.meta.clone(),
+                            before: live.access_of(&sm.space_id, sm.admin, &sm.role_ids),
+                        },
+                        cause: Some(ended.map_or(user.at, |e| e.span)),
+                        reason: ended.map(expiry_reason),
+                        touches: vec![touch(ObjectKind::SpaceMembership, &sm.meta)],
+                    })
+                }
             }
         }
     }
@@ -718,6 +867,7 @@ impl<'a> Differ<'a> {
                     description: team.description.clone(),
                 },
                 cause: Some(team.at),
+                reason: None,
                 touches: Vec::new(),
             }),
             Some(t) if t.description != team.description => self.out.drafts.push(Draft {
@@ -728,6 +878,7 @@ impl<'a> Differ<'a> {
                     description_after: team.description.clone(),
                 },
                 cause: Some(team.at),
+                reason: None,
                 touches: vec![touch(ObjectKind::Team, &t.meta)],
             }),
             Some(_) => {}
@@ -736,6 +887,7 @@ impl<'a> Differ<'a> {
         let compared = compare_spaces(
             &mut self.resolver,
             &self.spaces,
+            self.now,
             &team.spaces,
             team_tsms,
             |tsm| tsm.space_id.as_str(),
@@ -753,6 +905,7 @@ impl<'a> Differ<'a> {
                         role_ids: resolved.role_ids(),
                     },
                     cause: Some(at),
+                    reason: None,
                     touches: Vec::new(),
                 }),
                 (Some((resolved, access, at)), Some(tsm)) => {
@@ -769,6 +922,7 @@ impl<'a> Differ<'a> {
                                 role_ids: resolved.role_ids(),
                             },
                             cause: Some(at),
+                            reason: None,
                             touches: vec![touch(ObjectKind::TeamSpaceMembership, &tsm.meta)],
                         });
                     }
@@ -783,6 +937,7 @@ impl<'a> Differ<'a> {
                         before: live.access_of(&tsm.space_id, tsm.admin, &tsm.role_ids),
                     },
                     cause: Some(team.at),
+                    reason: None,
                     touches: vec![touch(ObjectKind::TeamSpaceMembership, &tsm.meta)],
                 }),
             }
@@ -794,32 +949,15 @@ impl<'a> Differ<'a> {
     /// managed spaces and who or what it is related to (its teams, or a team's members).
     fn prune_or_report(&mut self, who: Undeclared<'a>) {
         let (ix, live, desired) = (self.ix, self.live, self.desired);
-        let (team_memberships, held): (&[&LiveTeamMembership], Vec<Held<'_>>) = match who {
-            Undeclared::User { member: m, .. } => (
-                ix.tms_of_membership(&m.membership.meta.id),
-                ix.sms_of_user(&m.user.id)
-                    .iter()
-                    .map(|sm| Held {
-                        space_id: &sm.space_id,
-                        admin: sm.admin,
-                        role_ids: &sm.role_ids,
-                        meta: &sm.meta,
-                    })
-                    .collect(),
-            ),
-            Undeclared::Team { team: t, .. } => (
-                ix.tms_of_team(&t.meta.id),
-                ix.tsms_of_team(&t.meta.id)
-                    .iter()
-                    .map(|tsm| Held {
-                        space_id: &tsm.space_id,
-                        admin: tsm.admin,
-                        role_ids: &tsm.role_ids,
-                        meta: &tsm.meta,
-                    })
-                    .collect(),
-            ),
-        };
+        if desired.policy.prune {
+            if self.provider {
+                self.strip(who, None);
+            } else {
+                self.remove(who, None);
+            }
+            return;
+        }
+        let (team_memberships, held) = self.holdings(who);
         let member_email = |tm: &LiveTeamMembership| {
             ix.email_of_membership
                 .get(tm.org_membership_id.as_str())
@@ -827,7 +965,7 @@ impl<'a> Differ<'a> {
         };
         let access = |h: &Held<'_>| live.access_of(h.space_id, h.admin, h.role_ids);
 
-        if !desired.policy.prune {
+        {
             let mut related: Vec<String> = team_memberships
                 .iter()
                 .filter_map(|tm| match who {
@@ -867,9 +1005,121 @@ impl<'a> Differ<'a> {
                 related,
                 access: held_access,
             });
-            return;
         }
+    }
 
+    /// With an identity provider owning organization membership (and the members of teams the
+    /// file does not declare): takes away what this tool manages from a live principal, one
+    /// operation each, instead of removing it. A user loses their memberships of teams whose
+    /// members the file decides and their direct access to managed spaces; a team loses its
+    /// access to managed spaces. `expired`: why (a declared user's `expires`), else prune.
+    fn strip(&mut self, who: Undeclared<'a>, expired: Option<&Expiry>) {
+        let (ix, live) = (self.ix, self.live);
+        let (team_memberships, held) = self.holdings(who);
+        let cause = expired.map(|e| e.span);
+        let reason = expired.map(expiry_reason);
+        if let Undeclared::User { email, .. } = who {
+            for tm in team_memberships {
+                let Some(team_name) = ix.team_name(&tm.team_id) else {
+                    continue;
+                };
+                if !self.members_managed(team_name) {
+                    continue;
+                }
+                self.out.drafts.push(Draft {
+                    kind: OpKind::RemoveTeamMember {
+                        team_name: team_name.to_string(),
+                        team_id: tm.team_id.clone(),
+                        email: email.clone(),
+                        team_membership: tm.meta.clone(),
+                    },
+                    cause,
+                    reason: reason.clone(),
+                    touches: vec![touch(ObjectKind::TeamMembership, &tm.meta)],
+                });
+            }
+        }
+        for h in &held {
+            let Some(space_name) = self.managed.get(h.space_id).map(|n| n.to_string()) else {
+                continue;
+            };
+            let before = live.access_of(h.space_id, h.admin, h.role_ids);
+            let space_id = h.space_id.to_string();
+            let (kind, object) = match who {
+                Undeclared::User { email, .. } => (
+                    OpKind::DeleteSpaceMembership {
+                        email: email.clone(),
+                        space_name,
+                        space_id,
+                        space_membership: h.meta.clone(),
+                        before,
+                    },
+                    ObjectKind::SpaceMembership,
+                ),
+                Undeclared::Team { name, team } => (
+                    OpKind::DeleteTeamSpaceMembership {
+                        team_name: name.to_string(),
+                        team_id: team.meta.id.clone(),
+                        space_name,
+                        space_id,
+                        tsm: h.meta.clone(),
+                        before,
+                    },
+                    ObjectKind::TeamSpaceMembership,
+                ),
+            };
+            self.out.drafts.push(Draft {
+                kind,
+                cause,
+                reason: reason.clone(),
+                touches: vec![touch(object, h.meta)],
+            });
+        }
+    }
+
+    /// The team memberships and the space access a live principal holds.
+    fn holdings(&self, who: Undeclared<'a>) -> (&'a [&'a LiveTeamMembership], Vec<Held<'a>>) {
+        let ix = self.ix;
+        match who {
+            Undeclared::User { member: m, .. } => (
+                ix.tms_of_membership(&m.membership.meta.id),
+                ix.sms_of_user(&m.user.id)
+                    .iter()
+                    .map(|sm| Held {
+                        space_id: &sm.space_id,
+                        admin: sm.admin,
+                        role_ids: &sm.role_ids,
+                        meta: &sm.meta,
+                    })
+                    .collect(),
+            ),
+            Undeclared::Team { team: t, .. } => (
+                ix.tms_of_team(&t.meta.id),
+                ix.tsms_of_team(&t.meta.id)
+                    .iter()
+                    .map(|tsm| Held {
+                        space_id: &tsm.space_id,
+                        admin: tsm.admin,
+                        role_ids: &tsm.role_ids,
+                        meta: &tsm.meta,
+                    })
+                    .collect(),
+            ),
+        }
+    }
+
+    /// Removes a live principal with everything that goes with it (one operation whose cascades
+    /// list its team and space memberships): an undeclared one with `prune`, or a declared user
+    /// whose membership has `expired`.
+    fn remove(&mut self, who: Undeclared<'a>, expired: Option<&Expiry>) {
+        let (ix, live, desired) = (self.ix, self.live, self.desired);
+        let (team_memberships, held) = self.holdings(who);
+        let member_email = |tm: &LiveTeamMembership| {
+            ix.email_of_membership
+                .get(tm.org_membership_id.as_str())
+                .copied()
+        };
+        let access = |h: &Held<'_>| live.access_of(h.space_id, h.admin, h.role_ids);
         let mut cascades = Vec::new();
         let mut touches = vec![match who {
             Undeclared::User { member: m, .. } => {
@@ -936,7 +1186,8 @@ impl<'a> Differ<'a> {
         };
         self.out.drafts.push(Draft {
             kind,
-            cause: None,
+            cause: expired.map(|e| e.span),
+            reason: expired.map(expiry_reason),
             touches,
         });
     }

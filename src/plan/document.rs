@@ -120,6 +120,7 @@ mod tests {
             },
             depends_on: deps.iter().map(|&d| OpId::nth(d)).collect(),
             cause: None,
+            reason: None,
             touches: vec![],
         }
     }

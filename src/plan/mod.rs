@@ -27,7 +27,8 @@ use crate::model::{DesiredState, LiveState};
 /// Inputs to [`build`] that do not come from the two states.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PlanOptions {
-    /// Recorded as the plan's creation time (injected: the planner never reads the clock).
+    /// Recorded as the plan's creation time, and the time the plan is made at: access whose
+    /// `expires` has passed by then is removed (injected: the planner never reads the clock).
     pub created_at: DateTime<Utc>,
 }
 
@@ -43,7 +44,7 @@ pub fn build(
 ) -> Result<Plan, PlanError> {
     // One index of the live state, shared by the diff and the ordering.
     let ix = diff::Index::new(live);
-    let diff = diff::diff(desired, live, &ix)?;
+    let diff = diff::diff(desired, live, &ix, opts.created_at)?;
     let (operations, levels) = order::order(diff.drafts, desired, live, &ix);
     let after = simulate::simulate_ops(live, &operations, &levels);
     let guardrails = guardrails::check(desired, live, &after, &operations);
@@ -68,6 +69,7 @@ pub fn build(
         refused,
         pending: diff.pending,
         unmanaged: diff.unmanaged,
+        waiting: diff.waiting,
     })
 }
 

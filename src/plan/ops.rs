@@ -13,7 +13,7 @@ use std::fmt;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::model::{Email, ObjectMeta, OrgRole, Principal, SpaceAccess, Span};
+use crate::model::{Email, Expiry, ObjectMeta, OrgRole, Principal, SpaceAccess, Span};
 
 /// The version of the plan document format written by this build.
 pub const FORMAT_VERSION: u32 = 1;
@@ -165,6 +165,23 @@ pub enum OpKind {
         email: Email,
         /// Their organization role.
         role: OrgRole,
+        /// `firstName` for the invitation.
+        first_name: Option<String>,
+        /// `lastName` for the invitation.
+        last_name: Option<String>,
+    },
+    /// Send a pending member's expired invitation again (Contentful invitations expire after 7
+    /// days): the invitation is posted again for the same email, as Contentful's web app does for
+    /// "reinvite". The pending membership stays; its invitation date starts over.
+    Reinvite {
+        /// Who.
+        email: Email,
+        /// The organization role of the pending membership (sent unchanged).
+        role: OrgRole,
+        /// The pending organization membership.
+        membership: ObjectMeta,
+        /// When the expired invitation was sent.
+        invited_at: DateTime<Utc>,
         /// `firstName` for the invitation.
         first_name: Option<String>,
         /// `lastName` for the invitation.
@@ -341,6 +358,9 @@ impl OpKind {
     pub fn describe(&self) -> String {
         match self {
             OpKind::Invite { email, role, .. } => format!("invite {email} as {role}"),
+            OpKind::Reinvite { email, .. } => {
+                format!("send {email} a new invitation (the last one expired)")
+            }
             OpKind::ChangeOrgRole {
                 email, from, to, ..
             } => format!("change org role of {email}: {from} → {to}"),
@@ -406,6 +426,7 @@ impl OpKind {
             | OpKind::CreateTeamSpaceMembership { .. }
             | OpKind::CreateSpaceMembership { .. } => Action::Add,
             OpKind::ChangeOrgRole { .. }
+            | OpKind::Reinvite { .. }
             | OpKind::UpdateTeam { .. }
             | OpKind::UpdateTeamSpaceMembership { .. }
             | OpKind::UpdateSpaceMembership { .. } => Action::Change,
@@ -422,6 +443,7 @@ impl OpKind {
         match self {
             OpKind::Invite { .. } => "invite",
             OpKind::ChangeOrgRole { .. } => "change_org_role",
+            OpKind::Reinvite { .. } => "reinvite",
             OpKind::RemoveOrgMember { .. } => "remove_org_member",
             OpKind::CreateTeam { .. } => "create_team",
             OpKind::UpdateTeam { .. } => "update_team",
@@ -455,6 +477,8 @@ impl OpKind {
             OpKind::RemoveTeamMember { .. } => 11,
             OpKind::DeleteTeam { .. } => 12,
             OpKind::RemoveOrgMember { .. } => 13,
+            // Last: added after the others, so plans without one keep their operation ids.
+            OpKind::Reinvite { .. } => 14,
         }
     }
 
@@ -462,6 +486,7 @@ impl OpKind {
     pub fn email(&self) -> Option<&Email> {
         match self {
             OpKind::Invite { email, .. }
+            | OpKind::Reinvite { email, .. }
             | OpKind::ChangeOrgRole { email, .. }
             | OpKind::RemoveOrgMember { email, .. }
             | OpKind::AddTeamMember { email, .. }
@@ -562,11 +587,35 @@ pub struct Operation {
     /// The place in the access file that causes it; absent for removals of undeclared
     /// principals (caused by `prune`).
     pub cause: Option<Span>,
+    /// Why it is planned, when that is more than "the file says so": access whose `expires`
+    /// has passed. Absent in plans written before this field existed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<Reason>,
     /// Every live object it writes or deletes (including what goes with a removal), with the
     /// `sys.version` the plan saw. Objects it only refers to (the team a member is added to) are
     /// not listed: their ids are in [`TeamRef`] / [`MembershipRef`], and an earlier operation of
     /// the same plan may legitimately change their version.
     pub touches: Vec<Touched>,
+}
+
+/// Why an operation is planned, beyond the file's content.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Reason {
+    /// The access's `expires` moment has passed: it is removed ("expired on 2027-01-31").
+    Expired {
+        /// The expiry as written in the file.
+        expires: Expiry,
+    },
+}
+
+impl fmt::Display for Reason {
+    /// `expired on 2027-01-31`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Reason::Expired { expires } => write!(f, "expired on {expires}"),
+        }
+    }
 }
 
 /// Which guardrail a [`GuardrailResult`] is about.
@@ -637,6 +686,21 @@ pub struct PendingInvite {
     pub membership_id: String,
     /// When the invitation was sent, when known (invitations expire after 7 days).
     pub invited_at: Option<DateTime<Utc>>,
+}
+
+/// A declared user not yet in the organization while an identity provider provisions members
+/// (`policy.org_membership: identity_provider`): nothing is planned for them until they appear;
+/// then the next plan grants what is listed here.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct WaitingUser {
+    /// The user.
+    pub email: Email,
+    /// The organization role the file gives them (set once they are provisioned).
+    pub org_role: OrgRole,
+    /// The teams the file lists for them.
+    pub teams: Vec<String>,
+    /// Their direct access in managed spaces, as the file gives it.
+    pub access: Vec<HeldAccess>,
 }
 
 /// A user or a team.
@@ -738,6 +802,10 @@ pub struct Plan {
     pub pending: Vec<PendingInvite>,
     /// Undeclared principals left alone (prune off).
     pub unmanaged: Vec<Unmanaged>,
+    /// Declared users waiting for the identity provider to provision them (absent unless
+    /// `policy.org_membership: identity_provider`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub waiting: Vec<WaitingUser>,
     /// Operation counts.
     pub summary: Summary,
 }
@@ -765,6 +833,7 @@ impl Plan {
             refused: false,
             pending: vec![],
             unmanaged: vec![],
+            waiting: vec![],
         }
     }
 }

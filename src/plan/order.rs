@@ -371,6 +371,7 @@ pub(crate) fn order(
                 kind,
                 depends_on: deps[i].iter().map(|&j| ids[j].clone()).collect(),
                 cause: d.cause,
+                reason: d.reason,
                 touches: d.touches,
             }
         })

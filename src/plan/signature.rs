@@ -142,7 +142,9 @@ fn normalized(creators: &BTreeMap<&OpId, &OpKind>, kind: &OpKind) -> OpKind {
     let mut k = kind.clone();
     match &mut k {
         OpKind::Invite { .. } | OpKind::CreateTeam { .. } => {}
-        OpKind::ChangeOrgRole { membership, .. } => *membership = meta(membership),
+        OpKind::ChangeOrgRole { membership, .. } | OpKind::Reinvite { membership, .. } => {
+            *membership = meta(membership)
+        }
         OpKind::RemoveOrgMember {
             membership,
             cascades,
@@ -194,7 +196,9 @@ pub fn touched_by(kind: &OpKind) -> Vec<Touched> {
         | OpKind::AddTeamMember { .. }
         | OpKind::CreateTeamSpaceMembership { .. }
         | OpKind::CreateSpaceMembership { .. } => Vec::new(),
-        OpKind::ChangeOrgRole { membership, .. } | OpKind::RemoveOrgMember { membership, .. } => {
+        OpKind::ChangeOrgRole { membership, .. }
+        | OpKind::Reinvite { membership, .. }
+        | OpKind::RemoveOrgMember { membership, .. } => {
             vec![t(ObjectKind::OrgMembership, membership)]
         }
         OpKind::UpdateTeam { team, .. } | OpKind::DeleteTeam { team, .. } => {
@@ -311,6 +315,7 @@ mod tests {
             kind,
             depends_on: vec![],
             cause: None,
+            reason: None,
             touches: vec![],
         }
     }

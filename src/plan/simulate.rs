@@ -244,6 +244,8 @@ pub(crate) fn simulate_ops<'a>(
                 user_by_email.insert(email.clone(), user_id);
                 invited.insert(&op.id, om_id);
             }
+            // The membership stays pending; only its invitation is new.
+            OpKind::Reinvite { .. } => {}
             OpKind::ChangeOrgRole { membership, to, .. } => {
                 if let Some(m) = s.org_memberships.get_mut(&membership.id) {
                     m.role = *to;

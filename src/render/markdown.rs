@@ -110,6 +110,18 @@ pub fn plan_markdown(plan: &Plan, opts: &RenderOptions) -> String {
         out.push('\n');
     }
 
+    if !plan.waiting.is_empty() {
+        let _ = writeln!(
+            out,
+            "**Waiting for provisioning** by the identity provider (granted once they appear):"
+        );
+        for w in plan.waiting.iter().take(LIST_LIMIT) {
+            let _ = writeln!(out, "- {}", escape(&super::waiting_line(w)));
+        }
+        more(&mut out, plan.waiting.len());
+        out.push('\n');
+    }
+
     if !plan.unmanaged.is_empty() {
         let _ = writeln!(
             out,

@@ -18,7 +18,20 @@ pub use report::{
 };
 pub use text::{SUMMARY_THRESHOLD, plan_text};
 
-use crate::plan::Plan;
+use crate::plan::{Plan, WaitingUser};
+
+/// `jane@acme.example as member, teams: design, space blog [Editor]`: a user waiting for
+/// provisioning and the access that will follow.
+pub(crate) fn waiting_line(w: &WaitingUser) -> String {
+    let mut parts = vec![format!("{} as {}", w.email, w.org_role)];
+    if !w.teams.is_empty() {
+        parts.push(format!("teams: {}", w.teams.join(", ")));
+    }
+    for a in &w.access {
+        parts.push(format!("space {} {}", a.space_name, a.access));
+    }
+    parts.join(", ")
+}
 
 /// How to render a plan for people.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -77,6 +90,7 @@ mod tests {
             refused: false,
             pending: vec![],
             unmanaged: vec![],
+            waiting: vec![],
             summary: Summary::default(),
         };
         let json = plan_json(&plan);

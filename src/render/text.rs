@@ -105,6 +105,17 @@ pub(crate) fn plan_text_body(plan: &Plan, opts: &RenderOptions) -> String {
         out.push('\n');
     }
 
+    if !plan.waiting.is_empty() {
+        let _ = writeln!(
+            out,
+            "Waiting for provisioning by the identity provider (granted once they appear):"
+        );
+        for w in &plan.waiting {
+            let _ = writeln!(out, "    {}", super::waiting_line(w));
+        }
+        out.push('\n');
+    }
+
     if !plan.unmanaged.is_empty() {
         let _ = writeln!(
             out,
@@ -218,6 +229,9 @@ fn note(plan: &Plan, op: &Operation) -> String {
         None if op.action == Action::Remove => parts.push("not in file, prune".to_string()),
         None => {}
     }
+    if let Some(reason) = &op.reason {
+        parts.push(reason.to_string());
+    }
     if !op.depends_on.is_empty() {
         let deps: Vec<&str> = op.depends_on.iter().map(|d| d.as_str()).collect();
         parts.push(format!("after {}", deps.join(", ")));
@@ -262,6 +276,12 @@ fn line(plan: &Plan, op: &Operation) -> Line {
             }
         }
         OpKind::ChangeOrgRole { from, to, .. } => format!("org role {from} → {to}"),
+        OpKind::Reinvite { invited_at, .. } => {
+            format!(
+                "re-invite, invited {}, expired",
+                invited_at.format("%Y-%m-%d")
+            )
+        }
         OpKind::RemoveOrgMember { role, cascades, .. } => {
             let with = if cascades.is_empty() { "" } else { ", with:" };
             format!("remove from the organization (org role {role}){with}")

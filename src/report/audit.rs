@@ -17,7 +17,7 @@ use crate::plan::{OpKind, Plan, simulate};
 use super::email_of;
 
 /// Invitations older than this have expired and must be sent again.
-pub const INVITATION_VALID_DAYS: i64 = 7;
+pub const INVITATION_VALID_DAYS: i64 = crate::model::INVITATION_VALID_DAYS;
 
 /// The kinds of finding, in the order they are reported.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]

@@ -135,14 +135,19 @@ impl DriftReport {
     }
 }
 
-/// The drift that `plan` (built from the file and `live`) shows.
+/// The drift that `plan` (built from the file and `live`) shows. Removals planned because an
+/// `expires` has passed are not drift.
 pub fn drift(plan: &Plan, live: &LiveState) -> DriftReport {
     DriftReport {
         organization: plan.organization.clone(),
         config_path: plan.config_path.clone(),
+        // An operation with a reason (access whose `expires` has passed) is the file's own
+        // schedule, and a re-sent invitation is Contentful's clock: neither is a change someone
+        // made in Contentful, so neither is drift.
         differences: plan
             .operations
             .iter()
+            .filter(|op| op.reason.is_none() && !matches!(op.kind, OpKind::Reinvite { .. }))
             .map(|op| {
                 let mut d = difference(op, live);
                 d.included_file = op
@@ -178,6 +183,23 @@ fn difference(op: &Operation, live: &LiveState) -> Difference {
             format!("member of the organization as {role}"),
             "not a member of the organization".to_string(),
         ),
+        OpKind::Reinvite {
+            email,
+            role,
+            membership,
+            ..
+        } => {
+            meta = Some(membership);
+            (
+                format!("invitation of {email}"),
+                user(email),
+                Aspect::Membership,
+                State::Member { role: *role },
+                State::Member { role: *role },
+                format!("member of the organization as {role}"),
+                "invited, the invitation expired".to_string(),
+            )
+        }
         OpKind::ChangeOrgRole {
             email,
             membership,
@@ -465,6 +487,7 @@ mod tests {
             },
             depends_on: vec![],
             cause: None,
+            reason: None,
             touches: vec![],
         };
         let d = difference(&op(membership.clone()), &live);

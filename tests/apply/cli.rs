@@ -15,6 +15,7 @@ fn bin() -> Command {
         .env_remove("CONTENTFUL_MANAGEMENT_TOKEN")
         .env_remove("CONTENTFUL_ACCESS_CONFIG")
         .env("NO_COLOR", "1")
+        .env("CONTENTFUL_ACCESS_NOW", crate::util::NOW)
         .stdin(Stdio::null());
     c
 }

@@ -83,7 +83,7 @@ async fn applying_the_demo_plan_converges_and_a_second_apply_has_nothing_to_do()
         &d,
         &after,
         &PlanOptions {
-            created_at: Utc::now(),
+            created_at: crate::util::now(),
         },
     )
     .unwrap();
@@ -261,7 +261,7 @@ async fn a_saved_plan_whose_objects_changed_is_stale_and_says_by_whom() {
         &c,
         &p,
         Some(&p.config_sha256),
-        Utc::now(),
+        crate::util::now(),
         chrono::Duration::hours(24),
     )
     .await

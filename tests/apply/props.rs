@@ -2,7 +2,6 @@
 //! a random access file is planned against them and applied over HTTP, and planning again must
 //! find nothing to do.
 
-use chrono::Utc;
 use contentful_access::apply::{self, ApplyOptions, NoObserver, Planned};
 use contentful_access::contentful::Client;
 use contentful_access::export;
@@ -57,7 +56,7 @@ proptest! {
         runtime().block_on(async {
             let (server, client) = serve(&live).await;
             let spaces: Vec<String> = desired.spaces.values().map(|s| s.id.clone()).collect();
-            let opts = PlanOptions { created_at: Utc::now() };
+            let opts = PlanOptions { created_at: crate::util::now() };
             let read = client.read_live_state(&desired.organization, &spaces).await.unwrap();
             let Planned::Verified(p) = apply::plan_checked(&desired, &read, &opts).unwrap() else {
                 server.shutdown().await;
@@ -89,7 +88,7 @@ proptest! {
         runtime().block_on(async {
             let (server, client) = serve(&live).await;
             let spaces: Vec<String> = desired.spaces.values().map(|s| s.id.clone()).collect();
-            let opts = PlanOptions { created_at: Utc::now() };
+            let opts = PlanOptions { created_at: crate::util::now() };
             let read = client.read_live_state(&desired.organization, &spaces).await.unwrap();
             let Planned::Verified(p) = apply::plan_checked(&desired, &read, &opts).unwrap() else {
                 server.shutdown().await;

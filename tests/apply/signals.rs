@@ -29,6 +29,7 @@ async fn the_first_signal_lets_writes_in_flight_finish_records_them_and_exits_13
         cmd.current_dir(root())
             .env_remove("CONTENTFUL_ACCESS_CONFIG")
             .env("NO_COLOR", "1")
+            .env("CONTENTFUL_ACCESS_NOW", crate::util::NOW)
             .env("CONTENTFUL_MANAGEMENT_TOKEN", server.admin_token())
             .stdin(Stdio::null())
             .stdout(Stdio::piped())

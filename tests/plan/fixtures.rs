@@ -348,6 +348,7 @@ impl File {
                         access: a.clone(),
                         at,
                         roles_at: Default::default(),
+                        expires: None,
                     },
                 )
             })
@@ -358,6 +359,7 @@ impl File {
                 name: name.to_string(),
                 description: description.to_string(),
                 spaces,
+                managed_by: Default::default(),
                 at,
             },
         );
@@ -385,6 +387,7 @@ impl File {
                         access: a.clone(),
                         at,
                         roles_at: Default::default(),
+                        expires: None,
                     },
                 )
             })
@@ -397,7 +400,9 @@ impl File {
                 org_role: role,
                 org_role_at,
                 teams,
+                team_expires: Default::default(),
                 spaces,
+                expires: None,
                 at,
             },
         );

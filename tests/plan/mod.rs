@@ -4,6 +4,7 @@
 
 mod cli;
 mod fixtures;
+mod lifecycle;
 mod props;
 mod random_org;
 mod scenarios;

@@ -7,7 +7,8 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use contentful_access::export;
 use contentful_access::model::{
-    DesiredState, Email, LiveState, MaxRemovals, MembershipStatus, OrgRole, Principal,
+    DesiredState, Email, LiveState, MaxRemovals, MembershipStatus, OrgMembershipSource, OrgRole,
+    Principal,
 };
 use contentful_access::plan::{self, Action, Guardrail, OpKind, Plan};
 use proptest::prelude::*;
@@ -404,5 +405,33 @@ proptest! {
         // Convergence: applying the plan leaves nothing to do.
         let p2 = plan(&desired, &after);
         prop_assert!(p2.is_empty(), "after applying:\n{:#?}", p2.operations);
+    }
+
+    /// Issue 16: when an identity provider provisions members, no plan ever invites anyone or
+    /// removes an organization membership, whatever the file, the organization and prune say. The
+    /// users the same file would invite are exactly the ones reported as waiting.
+    #[test]
+    fn with_an_identity_provider_no_plan_invites_or_removes_org_members(
+        from in org_spec(), to in org_spec(), policy in policy_spec()
+    ) {
+        let live = build_org(&from);
+        let mut desired = desired_of(&build_org(&to), &policy);
+        let by_file = plan(&desired, &live);
+        desired.policy.org_membership = OrgMembershipSource::IdentityProvider;
+        let p = plan(&desired, &live);
+        for op in &p.operations {
+            prop_assert!(
+                !matches!(op.kind, OpKind::Invite { .. } | OpKind::RemoveOrgMember { .. }),
+                "{:#?}", op
+            );
+        }
+        let invited: BTreeSet<&Email> = by_file
+            .operations
+            .iter()
+            .filter(|o| matches!(o.kind, OpKind::Invite { .. }))
+            .filter_map(|o| o.kind.email())
+            .collect();
+        let waiting: BTreeSet<&Email> = p.waiting.iter().map(|w| &w.email).collect();
+        prop_assert_eq!(invited, waiting);
     }
 }

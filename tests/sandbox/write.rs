@@ -348,6 +348,8 @@ async fn invitations_create_pending_members_once() {
     assert_eq!((st, &again["sys"]["id"]), (200, &inv.body["sys"]["id"]));
     assert_eq!(inv.body["sys"]["id"].as_str().unwrap().len(), 22);
 
+    // Inviting a pending member again re-sends the invitation (issue 16): a new invitation for
+    // the same pending membership, dated anew, role kept; an active member stays refused.
     let twice = post(
         &s,
         &format!("/organizations/{ORG}/invitations"),
@@ -355,8 +357,24 @@ async fn invitations_create_pending_members_once() {
         json!({"email": "nina.novak@acme.example"}),
     )
     .await;
-    assert_eq!(twice.status, 422);
-    assert_eq!(twice.body["details"]["errors"][0]["name"], "taken");
+    assert_eq!(twice.status, 201, "{}", twice.body);
+    assert_ne!(twice.body["sys"]["id"], inv.body["sys"]["id"]);
+    assert_eq!(
+        twice.body["sys"]["organizationMembership"]["sys"]["id"],
+        om_id
+    );
+    let (_, om_again) = get(
+        &s,
+        &format!("/organizations/{ORG}/organization_memberships/{om_id}"),
+    )
+    .await;
+    assert_eq!(om_again["sys"]["status"], "pending");
+    assert_eq!(om_again["role"], "developer");
+    assert_eq!(om_again["sys"]["version"], 1);
+    assert!(
+        om_again["sys"]["createdAt"].as_str() >= om["sys"]["createdAt"].as_str(),
+        "the invitation date starts over: {om_again}"
+    );
     let pending = post(
         &s,
         &format!("/organizations/{ORG}/invitations"),
@@ -364,7 +382,19 @@ async fn invitations_create_pending_members_once() {
         json!({"email": "priya.raman@acme.example"}),
     )
     .await;
-    assert_eq!(pending.status, 422, "a pending invitee is a member already");
+    assert_eq!(
+        pending.status, 201,
+        "a pending invitee can be invited again"
+    );
+    let active = post(
+        &s,
+        &format!("/organizations/{ORG}/invitations"),
+        &[],
+        json!({"email": "bob@acme.example"}),
+    )
+    .await;
+    assert_eq!(active.status, 422, "an active member cannot be invited");
+    assert_eq!(active.body["details"]["errors"][0]["name"], "taken");
     let denied = send(
         &s,
         MEMBER_TOKEN,

@@ -221,17 +221,25 @@ pub(super) fn create_invitation(w: &mut World, c: &Call) -> R<Reply> {
     if role == OrgRole::Owner {
         require_owner(&c.caller, "invite someone as an owner")?;
     }
-    if let Some(existing) = w.org_membership_by_email(email.as_str()) {
-        let _ = existing;
-        return Err(ApiError::validation(
-            "taken",
-            "email",
-            json!(email.as_str()),
-            "This email already belongs to a member of the organization",
-        ));
-    }
     let names = (opt_str(&b, "firstName"), opt_str(&b, "lastName"));
-    let inv = w.invite(&email, role, &c.caller.user, c.now);
+    let pending = match w.org_membership_by_email(email.as_str()) {
+        // Inviting a pending member again sends a new invitation (Contentful's web app does
+        // this for "reinvite"); an active member cannot be invited.
+        Some(m) if m.status == MembershipStatus::Pending => Some(m.id.clone()),
+        Some(_) => {
+            return Err(ApiError::validation(
+                "taken",
+                "email",
+                json!(email.as_str()),
+                "This email already belongs to a member of the organization",
+            ));
+        }
+        None => None,
+    };
+    let inv = match pending {
+        Some(om_id) => w.reinvite(&om_id, &c.caller.user, c.now),
+        None => w.invite(&email, role, &c.caller.user, c.now),
+    };
     let v = w.invitation_json(&inv, names);
     created(
         v,
@@ -342,6 +350,26 @@ impl World {
         let mut inv = SeedInvitation {
             id: self.next_id(),
             org_membership: om_id,
+            sys: SeedSys::default(),
+        };
+        fill(&mut inv.sys, now, by);
+        self.invitations.insert(inv.clone());
+        inv
+    }
+
+    /// Sends a pending member's invitation again: a new invitation for the same membership, whose
+    /// invitation date (`sys.createdAt` of a pending membership) starts over at `now`, so it is
+    /// valid for another 7 days. The membership keeps its role.
+    pub(super) fn reinvite(&mut self, om_id: &str, by: &str, now: DateTime<Utc>) -> SeedInvitation {
+        // Re-inserted: the stable order is by `sys.createdAt`.
+        if let Some(mut m) = self.oms.remove(om_id) {
+            m.sys.created_at = Some(now);
+            touch(&mut m.sys, by, now);
+            self.oms.insert(m);
+        }
+        let mut inv = SeedInvitation {
+            id: self.next_id(),
+            org_membership: om_id.to_string(),
             sys: SeedSys::default(),
         };
         fill(&mut inv.sys, now, by);

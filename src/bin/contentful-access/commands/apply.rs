@@ -9,7 +9,6 @@ use std::io::{BufRead, IsTerminal, Write};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
 
-use chrono::Utc;
 use contentful_access::apply::{
     ApplyEvent, ApplyObserver, ApplyOptions, ApplyReport, OpOutcome, Rehearsal, StopSignal,
     VerifiedPlan,
@@ -62,6 +61,8 @@ pub struct Args {
     #[arg(long, default_value = "24h", value_name = "AGE", value_parser = parse_age)]
     pub max_plan_age: chrono::Duration,
     #[command(flatten)]
+    pub now: super::NowArg,
+    #[command(flatten)]
     pub target: TargetArgs,
 }
 
@@ -95,7 +96,7 @@ pub fn run(global: &Global, args: Args) -> anyhow::Result<Exit> {
             stop: stop.clone(),
             ..ApplyOptions::default()
         },
-        now: Utc::now(),
+        now: args.now.read(),
         rehearse: args.rehearse,
         max_plan_age: args.max_plan_age,
     };

@@ -4,7 +4,6 @@
 
 use std::path::PathBuf;
 
-use chrono::{DateTime, Utc};
 use contentful_access::ops::{self, AuditInput};
 use contentful_access::render;
 use contentful_access::report::audit::{self, AuditOptions};
@@ -46,17 +45,10 @@ pub struct Args {
     /// Output format on stdout.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
-    /// The time to audit at (RFC 3339), instead of now; for reproducible output.
-    #[arg(long, hide = true, env = "CONTENTFUL_ACCESS_NOW", value_parser = parse_time)]
-    pub now: Option<DateTime<Utc>>,
+    #[command(flatten)]
+    pub now: super::NowArg,
     #[command(flatten)]
     pub target: TargetArgs,
-}
-
-fn parse_time(s: &str) -> Result<DateTime<Utc>, String> {
-    DateTime::parse_from_rfc3339(s)
-        .map(|t| t.with_timezone(&Utc))
-        .map_err(|e| format!("not an RFC 3339 time: {e}"))
 }
 
 /// Runs `audit`.
@@ -75,7 +67,7 @@ pub fn run(global: &Global, args: Args) -> anyhow::Result<Exit> {
             anyhow::bail!("give an access file (-c FILE) or an organization (--org ID)")
         }
     };
-    let now = args.now.unwrap_or_else(Utc::now);
+    let now = args.now.read();
     let target = args.target.target()?;
     let result = super::runtime()?.block_on(ops::audit_input(target, desired.as_ref(), &org, now));
     let Some(AuditInput {

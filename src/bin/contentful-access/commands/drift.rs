@@ -1,7 +1,6 @@
 //! `contentful-access drift`: read-only check that the live organization still matches the access
 //! file, for a nightly CI job. Exit 0 when it matches, 2 when it does not, 1 on error.
 
-use chrono::Utc;
 use contentful_access::ops;
 use contentful_access::render;
 
@@ -35,6 +34,8 @@ pub struct Args {
     #[arg(long, value_name = "FILE")]
     pub cache: Option<std::path::PathBuf>,
     #[command(flatten)]
+    pub now: super::NowArg,
+    #[command(flatten)]
     pub target: TargetArgs,
 }
 
@@ -43,12 +44,13 @@ pub fn run(global: &Global, args: Args) -> anyhow::Result<Exit> {
     let Some(desired) = load_config(global, &args.file.config)? else {
         return Ok(Exit::Error);
     };
+    let now = args.now.read();
     let target = args.target.target()?;
     let rt = super::runtime()?;
     let result = match &args.cache {
-        None => rt.block_on(ops::drift(target, &desired, Utc::now())),
+        None => rt.block_on(ops::drift(target, &desired, now)),
         Some(cache) => rt
-            .block_on(ops::drift_cached(target, &desired, Utc::now(), cache))
+            .block_on(ops::drift_cached(target, &desired, now, cache))
             .map(|(report, used)| {
                 match used {
                     ops::CacheUse::Incremental(stats) => tracing::info!(

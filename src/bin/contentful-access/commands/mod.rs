@@ -70,6 +70,31 @@ pub struct ConfigArg {
     pub config: std::path::PathBuf,
 }
 
+/// `--now`: the time a command runs at, for the commands that read the clock (`validate`, `plan`,
+/// `apply`, `drift`, `audit`). Without it the clock is read once per run, here, and that one time
+/// is passed into the library, which never reads the clock itself.
+#[derive(Debug, Clone, Args)]
+pub struct NowArg {
+    /// Run as if it were this time (RFC 3339, e.g. `2026-12-01T09:00:00Z`) instead of now: for
+    /// reproducible plans and reports, and to see what expires when.
+    #[arg(long, value_name = "TIME", env = "CONTENTFUL_ACCESS_NOW", value_parser = parse_time)]
+    pub now: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+impl NowArg {
+    /// The time given with `--now`, else the clock (read once, by the caller, per run).
+    pub fn read(&self) -> chrono::DateTime<chrono::Utc> {
+        self.now.unwrap_or_else(chrono::Utc::now)
+    }
+}
+
+/// Parses an RFC 3339 time (any offset) into UTC.
+fn parse_time(s: &str) -> Result<chrono::DateTime<chrono::Utc>, String> {
+    chrono::DateTime::parse_from_rfc3339(s.trim())
+        .map(|t| t.with_timezone(&chrono::Utc))
+        .map_err(|e| format!("not an RFC 3339 time such as 2026-12-01T09:00:00Z: {e}"))
+}
+
 /// Options every subcommand understands.
 #[derive(Debug, Args)]
 pub struct Global {

@@ -5,7 +5,6 @@
 use std::path::PathBuf;
 
 use anyhow::Context;
-use chrono::Utc;
 use contentful_access::config::{ConfigError, Diagnostic, Diagnostics};
 use contentful_access::ops::{self, OpsError};
 use contentful_access::plan::Plan;
@@ -43,6 +42,8 @@ pub struct Args {
     #[arg(long)]
     pub detailed_exitcode: bool,
     #[command(flatten)]
+    pub now: super::NowArg,
+    #[command(flatten)]
     pub target: TargetArgs,
 }
 
@@ -51,8 +52,9 @@ pub fn run(global: &Global, args: Args) -> anyhow::Result<Exit> {
     let Some(desired) = load_config(global, &args.file.config)? else {
         return Ok(Exit::Error);
     };
+    let now = args.now.read();
     let target = args.target.target()?;
-    let planned = super::runtime()?.block_on(ops::plan_org(target, &desired, Utc::now()));
+    let planned = super::runtime()?.block_on(ops::plan_org(target, &desired, now));
     let Some((_live, plan)) = report_unresolved(global, planned)? else {
         return Ok(Exit::Error);
     };

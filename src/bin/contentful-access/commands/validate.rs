@@ -18,14 +18,32 @@ use super::{Exit, Global, print_stdout};
 pub struct Args {
     #[command(flatten)]
     pub file: super::ConfigArg,
+    /// Dates in `expires:` before this time are warned about.
+    #[command(flatten)]
+    pub now: super::NowArg,
 }
 
 /// Runs `validate`: exit 0 with a one-line confirmation on stdout when the file is valid, exit 1
-/// with every problem on stderr when it is not.
+/// with every problem on stderr when it is not. An `expires` already past is a warning on stderr
+/// (the file is still valid: `plan` removes that access).
 pub fn run(global: &Global, args: Args) -> anyhow::Result<Exit> {
     let Some(state) = load_config(global, &args.file.config)? else {
         return Ok(Exit::Error);
     };
+    let now = args.now.read();
+    let mut warnings = String::new();
+    for e in state.expiries() {
+        if e.expires.passed(now) {
+            let at = e.expires.span;
+            let line = format!(
+                "warning: {}:{}:{}: {e} expired on {}; `plan` removes it",
+                state.source_path, at.line, at.column, e.expires
+            );
+            warnings.push_str(&style::paint(style::CHANGE, &line, global.color_stderr()));
+            warnings.push('\n');
+        }
+    }
+    std::io::stderr().lock().write_all(warnings.as_bytes())?;
     let plural = |n: usize, word: &str| format!("{n} {word}{}", if n == 1 { "" } else { "s" });
     let files = if state.included.is_empty() {
         String::new()
