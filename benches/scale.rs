@@ -14,7 +14,9 @@
 //! per-object refresh is actually issued, default `1000`; larger ones are computed),
 //! `SCALE_DIFF_USERS` (org size of the diff + plan run, default `20000` ≈ 104,000 memberships),
 //! `SCALE_APPLY_USERS` (org size of the apply run, default `1000`), `SCALE_APPLY_OPS` (default
-//! `1000`).
+//! `1000`), `SCALE_SPLIT_USERS` (org size of the one-file-against-split validation, default
+//! `10000`: one file, then the same organization as `export --split` writes it, one file per
+//! team).
 
 #![forbid(unsafe_code)]
 
@@ -28,8 +30,9 @@ use std::time::{Duration, Instant};
 
 use chrono::{TimeZone, Utc};
 use contentful_access::apply::{self, ApplyOptions, NoObserver};
+use contentful_access::config;
 use contentful_access::contentful::{Client, ClientConfig};
-use contentful_access::export::desired_from_live;
+use contentful_access::export::{self, desired_from_live};
 use contentful_access::model::{
     DesiredGrant, DesiredState, Email, LiveOrgMembership, LiveRole, LiveSpace, LiveSpaceMembership,
     LiveState, LiveTeam, LiveTeamMembership, LiveTeamSpaceMembership, LiveUser, MaxRemovals,
@@ -147,7 +150,56 @@ async fn run() -> Result<String, BoxError> {
         env_usize("SCALE_APPLY_OPS", 1_000),
     )
     .await?;
-    Ok(report(started, &rows, &diff, &apply))
+    eprintln!("[scale] validate: one file against one file per team");
+    let split = measure_split_validate(env_usize("SCALE_SPLIT_USERS", 10_000))?;
+    Ok(format!(
+        "{}\n{split}",
+        report(started, &rows, &diff, &apply)
+    ))
+}
+
+/// Loading and validating the access file of a `users`-user organization: as one file
+/// ([`export::export`]) and split one file per team ([`export::export_split`], what
+/// `export --split` writes); the median of 5 loads of each, through [`config::load`] (reading,
+/// hashing, parsing, following the includes, validating).
+fn measure_split_validate(users: usize) -> Result<String, BoxError> {
+    let seed = synthetic(&SyntheticSpec::for_users(users));
+    let live = live_from_seed(&seed);
+    let names = spaces_by_id(&live);
+    let dir = tempfile::tempdir()?;
+    let single = dir.path().join("single.yaml");
+    std::fs::write(&single, export::export(&live, &names, "bench"))?;
+    let files = export::export_split(&live, &names, "bench");
+    for (name, text) in &files {
+        let path = dir.path().join("split").join(name);
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent)?;
+        }
+        std::fs::write(path, text)?;
+    }
+    let split_root = dir.path().join("split/access.yaml");
+    let median = |path: &std::path::Path| -> Result<Duration, BoxError> {
+        let mut times = Vec::new();
+        for _ in 0..5 {
+            let t = Instant::now();
+            let desired = config::load(path).map_err(|e| e.to_string())?;
+            times.push(t.elapsed());
+            if desired.users.len() != users {
+                return Err(format!("{} users loaded, not {users}", desired.users.len()).into());
+            }
+        }
+        times.sort();
+        Ok(times[2])
+    };
+    let one = median(&single)?;
+    let many = median(&split_root)?;
+    Ok(format!(
+        "### Validate: one file against one file per team\n\n| users | files | one file | split | ratio |\n|---:|---:|---:|---:|---:|\n| {users} | {} | {} ms | {} ms | {:.2} |\n",
+        files.len(),
+        one.as_millis(),
+        many.as_millis(),
+        many.as_secs_f64() / one.as_secs_f64().max(1e-9)
+    ))
 }
 
 fn client_for(server: &Server) -> Result<Client, BoxError> {

@@ -12,8 +12,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 
 use crate::model::{
-    DesiredGrant, DesiredSpace, DesiredState, DesiredTeam, DesiredUser, LiveSpace, LiveState,
-    MembershipStatus, PersonName, Policy, SpaceAccess, Span,
+    DesiredGrant, DesiredSpace, DesiredState, DesiredTeam, DesiredUser, Email, LiveSpace,
+    LiveState, MembershipStatus, PersonName, Policy, SpaceAccess, Span,
 };
 use crate::plan::Index;
 
@@ -112,6 +112,89 @@ pub fn space_names(
 /// [`space_names`]). `tool_version` is named in the header comment.
 pub fn export(live: &LiveState, spaces: &BTreeMap<String, String>, tool_version: &str) -> String {
     let desired = desired_from_live(live, spaces);
+    let mut out = root_part(live, &desired, tool_version, None);
+    write_teams(&mut out, desired.teams.iter());
+    let _ = writeln!(out);
+    write_users(&mut out, live, desired.users.iter());
+    out
+}
+
+/// The name of the file [`export_split`] writes for the users in no team.
+pub const UNTEAMED_FILE: &str = "people-without-team.yaml";
+
+/// The organization as a set of files (`export --split DIR`): `(path relative to DIR, text)`,
+/// the root `access.yaml` first. The root holds the organization-wide keys and includes
+/// `teams/*.yaml` (one file per team: the team, and the users whose first team, by name, it is)
+/// and [`UNTEAMED_FILE`] (the users in no team); a file with nothing to declare is not written,
+/// nor included. Planning the set against the same organization gives "No changes", as for
+/// [`export`]. Team file names are slugs of the team names, made unique with `-2`, `-3`, …
+pub fn export_split(
+    live: &LiveState,
+    spaces: &BTreeMap<String, String>,
+    tool_version: &str,
+) -> Vec<(String, String)> {
+    let desired = desired_from_live(live, spaces);
+    let mut by_team: BTreeMap<&str, Vec<(&Email, &DesiredUser)>> = BTreeMap::new();
+    let mut unteamed = Vec::new();
+    for (email, user) in &desired.users {
+        match user.teams.keys().next() {
+            Some(team) => by_team
+                .entry(team.as_str())
+                .or_default()
+                .push((email, user)),
+            None => unteamed.push((email, user)),
+        }
+    }
+    let mut files = Vec::new();
+    let mut used = BTreeSet::new();
+    for (name, team) in &desired.teams {
+        let base = match slug(name).as_str() {
+            "space" if !name.to_lowercase().contains("space") => "team".to_string(),
+            s => s.to_string(),
+        };
+        let mut file = base.clone();
+        let mut n = 2;
+        while !used.insert(file.clone()) {
+            file = format!("{base}-{n}");
+            n += 1;
+        }
+        let mut out = format!(
+            "# Team {} and the people whose first team it is (included by ../access.yaml).\n",
+            one_line(name)
+        );
+        write_teams(&mut out, std::iter::once((name, team)));
+        let users = by_team.remove(name.as_str()).unwrap_or_default();
+        if !users.is_empty() {
+            let _ = writeln!(out);
+            write_users(&mut out, live, users.into_iter());
+        }
+        files.push((format!("teams/{file}.yaml"), out));
+    }
+    if !unteamed.is_empty() {
+        let mut out = String::from("# The people in no team (included by access.yaml).\n");
+        write_users(&mut out, live, unteamed.into_iter());
+        files.push((UNTEAMED_FILE.to_string(), out));
+    }
+    let mut include = Vec::new();
+    if !desired.teams.is_empty() {
+        include.push("teams/*.yaml");
+    }
+    if files.iter().any(|(f, _)| f == UNTEAMED_FILE) {
+        include.push(UNTEAMED_FILE);
+    }
+    let root = root_part(live, &desired, tool_version, Some(include.as_slice()));
+    files.insert(0, ("access.yaml".to_string(), root));
+    files
+}
+
+/// The header, `version`, `organization`, (`include`), `policy` and `spaces`, followed by a blank
+/// line.
+fn root_part(
+    live: &LiveState,
+    desired: &DesiredState,
+    tool_version: &str,
+    include: Option<&[&str]>,
+) -> String {
     let mut out = String::new();
     let org_name = live
         .organization_name
@@ -132,6 +215,16 @@ pub fn export(live: &LiveState, spaces: &BTreeMap<String, String>, tool_version:
     let _ = writeln!(out, "# to change who can do what.");
     let _ = writeln!(out, "version: 1");
     let _ = writeln!(out, "organization: {}", scalar(&live.organization));
+    if let Some(include) = include
+        && !include.is_empty()
+    {
+        let list: Vec<String> = include.iter().map(|p| flow_item(p)).collect();
+        let _ = writeln!(
+            out,
+            "# One file per team, and one for the people in no team (see docs/access-file.md)."
+        );
+        let _ = writeln!(out, "include: [{}]", list.join(", "));
+    }
     let _ = writeln!(out);
     let _ = writeln!(out, "policy:");
     let _ = writeln!(
@@ -154,26 +247,45 @@ pub fn export(live: &LiveState, spaces: &BTreeMap<String, String>, tool_version:
             let _ = writeln!(out, "  {}: {}{live_name}", scalar(name), scalar(&s.id));
         }
     }
-    let _ = writeln!(out);
-
-    if desired.teams.is_empty() {
-        let _ = writeln!(out, "teams: {{}}");
-    } else {
-        let _ = writeln!(out, "teams:");
-        for (name, t) in &desired.teams {
-            if t.description.is_empty() && t.spaces.is_empty() {
-                let _ = writeln!(out, "  {}: {{}}", scalar(name));
-                continue;
-            }
-            let _ = writeln!(out, "  {}:", scalar(name));
-            if !t.description.is_empty() {
-                let _ = writeln!(out, "    description: {}", scalar(&t.description));
-            }
-            grants(&mut out, "    ", &t.spaces);
-        }
+    if include.is_none() {
+        let _ = writeln!(out);
     }
-    let _ = writeln!(out);
+    out
+}
 
+/// A `teams:` section with these teams (`teams: {}` when there is none).
+fn write_teams<'t>(out: &mut String, teams: impl Iterator<Item = (&'t String, &'t DesiredTeam)>) {
+    let mut teams = teams.peekable();
+    if teams.peek().is_none() {
+        let _ = writeln!(out, "teams: {{}}");
+        return;
+    }
+    let _ = writeln!(out, "teams:");
+    for (name, t) in teams {
+        if t.description.is_empty() && t.spaces.is_empty() {
+            let _ = writeln!(out, "  {}: {{}}", scalar(name));
+            continue;
+        }
+        let _ = writeln!(out, "  {}:", scalar(name));
+        if !t.description.is_empty() {
+            let _ = writeln!(out, "    description: {}", scalar(&t.description));
+        }
+        grants(out, "    ", &t.spaces);
+    }
+}
+
+/// A `users:` section with these users (`users: {}` when there is none); pending invitees are
+/// marked with a comment.
+fn write_users<'u>(
+    out: &mut String,
+    live: &LiveState,
+    users: impl Iterator<Item = (&'u Email, &'u DesiredUser)>,
+) {
+    let mut users = users.peekable();
+    if users.peek().is_none() {
+        let _ = writeln!(out, "users: {{}}");
+        return;
+    }
     // Pending invitees, by email, with the invitation date when known.
     let pending: BTreeMap<_, _> = live
         .org_memberships
@@ -185,44 +297,39 @@ pub fn export(live: &LiveState, spaces: &BTreeMap<String, String>, tool_version:
                 .map(|u| (u.email.clone(), m.meta.created_at))
         })
         .collect();
-    if desired.users.is_empty() {
-        let _ = writeln!(out, "users: {{}}");
-    } else {
-        let _ = writeln!(out, "users:");
-        for (email, u) in &desired.users {
-            if let Some(at) = pending.get(email) {
-                match at {
-                    Some(at) => {
-                        let _ = writeln!(
-                            out,
-                            "  # pending invitation, sent {}",
-                            at.format("%Y-%m-%d")
-                        );
-                    }
-                    None => {
-                        let _ = writeln!(out, "  # pending invitation");
-                    }
+    let _ = writeln!(out, "users:");
+    for (email, u) in users {
+        if let Some(at) = pending.get(email) {
+            match at {
+                Some(at) => {
+                    let _ = writeln!(
+                        out,
+                        "  # pending invitation, sent {}",
+                        at.format("%Y-%m-%d")
+                    );
+                }
+                None => {
+                    let _ = writeln!(out, "  # pending invitation");
                 }
             }
-            let _ = writeln!(out, "  {}:", scalar(email.as_str()));
-            if let Some(name) = &u.name {
-                let full = match &name.last {
-                    Some(last) if !last.trim().is_empty() => format!("{} {}", name.first, last),
-                    _ => name.first.clone(),
-                };
-                if !full.trim().is_empty() {
-                    let _ = writeln!(out, "    name: {}", scalar(full.trim()));
-                }
-            }
-            let _ = writeln!(out, "    org_role: {}", u.org_role);
-            if !u.teams.is_empty() {
-                let list: Vec<String> = u.teams.keys().map(|t| flow_item(t)).collect();
-                let _ = writeln!(out, "    teams: [{}]", list.join(", "));
-            }
-            grants(&mut out, "    ", &u.spaces);
         }
+        let _ = writeln!(out, "  {}:", scalar(email.as_str()));
+        if let Some(name) = &u.name {
+            let full = match &name.last {
+                Some(last) if !last.trim().is_empty() => format!("{} {}", name.first, last),
+                _ => name.first.clone(),
+            };
+            if !full.trim().is_empty() {
+                let _ = writeln!(out, "    name: {}", scalar(full.trim()));
+            }
+        }
+        let _ = writeln!(out, "    org_role: {}", u.org_role);
+        if !u.teams.is_empty() {
+            let list: Vec<String> = u.teams.keys().map(|t| flow_item(t)).collect();
+            let _ = writeln!(out, "    teams: [{}]", list.join(", "));
+        }
+        grants(out, "    ", &u.spaces);
     }
-    out
 }
 
 fn grants(out: &mut String, indent: &str, spaces: &BTreeMap<String, DesiredGrant>) {
@@ -384,6 +491,7 @@ pub fn desired_from_live(live: &LiveState, spaces: &BTreeMap<String, String>) ->
     DesiredState {
         source_path: String::new(),
         source_sha256: String::new(),
+        included: Vec::new(),
         organization: live.organization.clone(),
         policy: Policy::default(),
         spaces: spaces

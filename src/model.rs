@@ -189,6 +189,26 @@ pub struct Span {
     pub line: u32,
     /// 1-based column.
     pub column: u32,
+    /// Which file of the access file set: 0 for the root file, `n` for the `n`th included file
+    /// ([`DesiredState::included`]). Not written when 0, so a single file's plans are unchanged.
+    #[serde(default, skip_serializing_if = "is_root_file")]
+    pub file: u32,
+}
+
+fn is_root_file(file: &u32) -> bool {
+    *file == 0
+}
+
+impl Span {
+    /// A position in file `file` (0: the root file).
+    pub fn at(file: u32, line: u32, column: u32) -> Span {
+        Span { line, column, file }
+    }
+
+    /// A position in the root file.
+    pub fn root(line: u32, column: u32) -> Span {
+        Span::at(0, line, column)
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -210,7 +230,11 @@ pub struct DesiredState {
     /// The file it came from, as given on the command line (for messages).
     pub source_path: String,
     /// SHA-256 of the file's bytes, hex; recorded in plans so a saved plan can be tied to its file.
+    /// With `include:`, the hash of the whole set of files (each file's name and hash).
     pub source_sha256: String,
+    /// The files the root file includes, in file-index order: `included[n - 1]` is file `n` of
+    /// [`Span::file`], as it is named in messages. Empty for a single file.
+    pub included: Vec<String>,
     /// The Contentful organization id.
     pub organization: String,
     /// How far the tool may go.
@@ -224,6 +248,14 @@ pub struct DesiredState {
 }
 
 impl DesiredState {
+    /// The file a span points into, as named in messages.
+    pub fn file_of(&self, span: Span) -> &str {
+        span.file
+            .checked_sub(1)
+            .and_then(|i| self.included.get(i as usize))
+            .map_or(self.source_path.as_str(), String::as_str)
+    }
+
     /// The local name of a managed space, given its Contentful id.
     pub fn space_name(&self, space_id: &str) -> Option<&str> {
         self.spaces

@@ -90,6 +90,8 @@ pub enum OpsError {
     Unresolved {
         /// The access file.
         path: String,
+        /// The files it includes: a problem whose span has `file: n` is in `included[n - 1]`.
+        included: Vec<String>,
         /// Every name that does not resolve.
         source: Box<PlanError>,
     },
@@ -145,6 +147,7 @@ pub enum OpsError {
 fn unresolved(desired: &DesiredState, source: PlanError) -> OpsError {
     OpsError::Unresolved {
         path: desired.source_path.clone(),
+        included: desired.included.clone(),
         source: Box::new(source),
     }
 }
@@ -401,6 +404,28 @@ pub async fn export(
     spaces: &[String],
     tool_version: &str,
 ) -> Result<String, OpsError> {
+    let (live, names) = read_for_export(target, org, spaces).await?;
+    Ok(export::export(&live, &names, tool_version))
+}
+
+/// `export --split DIR`: the organization as a root access file and the files it includes
+/// ([`export::export_split`]): `(path relative to DIR, text)`, the root first.
+pub async fn export_split(
+    target: Target,
+    org: Option<&str>,
+    spaces: &[String],
+    tool_version: &str,
+) -> Result<Vec<(String, String)>, OpsError> {
+    let (live, names) = read_for_export(target, org, spaces).await?;
+    Ok(export::export_split(&live, &names, tool_version))
+}
+
+/// The organization to export and the local names of its spaces.
+async fn read_for_export(
+    target: Target,
+    org: Option<&str>,
+    spaces: &[String],
+) -> Result<(LiveState, std::collections::BTreeMap<String, String>), OpsError> {
     with_session(target, async |s: &Session| {
         let org = match org {
             Some(org) => org.to_string(),
@@ -425,7 +450,7 @@ pub async fn export(
         let names = export::space_names(org, &all, spaces).map_err(Box::new)?;
         let ids: Vec<String> = names.values().cloned().collect();
         let live = s.read_knowing_spaces(org, &ids, Some(all)).await?;
-        Ok(export::export(&live, &names, tool_version))
+        Ok((live, names))
     })
     .await
 }
@@ -464,7 +489,8 @@ pub struct ApplyRun {
 pub enum ApplyOutcome {
     /// A guardrail refused the plan made from the file; nothing was written.
     Refused(Box<Plan>),
-    /// The saved plan was refused; nothing was written.
+    /// The saved plan was refused, or (`apply --reviewed`) the plan made now has operations the
+    /// reviewed plan did not; nothing was written.
     SavedRefused(Refusal),
     /// The organization already matches; nothing was written.
     NothingToDo,
@@ -484,6 +510,31 @@ pub async fn apply_config(
     run: &ApplyRun,
     hooks: &mut impl ApplyHooks,
 ) -> Result<ApplyOutcome, OpsError> {
+    apply_planned(target, desired, None, run, hooks).await
+}
+
+/// `apply -c FILE --reviewed PLAN`: as [`apply_config`], but the plan made now is applied only
+/// when every one of its operations is one the reviewed plan (`reviewed`, read with
+/// [`load_plan`]) has, compared by target and content ([`apply::verify_reviewed`]); otherwise it
+/// is refused ([`ApplyOutcome::SavedRefused`] with [`Refusal::Unreviewed`]) and nothing is
+/// written. Reviewed operations no longer needed are not done.
+pub async fn apply_reviewed(
+    target: Target,
+    desired: &DesiredState,
+    reviewed: &Plan,
+    run: &ApplyRun,
+    hooks: &mut impl ApplyHooks,
+) -> Result<ApplyOutcome, OpsError> {
+    apply_planned(target, desired, Some(reviewed), run, hooks).await
+}
+
+async fn apply_planned(
+    target: Target,
+    desired: &DesiredState,
+    reviewed: Option<&Plan>,
+    run: &ApplyRun,
+    hooks: &mut impl ApplyHooks,
+) -> Result<ApplyOutcome, OpsError> {
     with_session(target, async |s: &Session| {
         let live = s.read_org(desired).await?;
         let planned = apply::plan_checked(
@@ -495,10 +546,16 @@ pub async fn apply_config(
         )
         .map_err(|source| unresolved(desired, source))?;
         hooks.planned(planned.plan());
-        let verified = match planned {
+        let mut verified = match planned {
             Planned::Refused(plan) => return Ok(ApplyOutcome::Refused(Box::new(plan))),
             Planned::Verified(v) => v,
         };
+        if let Some(reviewed) = reviewed {
+            verified = match apply::verify_reviewed(verified, reviewed) {
+                Ok(v) => v,
+                Err(refusal) => return Ok(ApplyOutcome::SavedRefused(refusal)),
+            };
+        }
         if verified.is_empty() {
             return Ok(ApplyOutcome::NothingToDo);
         }

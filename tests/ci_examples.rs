@@ -349,9 +349,9 @@ fn workflows_parse_and_call_only_subcommands_and_flags_that_exist() {
     let mut helps = Helps::new();
     let expected: [(&str, &[&str]); 4] = [
         (GITHUB[0], &["validate", "plan"]),
-        (GITHUB[1], &["plan", "apply"]),
+        (GITHUB[1], &["plan", "apply", "apply"]),
         (GITHUB[2], &["drift"]),
-        (GITLAB, &["plan", "plan", "apply", "drift"]),
+        (GITLAB, &["plan", "plan", "apply", "apply", "drift"]),
     ];
     for (path, subcommands) in expected {
         let workflow = parse(&read(path)).unwrap_or_else(|e| panic!("{path} is not YAML: {e}"));
@@ -743,12 +743,18 @@ impl Checkout {
 
     /// Runs a script the way GitHub Actions runs `run:` (`bash -e`), with GitHub's files.
     fn run_github(&self, script: &str) -> Output {
+        self.run_github_with(script, &[])
+    }
+
+    /// [`Checkout::run_github`] with a step's `env:`.
+    fn run_github_with(&self, script: &str, envs: &[(&str, &str)]) -> Output {
         let path = format!(
             "{}:{}",
             self.path("bin").display(),
             std::env::var("PATH").unwrap_or_default()
         );
         Command::new("bash")
+            .envs(envs.iter().copied())
             .arg("-e")
             .arg("-c")
             .arg(script)
@@ -1146,47 +1152,322 @@ fn the_gitlab_drift_job_fails_on_drift_and_keeps_the_report() {
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
 }
 
-#[test]
-fn the_github_apply_job_applies_the_plan_it_just_made_and_journals_it() {
-    let checkout = Checkout::new(&read("examples/access.yaml"));
-    let plan = checkout.run_github(&github_step(GITHUB[1], "apply", "plan"));
-    assert!(plan.status.success(), "{}", text(&plan.stderr));
-    assert_eq!(checkout.read("github_output"), "exitcode=2\n");
-    let apply = checkout.run_github(&github_step(GITHUB[1], "apply", "Apply"));
-    assert!(apply.status.success(), "{}", text(&apply.stderr));
-    let journal = checkout.read("journal.jsonl");
-    let writes: Vec<Value> = journal
-        .lines()
-        .map(|l| serde_json::from_str(l).expect("a JSON line"))
-        .collect();
-    assert!(!writes.is_empty(), "the journal records the writes");
+impl Checkout {
+    /// The pull request's plan, saved as `reviewed/plan.json` the way apply.yml downloads it:
+    /// the plan step of plan.yml run on this checkout's `access.yaml`.
+    fn review(&self) {
+        let out = self.run_github(&github_step(GITHUB[0], "plan", "plan"));
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        std::fs::create_dir_all(self.path("reviewed")).expect("mkdir");
+        std::fs::rename(self.path("plan.json"), self.path("reviewed/plan.json")).expect("move");
+        for f in ["plan.md", "github_output"] {
+            let _ = std::fs::remove_file(self.path(f));
+        }
+    }
+
+    /// apply.yml's plan and Apply steps, with the Apply step's `env:`. Returns the Apply step's
+    /// output.
+    fn github_merge(&self, envs: &[(&str, &str)]) -> Output {
+        let _ = std::fs::remove_file(self.path("github_output"));
+        let plan = self.run_github(&github_step(GITHUB[1], "apply", "plan"));
+        assert!(plan.status.success(), "{}", text(&plan.stderr));
+        assert_eq!(self.read("github_output"), "exitcode=2\n");
+        self.run_github_with(&github_step(GITHUB[1], "apply", "Apply"), envs)
+    }
+
+    fn journal(&self) -> Vec<Value> {
+        self.read("journal.jsonl")
+            .lines()
+            .map(|l| serde_json::from_str(l).expect("a JSON line"))
+            .collect()
+    }
+}
+
+/// The demo access file with one more user, whom nobody reviewed.
+fn with_new_person(yaml: &str) -> String {
+    format!("{yaml}  new.person@acme.example:\n    name: New Person\n    teams: [editors]\n")
 }
 
 #[test]
-fn the_gitlab_apply_job_plans_applies_and_skips_when_nothing_changes() {
+fn the_github_apply_job_applies_the_reviewed_plan_and_journals_it() {
     let checkout = Checkout::new(&read("examples/access.yaml"));
-    let out = checkout.run_gitlab(&gitlab_script("apply"), &serde_json::json!([]));
+    checkout.review();
+    let apply = checkout.github_merge(&[]);
+    assert!(apply.status.success(), "{}", text(&apply.stderr));
+    assert!(
+        !checkout.journal().is_empty(),
+        "the journal records the writes"
+    );
+}
+
+#[test]
+fn the_github_apply_job_refuses_what_nobody_reviewed() {
+    let checkout = Checkout::new(&read("examples/access.yaml"));
+    checkout.review();
+    // main moved on after the review: the merged file asks for one more person.
+    std::fs::write(
+        checkout.path("access.yaml"),
+        with_new_person(&read("examples/access.yaml")),
+    )
+    .expect("write");
+    let apply = checkout.github_merge(&[]);
+    assert_eq!(apply.status.code(), Some(3), "{}", text(&apply.stderr));
+    let err = text(&apply.stderr);
+    assert!(
+        err.contains("invite new.person@acme.example as member): not reviewed"),
+        "{err}"
+    );
+    assert!(
+        !checkout.path("journal.jsonl").exists(),
+        "nothing was written"
+    );
+}
+
+#[test]
+fn the_github_apply_job_without_a_reviewed_plan_refuses_unless_told_otherwise() {
+    let checkout = Checkout::new(&read("examples/access.yaml"));
+    let apply = checkout.github_merge(&[("APPLY_UNREVIEWED", "")]);
+    assert_eq!(apply.status.code(), Some(1));
+    assert!(
+        text(&apply.stdout).starts_with("::error::No reviewed plan"),
+        "{}",
+        text(&apply.stdout)
+    );
+    assert!(!checkout.path("journal.jsonl").exists());
+
+    // Run by hand with apply-unreviewed: the fresh plan is applied, with a warning.
+    let apply = checkout.github_merge(&[("APPLY_UNREVIEWED", "true")]);
+    assert!(apply.status.success(), "{}", text(&apply.stderr));
+    assert!(text(&apply.stdout).starts_with("::warning::Applying the plan above"));
+    assert!(!checkout.journal().is_empty());
+}
+
+#[test]
+fn the_github_apply_job_fetches_the_artifact_plan_yml_uploads_for_the_merged_commit() {
+    let plan = parse(&read(GITHUB[0])).expect("YAML");
+    let upload = get(&plan, &["jobs", "plan", "steps"])
+        .as_array()
+        .expect("steps")
+        .iter()
+        .find(|s| s["name"] == "Upload plan.json")
+        .expect("the upload step")
+        .clone();
+    assert_eq!(
+        upload["with"]["name"],
+        "plan-${{ github.event.pull_request.head.sha }}"
+    );
+    let apply = parse(&read(GITHUB[1])).expect("YAML");
+    let steps = get(&apply, &["jobs", "apply", "steps"])
+        .as_array()
+        .expect("steps")
+        .clone();
+    let download = steps
+        .iter()
+        .find(|s| s["name"] == "Download the reviewed plan")
+        .expect("the download step");
+    assert_eq!(
+        download["with"]["name"],
+        "${{ steps.reviewed.outputs.artifact }}"
+    );
+    assert_eq!(download["with"]["path"], "reviewed");
+    assert_eq!(get(&apply, &["permissions", "actions"]), "read");
+
+    // The lookup script, under node with GitHub's client stood in for.
+    if Command::new("node").arg("--version").output().is_err() {
+        eprintln!("node is not installed: the lookup script is not exercised");
+        return;
+    }
+    let script = steps
+        .iter()
+        .find(|s| s["id"] == "reviewed")
+        .and_then(|s| s["with"]["script"].as_str())
+        .expect("the lookup script")
+        .to_string();
+    let harness = r#"
+const fs = require('fs');
+const [pulls, runs] = [JSON.parse(process.argv[2]), JSON.parse(process.argv[3])];
+const out = {};
+const github = { rest: {
+  repos: { listPullRequestsAssociatedWithCommit: async (a) => {
+    if (a.commit_sha !== 'merge123') throw new Error('wrong commit'); return { data: pulls }; } },
+  actions: { listWorkflowRuns: async (a) => {
+    if (a.workflow_id !== 'plan.yml' || a.head_sha !== 'head456') throw new Error('wrong run query ' + JSON.stringify(a));
+    return { data: { workflow_runs: runs } }; } },
+} };
+const core = { setOutput: (k, v) => { out[k] = v; }, notice: () => {} };
+const context = { sha: 'merge123', repo: { owner: 'acme', repo: 'access' } };
+const AsyncFunction = Object.getPrototypeOf(async function () {}).constructor;
+new AsyncFunction('github', 'context', 'core', 'process', fs.readFileSync('script.js', 'utf8'))(github, context, core, { env: { PLAN_WORKFLOW: 'plan.yml' } })
+  .then(() => console.log(JSON.stringify(out)))
+  .catch((e) => { console.error(e); process.exit(1); });
+"#;
+    let dir = tempfile::tempdir().expect("temp dir");
+    std::fs::write(dir.path().join("script.js"), script).expect("write");
+    std::fs::write(dir.path().join("harness.js"), harness).expect("write");
+    let lookup = |pulls: Value, runs: Value| -> Value {
+        let out = Command::new("node")
+            .arg("harness.js")
+            .arg(pulls.to_string())
+            .arg(runs.to_string())
+            .current_dir(dir.path())
+            .output()
+            .expect("node runs");
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        serde_json::from_slice(&out.stdout).expect("outputs")
+    };
+    let merged = serde_json::json!([{ "number": 7, "merged_at": "2026-12-01T10:00:00Z", "head": { "sha": "head456" } }]);
+    // The newest successful run of the head commit: a failed (refused) run is skipped.
+    let found = lookup(
+        merged.clone(),
+        serde_json::json!([{ "id": 9, "conclusion": "failure" }, { "id": 8, "conclusion": "success" }]),
+    );
+    assert_eq!(
+        found,
+        serde_json::json!({ "run-id": "8", "artifact": "plan-head456" })
+    );
+    // No successful plan run, or no merged pull request: no reviewed plan.
+    assert_eq!(
+        lookup(
+            merged,
+            serde_json::json!([{ "id": 9, "conclusion": "failure" }])
+        ),
+        serde_json::json!({})
+    );
+    assert_eq!(
+        lookup(serde_json::json!([]), serde_json::json!([])),
+        serde_json::json!({})
+    );
+}
+
+impl Checkout {
+    /// Runs GitLab's apply job with a `curl` stand-in for GitLab's API: the merged MR !5 at
+    /// `head456`, its successful `plan` job 88, whose artifact `plan.json` is `reviewed-plan.json`
+    /// of this checkout (none: the commit belongs to no merged MR).
+    fn run_gitlab_apply(&self, extra: &[(&str, &str)]) -> Output {
+        let curl = self.path("bin").join("curl");
+        std::fs::write(
+            &curl,
+            r#"#!/bin/sh
+echo "curl $*" >> curl.log
+out=""; url=""
+while [ $# -gt 0 ]; do case "$1" in --output) out="$2"; shift ;; http*) url="$1" ;; esac; shift; done
+case "$url" in
+  */repository/commits/merge123/merge_requests) if [ -f reviewed-plan.json ]; then echo '[{"iid":5,"sha":"head456","state":"merged"}]'; else echo '[]'; fi ;;
+  */merge_requests/5/pipelines) echo '[{"id":78,"sha":"other"},{"id":77,"sha":"head456"}]' ;;
+  */pipelines/77/jobs*) echo '[{"id":87,"name":"validate"},{"id":88,"name":"plan"}]' ;;
+  */jobs/88/artifacts/plan.json) cp reviewed-plan.json "$out" ;;
+  *) echo "unexpected $url" >&2; exit 22 ;;
+esac
+"#,
+        )
+        .expect("write curl");
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(&curl, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+        }
+        let path = format!(
+            "{}:{}",
+            self.path("bin").display(),
+            std::env::var("PATH").unwrap_or_default()
+        );
+        Command::new("bash")
+            .arg("-c")
+            .arg(gitlab_script("apply"))
+            .current_dir(self.dir.path())
+            .env("PATH", path)
+            .env("CI_API_V4_URL", "https://gitlab.example/api/v4")
+            .env("CI_PROJECT_ID", "9")
+            .env("CI_COMMIT_SHA", "merge123")
+            .env("GITLAB_API_TOKEN", "glpat-test")
+            .env("NO_COLOR", "1")
+            .envs(extra.iter().copied())
+            .env_remove("GITHUB_ACTIONS")
+            .env_remove("CONTENTFUL_ACCESS_CONFIG")
+            .env_remove("CONTENTFUL_MANAGEMENT_TOKEN")
+            .output()
+            .expect("bash runs")
+    }
+
+    /// The merge request's plan, as GitLab's plan job keeps it: `reviewed-plan.json`.
+    fn review_gitlab(&self) {
+        let out = Command::new(self.path("bin").join("contentful-access"))
+            .args([
+                "plan",
+                "-c",
+                "access.yaml",
+                "--output",
+                "reviewed-plan.json",
+            ])
+            .current_dir(self.dir.path())
+            .env("NO_COLOR", "1")
+            .output()
+            .expect("runs");
+        assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    }
+}
+
+#[test]
+fn the_gitlab_apply_job_applies_only_the_merged_requests_plan() {
+    if Command::new("jq").arg("--version").output().is_err() {
+        eprintln!("jq is not installed: the GitLab apply job is not exercised");
+        return;
+    }
+    // Reviewed, then merged unchanged: applied and journaled.
+    let checkout = Checkout::new(&read("examples/access.yaml"));
+    checkout.review_gitlab();
+    let out = checkout.run_gitlab_apply(&[]);
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert!(
         text(&out.stdout)
             .contains("### Contentful access plan: 2 to add, 2 to change, 1 to remove")
     );
     assert!(
+        text(&out.stdout).contains("Reviewed plan: job 88 of MR !5 at head456"),
+        "{}",
+        text(&out.stdout)
+    );
+    assert!(
         !checkout.read("journal.jsonl").is_empty(),
         "apply ran and journaled"
     );
 
+    // The merged file asks for more than was reviewed: refused, nothing written.
+    let checkout = Checkout::new(&read("examples/access.yaml"));
+    checkout.review_gitlab();
+    std::fs::write(
+        checkout.path("access.yaml"),
+        with_new_person(&read("examples/access.yaml")),
+    )
+    .expect("write");
+    let out = checkout.run_gitlab_apply(&[]);
+    assert_eq!(out.status.code(), Some(3), "{}", text(&out.stderr));
+    assert!(text(&out.stderr).contains("not reviewed"));
+    assert!(!checkout.path("journal.jsonl").exists());
+
+    // No merged MR: refused unless APPLY_UNREVIEWED=true.
+    let checkout = Checkout::new(&read("examples/access.yaml"));
+    let out = checkout.run_gitlab_apply(&[]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).contains("No reviewed plan for this commit"));
+    assert!(!checkout.path("journal.jsonl").exists());
+    let out = checkout.run_gitlab_apply(&[("APPLY_UNREVIEWED", "true")]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(!checkout.read("journal.jsonl").is_empty());
+
+    // Nothing to do: no apply, reviewed or not.
     let checkout = Checkout::new(&exported_demo_file());
-    let out = checkout.run_gitlab(&gitlab_script("apply"), &serde_json::json!([]));
+    let out = checkout.run_gitlab_apply(&[]);
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert!(
         !checkout.path("journal.jsonl").exists(),
         "no apply without changes"
     );
 
+    // A refused plan fails the job before apply.
     let refusing = read("examples/access.yaml").replacen("max_removals: 10%", "max_removals: 0", 1);
     let checkout = Checkout::new(&refusing);
-    let out = checkout.run_gitlab(&gitlab_script("apply"), &serde_json::json!([]));
+    let out = checkout.run_gitlab_apply(&[]);
     assert_eq!(
         out.status.code(),
         Some(3),
@@ -1235,7 +1516,7 @@ fn the_action_calls_only_subcommands_and_flags_that_exist() {
     let mut called =
         check_workflow(&mut helps, &action).unwrap_or_else(|e| panic!("action.yml: {e}"));
     called.sort();
-    assert_eq!(called, ["apply", "drift", "plan", "plan"]);
+    assert_eq!(called, ["apply", "apply", "drift", "plan", "plan"]);
     // A mistyped flag in the action is caught like one in the examples.
     let text = read(ACTION);
     let copy = text.replacen("--detailed-exitcode", "--detailed-exit-code", 1);
@@ -1372,10 +1653,38 @@ fn every_example_installs_the_released_version_of_this_crate() {
 /// Runs a `run` step of the action the way the runner does, with its `env` (inputs at their
 /// defaults) and the sandbox shim on `PATH`.
 fn run_action_step(checkout: &Checkout, id: &str) -> Output {
+    run_action_step_reviewed(checkout, id, "")
+}
+
+/// [`run_action_step`] with the `reviewed` input.
+fn run_action_step_reviewed(checkout: &Checkout, id: &str, reviewed: &str) -> Output {
     let step = action_step(id);
     let script = step["run"].as_str().expect("a run step");
-    let with_inputs = format!("export CA_CONFIG=access.yaml CA_ARGS=\n{script}");
+    let with_inputs =
+        format!("export CA_CONFIG=access.yaml CA_ARGS= CA_REVIEWED='{reviewed}'\n{script}");
     checkout.run_github(&with_inputs)
+}
+
+#[test]
+fn the_action_applies_only_what_was_reviewed_when_given_the_reviewed_plan() {
+    let checkout = Checkout::new(&read("examples/access.yaml"));
+    checkout.review();
+    let out = run_action_step_reviewed(&checkout, "apply", "reviewed/plan.json");
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(!checkout.journal().is_empty());
+
+    let checkout = Checkout::new(&read("examples/access.yaml"));
+    checkout.review();
+    std::fs::write(
+        checkout.path("access.yaml"),
+        with_new_person(&read("examples/access.yaml")),
+    )
+    .expect("write");
+    let out = run_action_step_reviewed(&checkout, "apply", "reviewed/plan.json");
+    assert_eq!(out.status.code(), Some(3), "{}", text(&out.stderr));
+    assert!(text(&out.stderr).contains("not reviewed"));
+    assert_eq!(checkout.read("github_output"), "exitcode=3\n");
+    assert!(!checkout.path("journal.jsonl").exists());
 }
 
 #[test]

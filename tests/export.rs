@@ -233,6 +233,145 @@ fn choosing_an_organization_lists_them_when_there_are_several() {
     assert!(err.contains("--org ID"), "{err}");
 }
 
+/// `export --split DIR` with the binary, then `validate` and `plan` of the written root file
+/// against the same seed: every file is valid and the plan is "No changes". Returns the files.
+fn split_round_trip_cli(org: &str, seed: Option<&str>) -> BTreeMap<String, String> {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("access");
+    let out_s = out.to_str().unwrap();
+    let mut args = vec!["export", "--org", org, "--split", out_s, "--sandbox"];
+    args.extend(seed);
+    let (code, _, err) = run(&args);
+    assert_eq!(code, 0, "{err}");
+    let root_file = out.join("access.yaml");
+    let root_s = root_file.to_str().unwrap();
+    let (code, stdout, err) = run(&["validate", "-c", root_s]);
+    assert_eq!(code, 0, "{stdout}\n{err}");
+    let mut args = vec!["plan", "-c", root_s, "--detailed-exitcode", "--sandbox"];
+    args.extend(seed);
+    let (code, stdout, err) = run(&args);
+    assert_eq!(code, 0, "{stdout}\n{err}");
+    assert!(stdout.contains("No changes."), "{stdout}");
+    // A second export into the same directory never overwrites a file.
+    let mut args = vec!["export", "--org", org, "--split", out_s, "--sandbox"];
+    args.extend(seed);
+    let (code, _, err) = run(&args);
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("cannot create"), "{err}");
+    let mut files = BTreeMap::new();
+    for entry in walk(&out) {
+        let name = entry
+            .strip_prefix(&out)
+            .unwrap()
+            .to_string_lossy()
+            .replace('\\', "/");
+        files.insert(name, std::fs::read_to_string(&entry).unwrap());
+    }
+    files
+}
+
+fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).unwrap() {
+        let p = e.unwrap().path();
+        if p.is_dir() {
+            out.extend(walk(&p));
+        } else {
+            out.push(p);
+        }
+    }
+    out.sort();
+    out
+}
+
+#[test]
+fn export_split_of_the_demo_and_small_orgs_plans_to_no_changes() {
+    let files = split_round_trip_cli("2AcmeDemoOrgSandbox001", None);
+    assert_eq!(
+        files.keys().collect::<Vec<_>>(),
+        [
+            "access.yaml",
+            "people-without-team.yaml",
+            "teams/editors.yaml",
+            "teams/localization.yaml",
+            "teams/old-agency.yaml",
+            "teams/web-admins.yaml",
+        ]
+    );
+    let root_file = &files["access.yaml"];
+    assert!(
+        root_file.contains("include: [\"teams/*.yaml\", people-without-team.yaml]\n"),
+        "{root_file}"
+    );
+    assert!(!root_file.contains("users:"), "{root_file}");
+    // Bob's first team is editors: he is declared there, with his team and his own access.
+    let editors = &files["teams/editors.yaml"];
+    assert!(editors.contains("teams:\n  editors:\n"), "{editors}");
+    assert!(editors.contains("  bob@acme.example:\n"), "{editors}");
+
+    let files = split_round_trip_cli("SmallOrg01", Some("tests/seeds/small.json"));
+    let joined: String = files
+        .iter()
+        .map(|(name, text)| format!("===== {name}\n{text}"))
+        .collect();
+    snap(
+        "export__small_split",
+        &joined.replace(env!("CARGO_PKG_VERSION"), "[version]"),
+    );
+}
+
+/// The 10,000-user synthetic org split into one file per team: the set loads (through the real
+/// loader, following the includes) and plans to no changes.
+#[test]
+fn export_split_of_the_10k_user_synthetic_org_round_trips() {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        let seed: Seed = synthetic(&SyntheticSpec::for_users(10_000));
+        let org = seed.organization.id.clone();
+        let opts = SandboxOptions {
+            rate_limit_per_sec: 0,
+            ..SandboxOptions::default()
+        };
+        let server = Server::start(seed, opts).await.unwrap();
+        let mut cfg =
+            ClientConfig::new(&server.base_url(), SecretString::from(server.admin_token()))
+                .unwrap();
+        cfg.max_rps = 100_000;
+        cfg.concurrency = 16;
+        let client = Client::new(cfg).unwrap();
+        let spaces = client.list_spaces(&org).await.unwrap();
+        let names = export::space_names(&org, &spaces, &[]).unwrap();
+        let ids: Vec<String> = names.values().cloned().collect();
+        let live = client.read_live_state(&org, &ids).await.unwrap();
+        let files = export::export_split(&live, &names, "test");
+        let dir = tempfile::tempdir().unwrap();
+        for (name, text) in &files {
+            let path = dir.path().join(name);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(path, text).unwrap();
+        }
+        let started = Instant::now();
+        let desired = config::load(&dir.path().join("access.yaml")).unwrap();
+        let loaded = started.elapsed();
+        assert_eq!(desired.users.len(), 10_000);
+        assert_eq!(desired.included.len(), files.len() - 1);
+        let plan = plan::build(
+            &desired,
+            &live,
+            &PlanOptions {
+                created_at: chrono::DateTime::UNIX_EPOCH,
+            },
+        )
+        .unwrap();
+        assert!(plan.is_empty(), "{} operations", plan.operations.len());
+        eprintln!(
+            "10k split export: {} files, loaded in {loaded:?}",
+            files.len()
+        );
+        server.shutdown().await;
+    });
+}
+
 #[tokio::test]
 async fn export_reads_the_spaces_collection_once() {
     // issue 20: export listed the spaces to choose names, then read them again with the org.

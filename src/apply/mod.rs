@@ -25,8 +25,8 @@ pub use report::{ApplyReport, OpFailure, OpOutcome, OpStatus};
 pub use stale::{Staleness, check_stale};
 pub use stop::{StopReason, StopSignal, UNREACHABLE_AFTER};
 pub use verify::{
-    CLOCK_SKEW, MismatchReason, OpMismatch, Planned, Refusal, VerifiedPlan, VerifyError,
-    VerifyOptions, mismatches, plan_checked, verify_saved,
+    CLOCK_SKEW, MismatchReason, OpMismatch, Planned, Refusal, Unreviewed, VerifiedPlan,
+    VerifyError, VerifyOptions, mismatches, plan_checked, verify_reviewed, verify_saved,
 };
 
 use std::collections::BTreeMap;

@@ -142,6 +142,20 @@ pub enum Refusal {
     Guardrails(Vec<GuardrailResult>),
     /// Operations the access file does not ask for now (or not like this).
     Operations(Vec<OpMismatch>),
+    /// `apply --reviewed`: planned now, the access file asks for operations the reviewed plan
+    /// did not have ([`verify_reviewed`]).
+    Unreviewed(Vec<Unreviewed>),
+}
+
+/// An operation of the fresh plan that the reviewed plan does not have.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Unreviewed {
+    /// Its id in the fresh plan.
+    pub id: OpId,
+    /// What it does.
+    pub description: String,
+    /// What the reviewed plan did for the same target instead, if anything.
+    pub reviewed_instead: Option<String>,
 }
 
 /// A saved operation that is not one the access file asks for now.
@@ -293,6 +307,45 @@ pub async fn verify_saved(
         op.touches = touched_by(&op.kind);
     }
     Ok(VerifiedPlan { plan })
+}
+
+/// `apply --reviewed`: accepts `fresh` (planned now from the access file and checked by every
+/// guardrail, hence a [`VerifiedPlan`]) only when each of its operations is one `reviewed` has,
+/// compared by target and content ([`compare`], never by id). Operations of `reviewed` that are no
+/// longer needed are simply not in `fresh`, so they are not done. Otherwise refuses, listing every
+/// unreviewed operation; a reviewed plan for another organization is refused too. Pure: nothing
+/// is read or written.
+///
+/// The reviewed plan's age and access-file hash are not checked: what runs is `fresh`, and every
+/// operation of it was reviewed; a review may take days and `main` may have moved meanwhile.
+pub fn verify_reviewed(fresh: VerifiedPlan, reviewed: &Plan) -> Result<VerifiedPlan, Refusal> {
+    if reviewed.organization != fresh.organization {
+        return Err(Refusal::OtherOrganization {
+            plan: reviewed.organization.clone(),
+            file: fresh.organization.clone(),
+        });
+    }
+    let comparison = compare(&fresh, reviewed);
+    if comparison.unmatched.is_empty() {
+        return Ok(fresh);
+    }
+    let list = comparison
+        .unmatched
+        .iter()
+        .map(|u| Unreviewed {
+            id: u.id.clone(),
+            description: fresh
+                .op(&u.id)
+                .map(|o| o.kind.describe())
+                .unwrap_or_else(|| u.id.to_string()),
+            reviewed_instead: u
+                .same_target
+                .as_ref()
+                .and_then(|id| reviewed.op(id))
+                .map(|o| o.kind.describe()),
+        })
+        .collect();
+    Err(Refusal::Unreviewed(list))
 }
 
 /// The operations of `saved` that `fresh` (planned now from the same file) does not have, or

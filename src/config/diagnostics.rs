@@ -73,6 +73,17 @@ impl Diagnostics {
     /// `source` is the file's text (for the snippets); `color` adds ANSI colours; source lines
     /// longer than `width` columns are cut around the caret.
     pub fn render(&self, source: &str, color: bool, width: usize) -> String {
+        self.render_files(&|_| source, color, width)
+    }
+
+    /// [`Diagnostics::render`] for problems in several files (an access file and the files it
+    /// includes): `source_of(path)` is the text of the file each problem names.
+    pub fn render_files<'s>(
+        &self,
+        source_of: &dyn Fn(&str) -> &'s str,
+        color: bool,
+        width: usize,
+    ) -> String {
         let renderer = if color {
             Renderer::styled()
                 .error(style::ERROR)
@@ -83,9 +94,14 @@ impl Diagnostics {
             Renderer::plain()
         }
         .term_width(width);
-        let lines: Vec<&str> = source.lines().collect();
         let mut out = String::new();
+        // Split each file into lines once (problems come grouped by file).
+        let mut cached: Option<(&str, Vec<&'s str>)> = None;
         for d in &self.items {
+            if cached.as_ref().is_none_or(|(p, _)| *p != d.path.as_str()) {
+                cached = Some((d.path.as_str(), source_of(&d.path).lines().collect()));
+            }
+            let lines: &[&str] = cached.as_ref().map_or(&[], |(_, l)| l.as_slice());
             let line = d.span.line as usize;
             let title = Level::ERROR.primary_title(d.message.as_str());
             let mut group: Group<'_> = match line.checked_sub(1).and_then(|i| lines.get(i)) {
@@ -238,7 +254,7 @@ mod tests {
                 .into_iter()
                 .map(|(line, column, m, h)| Diagnostic {
                     path: "access.yaml".into(),
-                    span: Span { line, column },
+                    span: Span::root(line, column),
                     message: m.into(),
                     help: h.map(Into::into),
                 })

@@ -8,6 +8,7 @@
 //! which describe the same format.
 
 mod diagnostics;
+mod include;
 mod node;
 mod raw;
 mod validate;
@@ -33,19 +34,59 @@ pub enum ConfigError {
     Invalid(Diagnostics),
 }
 
-/// Reads and validates the access file at `path`.
+/// Reads and validates the access file at `path`, and the files its `include:` patterns match
+/// (relative to its directory; see the `include` module). Every file is read through
+/// [`read_bounded`]; every problem names its file.
 pub fn load(path: &Path) -> Result<DesiredState, ConfigError> {
     let display = path.display().to_string();
     let bytes = read_bounded(path, MAX_FILE_BYTES)?;
     let sha256 = hex_sha256(&bytes);
-    match std::str::from_utf8(&bytes) {
-        Ok(text) => load_text(&display, text, sha256),
-        Err(e) => Err(invalid(
-            &display,
-            Span { line: 1, column: 1 },
-            format!("the file is not valid UTF-8 (byte {})", e.valid_up_to()),
-        )),
-    }
+    let text = match std::str::from_utf8(&bytes) {
+        Ok(text) => text,
+        Err(e) => {
+            return Err(invalid(
+                &display,
+                Span::root(1, 1),
+                format!("the file is not valid UTF-8 (byte {})", e.valid_up_to()),
+            ));
+        }
+    };
+    let mut root = match node::parse(text) {
+        Ok(root) => root,
+        Err(err) => return Err(yaml_error(&display, text, &err)),
+    };
+    let parse_included = |path: &str, text: &str| {
+        node::parse(text).map_err(|err| {
+            match yaml_error(path, text, &err) {
+                ConfigError::Invalid(d) => d.items.into_iter().next(),
+                ConfigError::Io(_) => None,
+            }
+            .unwrap_or_else(|| Diagnostic {
+                path: path.to_string(),
+                span: Span::root(1, 1),
+                message: "invalid YAML".into(),
+                help: None,
+            })
+        })
+    };
+    let included = match include::expand(path, &display, &mut root, parse_included) {
+        Ok(included) => included,
+        Err(include::IncludeError::Io(e)) => return Err(ConfigError::Io(e)),
+        Err(include::IncludeError::Invalid(items)) => {
+            return Err(ConfigError::Invalid(Diagnostics {
+                path: display,
+                items,
+            }));
+        }
+    };
+    let set_sha256 = include::set_sha256(&sha256, &included);
+    let mut files = vec![(display.as_str(), text)];
+    files.extend(
+        included
+            .iter()
+            .map(|f| (f.display.as_str(), f.text.as_str())),
+    );
+    validate_tree(files, &root, set_sha256)
 }
 
 /// Validates access-file text; `display_path` names it in messages and in
@@ -60,13 +101,41 @@ pub fn schema() -> serde_json::Value {
     raw::schema()
 }
 
+/// The JSON Schema (draft-07) of a file the root access file includes (`include:`): `teams` and
+/// `users` only. `examples/access.included.schema.json` is its pretty-printed form.
+pub fn included_schema() -> serde_json::Value {
+    raw::included_schema()
+}
+
 fn load_text(display_path: &str, text: &str, sha256: String) -> Result<DesiredState, ConfigError> {
     let root = match node::parse(text) {
         Ok(root) => root,
         Err(err) => return Err(yaml_error(display_path, text, &err)),
     };
-    let mut validator = validate::Validator::new(display_path, text);
-    let state = validator.document(&root, sha256);
+    if let node::Kind::Map(entries) = &root.kind
+        && let Some((key, _)) = entries
+            .iter()
+            .find(|(k, _)| matches!(&k.kind, node::Kind::Str(s) if s == "include"))
+    {
+        return Err(invalid(
+            display_path,
+            key.at,
+            "`include` needs the file on disk (its patterns are relative to it); load the file by path".into(),
+        ));
+    }
+    validate_tree(vec![(display_path, text)], &root, sha256)
+}
+
+/// Validates a (possibly merged) node tree; `files` are `(path, text)` by file index.
+fn validate_tree(
+    files: Vec<(&str, &str)>,
+    root: &node::Node,
+    sha256: String,
+) -> Result<DesiredState, ConfigError> {
+    let display_path = files.first().map_or("", |f| f.0).to_string();
+    let display_path = display_path.as_str();
+    let mut validator = validate::Validator::with_files(files);
+    let state = validator.document(root, sha256);
     let items = validator.into_diagnostics();
     if items.is_empty() {
         tracing::debug!(
@@ -110,9 +179,8 @@ fn yaml_error(path: &str, text: &str, err: &serde_saphyr::Error) -> ConfigError 
         );
     }
     let location = err.location();
-    let span = location.map_or(Span { line: 1, column: 1 }, |l| Span {
-        line: (l.line() as u32).max(1),
-        column: (l.column() as u32).max(1),
+    let span = location.map_or(Span::root(1, 1), |l| {
+        Span::root((l.line() as u32).max(1), (l.column() as u32).max(1))
     });
     let mut message = err.without_snippet().to_string();
     // serde-saphyr appends the position, which the diagnostic shows already.
@@ -146,10 +214,7 @@ fn indenting_tab(text: &str, error_line: Option<u32>) -> Option<Span> {
             return None;
         }
         // At what the tab indents (a caret under a tab is invisible).
-        Some(Span {
-            line: number,
-            column: indent.chars().count() as u32 + 1,
-        })
+        Some(Span::root(number, indent.chars().count() as u32 + 1))
     })
 }
 
@@ -174,6 +239,18 @@ mod tests {
         assert!(
             committed == expected,
             "examples/access.schema.json is stale: run `cargo run -- schema -o examples/access.schema.json`"
+        );
+    }
+
+    #[test]
+    fn the_committed_included_schema_is_current() {
+        let committed = include_str!("../../examples/access.included.schema.json");
+        let mut expected =
+            serde_json::to_string_pretty(&included_schema()).expect("schema serializes");
+        expected.push('\n');
+        assert!(
+            committed == expected,
+            "examples/access.included.schema.json is stale: run `cargo run -- schema --included -o examples/access.included.schema.json`"
         );
     }
 

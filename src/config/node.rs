@@ -75,10 +75,10 @@ impl<'de> Deserialize<'de> for Node {
         let spanned = Spanned::<Kind>::deserialize(deserializer)?;
         Ok(Node {
             kind: spanned.value,
-            at: Span {
-                line: spanned.referenced.line() as u32,
-                column: spanned.referenced.column() as u32,
-            },
+            at: Span::root(
+                spanned.referenced.line() as u32,
+                spanned.referenced.column() as u32,
+            ),
         })
     }
 }
@@ -178,7 +178,7 @@ pub(crate) fn parse(text: &str) -> Result<Node, serde_saphyr::Error> {
     let node: Option<Node> = serde_saphyr::from_str_with_options(text, options)?;
     Ok(node.unwrap_or(Node {
         kind: Kind::Null,
-        at: Span { line: 1, column: 1 },
+        at: Span::root(1, 1),
     }))
 }
 
@@ -211,14 +211,14 @@ mod tests {
             panic!("expected a map, got {doc:?}")
         };
         assert_eq!(entries.len(), 3, "duplicates are passed through");
-        assert_eq!(entries[0].0.at, Span { line: 1, column: 1 });
-        assert_eq!(entries[0].1.at, Span { line: 1, column: 4 });
-        assert_eq!(entries[2].0.at, Span { line: 6, column: 1 });
+        assert_eq!(entries[0].0.at, Span::root(1, 1));
+        assert_eq!(entries[0].1.at, Span::root(1, 4));
+        assert_eq!(entries[2].0.at, Span::root(6, 1));
         let Kind::Seq(items) = &entries[1].1.kind else {
             panic!("expected a list")
         };
         assert_eq!(items[1].at.line, 4);
         assert_eq!(items[2].kind, Kind::Str("10%".into()));
-        assert_eq!(items[2].at, Span { line: 5, column: 5 });
+        assert_eq!(items[2].at, Span::root(5, 5));
     }
 }

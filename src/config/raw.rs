@@ -21,6 +21,7 @@ pub(crate) const PERCENT_PATTERN: &str = r"^(100(\.0{1,2})?|[0-9]{1,2}(\.[0-9]{1
 pub(crate) const TOP_KEYS: &[&str] = &[
     "version",
     "organization",
+    "include",
     "policy",
     "spaces",
     "teams",
@@ -45,6 +46,11 @@ pub struct RawConfig {
     /// The Contentful organization id (Organization settings → Organization information).
     #[schemars(schema_with = "contentful_id_schema")]
     pub organization: String,
+    /// Other files that declare more `teams` and `users` (for example one file per team): glob
+    /// patterns relative to this file, such as `teams/*.yaml`. Files are read in sorted order; a
+    /// pattern that matches no file is an error. Only this (root) file may have `version`,
+    /// `organization`, `include`, `policy` and `spaces`.
+    pub include: Option<RawInclude>,
     /// How far the tool may go. Absent: `prune: false`, `max_removals: 10%`, nothing protected
     /// or ignored.
     pub policy: Option<RawPolicy>,
@@ -60,6 +66,31 @@ pub struct RawConfig {
     pub teams: BTreeMap<String, Option<RawTeam>>,
     /// Declared users by email (compared case-insensitively; a member with no access can be left
     /// empty). A user's org role, teams and direct access in managed spaces are authoritative.
+    #[serde(default)]
+    #[schemars(schema_with = "users_schema")]
+    pub users: BTreeMap<String, Option<RawUser>>,
+}
+
+/// `include`: one glob pattern or a list of them.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(untagged)]
+pub enum RawInclude {
+    /// One pattern.
+    One(String),
+    /// Several patterns.
+    Many(Vec<String>),
+}
+
+/// A file included by the root access file (`include:`): more teams and users of the same
+/// organization. Organization-wide keys stay in the root file.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(title = "contentful-access included file")]
+pub struct RawIncluded {
+    /// Declared teams by name, as in the root file.
+    #[serde(default)]
+    pub teams: BTreeMap<String, Option<RawTeam>>,
+    /// Declared users by email, as in the root file.
     #[serde(default)]
     #[schemars(schema_with = "users_schema")]
     pub users: BTreeMap<String, Option<RawUser>>,
@@ -253,4 +284,10 @@ fn grants_schema(_: &mut SchemaGenerator) -> Schema {
 pub(crate) fn schema() -> serde_json::Value {
     let generator = schemars::generate::SchemaSettings::draft07().into_generator();
     generator.into_root_schema_for::<RawConfig>().to_value()
+}
+
+/// The JSON Schema of a file the root file includes.
+pub(crate) fn included_schema() -> serde_json::Value {
+    let generator = schemars::generate::SchemaSettings::draft07().into_generator();
+    generator.into_root_schema_for::<RawIncluded>().to_value()
 }

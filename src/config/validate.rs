@@ -16,10 +16,11 @@ use super::raw::{POLICY_KEYS, TEAM_KEYS, TOP_KEYS, USER_KEYS};
 /// The only format version this tool reads.
 const SUPPORTED_VERSION: i64 = 1;
 
-/// Walks one document, remembering every problem.
+/// Walks one document, remembering every problem. The document may be merged from several
+/// files (`include:`): each node's [`Span::file`] says which of `files` it comes from.
 pub(crate) struct Validator<'a> {
-    path: &'a str,
-    source: &'a str,
+    /// `(path, text)` of each file, by file index (0: the root).
+    files: Vec<(&'a str, &'a str)>,
     diags: Vec<Diagnostic>,
 }
 
@@ -94,24 +95,41 @@ pub(crate) fn parse_percent(s: &str) -> Option<u32> {
 }
 
 impl<'a> Validator<'a> {
-    /// A validator for the file `path` whose text is `source`.
-    pub(crate) fn new(path: &'a str, source: &'a str) -> Self {
+    /// A validator for a document merged from several files: `(path, text)` by file index.
+    pub(crate) fn with_files(files: Vec<(&'a str, &'a str)>) -> Self {
         Validator {
-            path,
-            source,
+            files,
             diags: Vec::new(),
         }
     }
 
     /// The problems found so far, in file order.
     pub(crate) fn into_diagnostics(mut self) -> Vec<Diagnostic> {
-        self.diags.sort_by_key(|d| d.span);
+        self.diags.sort_by_key(|d| (d.span.file, d.span));
         self.diags
+    }
+
+    fn path(&self, at: Span) -> &'a str {
+        self.files.get(at.file as usize).map_or("", |f| f.0)
+    }
+
+    fn source(&self, at: Span) -> &'a str {
+        self.files.get(at.file as usize).map_or("", |f| f.1)
+    }
+
+    /// Where `at` is, for a message about something at another place: `line N` in the same file
+    /// as `from`, else `FILE:N`.
+    fn place(&self, at: Span, from: Span) -> String {
+        if at.file == from.file {
+            format!("line {}", at.line)
+        } else {
+            format!("{}:{}", self.path(at), at.line)
+        }
     }
 
     fn error(&mut self, at: Span, message: impl Into<String>, help: Option<String>) {
         self.diags.push(Diagnostic {
-            path: self.path.to_string(),
+            path: self.path(at).to_string(),
             span: at,
             message: message.into(),
             help,
@@ -126,15 +144,15 @@ impl<'a> Validator<'a> {
             return false;
         };
         let at = self
-            .source
+            .source(node.at)
             .lines()
             .nth(node.at.line.saturating_sub(1) as usize)
             .and_then(|line| {
                 let start = node.at.column.saturating_sub(1) as usize;
-                line.chars().skip(start).position(|x| x == c).map(|i| Span {
-                    line: node.at.line,
-                    column: (start + i + 1) as u32,
-                })
+                line.chars()
+                    .skip(start)
+                    .position(|x| x == c)
+                    .map(|i| Span::at(node.at.file, node.at.line, (start + i + 1) as u32))
             })
             .unwrap_or(node.at);
         let kind = if c.is_control() {
@@ -182,7 +200,7 @@ impl<'a> Validator<'a> {
         match &node.kind {
             Kind::Str(s) => Some(s.clone()),
             Kind::Null | Kind::Seq(_) | Kind::Map(_) => None,
-            _ => token_at(self.source, node.at).or_else(|| node.scalar_text()),
+            _ => token_at(self.source(node.at), node.at).or_else(|| node.scalar_text()),
         }
     }
 
@@ -222,15 +240,12 @@ impl<'a> Validator<'a> {
             }
             let norm = normalise(&name);
             if let Some((first, at)) = seen.get(&norm) {
+                let place = self.place(*at, key.at);
                 let message = if *first == name {
-                    format!(
-                        "duplicate key `{name}` in {what} (first at line {})",
-                        at.line
-                    )
+                    format!("duplicate key `{name}` in {what} (first at {place})")
                 } else {
                     format!(
-                        "duplicate key `{name}` in {what}: same as `{first}` at line {} (emails compare case-insensitively)",
-                        at.line
+                        "duplicate key `{name}` in {what}: same as `{first}` at {place} (emails compare case-insensitively)"
                     )
                 };
                 self.error(key.at, message, Some("remove one of them".into()));
@@ -266,18 +281,19 @@ impl<'a> Validator<'a> {
     /// Validates a whole document.
     pub(crate) fn document(&mut self, root: &Node, sha256: String) -> DesiredState {
         let mut state = DesiredState {
-            source_path: self.path.to_string(),
+            source_path: self.path(Span::default()).to_string(),
             source_sha256: sha256,
+            included: self.files.iter().skip(1).map(|f| f.0.to_string()).collect(),
             organization: String::new(),
             policy: Policy::default(),
             spaces: BTreeMap::new(),
             teams: BTreeMap::new(),
             users: BTreeMap::new(),
         };
-        state.policy.max_removals_at = Span { line: 1, column: 1 };
+        state.policy.max_removals_at = Span::root(1, 1);
         if matches!(root.kind, Kind::Null) {
             self.error(
-                Span { line: 1, column: 1 },
+                Span::root(1, 1),
                 "the access file is empty",
                 Some("start with `version: 1` and `organization: <your organization id>`".into()),
             );
@@ -751,12 +767,10 @@ impl<'a> Validator<'a> {
                 Principal::Team(name) => state.teams.get(name).map(|t| t.at),
             };
             if let Some(d_at) = declared_at {
+                let place = self.place(d_at, *at);
                 self.error(
                     *at,
-                    format!(
-                        "{principal} is declared (line {}) and also ignored",
-                        d_at.line
-                    ),
+                    format!("{principal} is declared ({place}) and also ignored"),
                     Some("remove it from `ignore`, or remove its declaration".into()),
                 );
             }
@@ -928,8 +942,8 @@ mod tests {
         assert_eq!(s.policy.max_removals, MaxRemovals::PercentBasisPoints(1000));
         let bob = &s.users[&Email::new("bob@example.com")];
         assert_eq!(bob.org_role, OrgRole::Member);
-        assert_eq!(bob.org_role_at, Span { line: 4, column: 3 });
-        assert_eq!(bob.at, Span { line: 4, column: 3 });
+        assert_eq!(bob.org_role_at, Span::root(4, 3));
+        assert_eq!(bob.at, Span::root(4, 3));
         assert_eq!(s.source_sha256.len(), 64);
     }
 
@@ -938,39 +952,21 @@ mod tests {
         let s = ok(&format!(
             "{HEAD}teams:\n  eds:\n    spaces:\n      blog: [Editor, Author]\nusers:\n  a@x.io:\n    org_role: admin\n    teams: [eds]\n    spaces:\n      docs: admin\n"
         ));
-        assert_eq!(s.spaces["blog"].at, Span { line: 4, column: 3 });
-        assert_eq!(s.teams["eds"].at, Span { line: 7, column: 3 });
+        assert_eq!(s.spaces["blog"].at, Span::root(4, 3));
+        assert_eq!(s.teams["eds"].at, Span::root(7, 3));
         assert_eq!(s.teams["eds"].description, "");
         let g = &s.teams["eds"].spaces["blog"];
-        assert_eq!(g.at, Span { line: 9, column: 7 });
+        assert_eq!(g.at, Span::root(9, 7));
         assert_eq!(
             g.access,
             SpaceAccess::Roles(["Author".to_string(), "Editor".to_string()].into())
         );
         let a = &s.users[&Email::new("a@x.io")];
         assert_eq!(a.org_role, OrgRole::Admin);
-        assert_eq!(
-            a.org_role_at,
-            Span {
-                line: 12,
-                column: 15
-            }
-        );
-        assert_eq!(
-            a.teams["eds"],
-            Span {
-                line: 13,
-                column: 13
-            }
-        );
+        assert_eq!(a.org_role_at, Span::root(12, 15));
+        assert_eq!(a.teams["eds"], Span::root(13, 13));
         assert_eq!(a.spaces["docs"].access, SpaceAccess::Admin);
-        assert_eq!(
-            a.spaces["docs"].at,
-            Span {
-                line: 15,
-                column: 7
-            }
-        );
+        assert_eq!(a.spaces["docs"].at, Span::root(15, 7));
     }
 
     #[test]
@@ -1149,13 +1145,7 @@ mod tests {
             get("12.75%").max_removals,
             MaxRemovals::PercentBasisPoints(1275)
         );
-        assert_eq!(
-            get("5").max_removals_at,
-            Span {
-                line: 4,
-                column: 17
-            }
-        );
+        assert_eq!(get("5").max_removals_at, Span::root(4, 17));
         for bad in ["-1", "101%", "10.%", "1.234%", "ten", "2.5", "[1]", "'%'"] {
             has(
                 &format!("version: 1\norganization: o\npolicy:\n  max_removals: {bad}\n"),

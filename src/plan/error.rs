@@ -94,7 +94,7 @@ impl Unresolved {
                 help: Some("check the space id in the space's settings in Contentful".to_string()),
             },
             Unresolved::OrganizationMismatch { file, live } => Diagnostic {
-                span: Span { line: 1, column: 1 },
+                span: Span::root(1, 1),
                 message: format!(
                     "the access file is for organization {file}, but the live state is of organization {live}"
                 ),

@@ -59,6 +59,7 @@ pub fn build(
         organization: desired.organization.clone(),
         config_path: desired.source_path.clone(),
         config_sha256: desired.source_sha256.clone(),
+        config_included: desired.included.clone(),
         created_at: opts.created_at,
         summary: Summary::of(&operations),
         operations,

@@ -715,8 +715,14 @@ pub struct Plan {
     pub organization: String,
     /// The access file, as given on the command line.
     pub config_path: String,
-    /// SHA-256 of the access file, hex.
+    /// SHA-256 of the access file, hex; with `include:`, of the whole set of files (each file's
+    /// name and hash), so a change to any of them makes a saved plan stale.
     pub config_sha256: String,
+    /// The files the access file includes, in file-index order: an operation whose
+    /// [`Operation::cause`] has `file: n` comes from `config_included[n - 1]`. Absent for a
+    /// single file.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub config_included: Vec<String>,
     /// When the plan was made (injected, for reproducible output).
     pub created_at: DateTime<Utc>,
     /// The operations in id order.
@@ -747,6 +753,7 @@ impl Plan {
             organization: "org".into(),
             config_path: "access.yaml".into(),
             config_sha256: String::new(),
+            config_included: vec![],
             created_at: Utc
                 .with_ymd_and_hms(2026, 1, 1, 0, 0, 0)
                 .single()
@@ -781,5 +788,15 @@ impl Plan {
     /// The guardrails that failed.
     pub fn failed_guardrails(&self) -> impl Iterator<Item = &GuardrailResult> {
         self.guardrails.iter().filter(|g| !g.passed)
+    }
+
+    /// The file an operation's cause points into: `None` for the access file itself (the root),
+    /// else the included file's name.
+    pub fn included_file(&self, cause: Span) -> Option<&str> {
+        cause
+            .file
+            .checked_sub(1)
+            .and_then(|i| self.config_included.get(i as usize))
+            .map(String::as_str)
     }
 }

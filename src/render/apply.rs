@@ -206,6 +206,29 @@ pub fn refusal_text(refusal: &Refusal, plan_path: &str, config_path: &str) -> St
             }
             s.push_str("Run plan again and review the new plan.\n");
         }
+        Refusal::Unreviewed(list) => {
+            let _ = writeln!(
+                s,
+                "error: planned now, {config_path} asks for operations the reviewed plan {plan_path} does not have; nothing was written:"
+            );
+            for u in list {
+                match &u.reviewed_instead {
+                    Some(r) => {
+                        let _ = writeln!(
+                            s,
+                            "  - {} ({}): the reviewed plan had this instead: {r}",
+                            u.id, u.description
+                        );
+                    }
+                    None => {
+                        let _ = writeln!(s, "  - {} ({}): not reviewed", u.id, u.description);
+                    }
+                }
+            }
+            s.push_str(
+                "The organization or the file changed since the review. Plan again and review the new plan.\n",
+            );
+        }
     }
     s
 }

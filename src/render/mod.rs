@@ -66,6 +66,7 @@ mod tests {
             organization: "org".into(),
             config_path: "access.yaml".into(),
             config_sha256: "ab".into(),
+            config_included: vec![],
             created_at: chrono::Utc
                 .with_ymd_and_hms(2026, 1, 2, 3, 4, 5)
                 .single()

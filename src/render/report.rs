@@ -104,7 +104,10 @@ pub fn drift_text(report: &DriftReport, config_display: &str) -> String {
         let _ = writeln!(out, "  {}", d.subject);
         let at = d
             .line
-            .map(|l| format!("   ({config_display}:{l})"))
+            .map(|l| {
+                let file = d.included_file.as_deref().unwrap_or(config_display);
+                format!("   ({file}:{l})")
+            })
             .unwrap_or_default();
         let _ = writeln!(out, "    the file says:  {}{at}", d.file_says);
         let _ = writeln!(out, "    Contentful has: {}", d.contentful_has);
@@ -191,7 +194,10 @@ pub fn drift_markdown(report: &DriftReport, config_display: &str) -> String {
             }
             let line = d
                 .line
-                .map(|l| format!(" ({}:{l})", cell(config_display)))
+                .map(|l| {
+                    let file = d.included_file.as_deref().unwrap_or(config_display);
+                    format!(" ({}:{l})", cell(file))
+                })
                 .unwrap_or_default();
             let _ = writeln!(
                 out,
@@ -408,6 +414,7 @@ mod tests {
             changed_by: Some("admin@example.com".into()),
             changed_at: None,
             line: Some(12),
+            included_file: None,
             fix: "update_space_membership".into(),
         };
         let report = DriftReport {

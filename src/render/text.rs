@@ -207,10 +207,14 @@ struct Line {
     children: Vec<String>,
 }
 
-fn note(op: &Operation) -> String {
+fn note(plan: &Plan, op: &Operation) -> String {
     let mut parts = vec![op.id.to_string()];
     match op.cause {
-        Some(c) => parts.push(format!("line {}", c.line)),
+        Some(c) => match plan.included_file(c) {
+            // An included file: name it, the root is the file the header names.
+            Some(file) => parts.push(format!("{file}:{}", c.line)),
+            None => parts.push(format!("line {}", c.line)),
+        },
         None if op.action == Action::Remove => parts.push("not in file, prune".to_string()),
         None => {}
     }
@@ -238,7 +242,7 @@ fn cascade_line(c: &Cascade) -> String {
     }
 }
 
-fn line(op: &Operation) -> Line {
+fn line(plan: &Plan, op: &Operation) -> Line {
     let text = match &op.kind {
         OpKind::Invite {
             role,
@@ -306,7 +310,7 @@ fn line(op: &Operation) -> Line {
     Line {
         action: op.action,
         text,
-        note: note(op),
+        note: note(plan, op),
         children,
     }
 }
@@ -351,7 +355,7 @@ fn operations(out: &mut String, plan: &Plan, p: &Paint) {
             p.action(head, &format!("{} {title}", head.sign()))
         );
         for op in ops {
-            let l = line(op);
+            let l = line(plan, op);
             let _ = writeln!(
                 out,
                 "      {}  {}",

@@ -106,6 +106,9 @@ pub struct Difference {
     pub changed_at: Option<DateTime<Utc>>,
     /// The line of the access file that asks for it (absent for what the file does not declare).
     pub line: Option<u32>,
+    /// The included file that line is in (absent: the access file itself).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub included_file: Option<String>,
     /// The plan operation kind that would remove the difference (`change_org_role`, …).
     pub fix: String,
 }
@@ -140,7 +143,14 @@ pub fn drift(plan: &Plan, live: &LiveState) -> DriftReport {
         differences: plan
             .operations
             .iter()
-            .map(|op| difference(op, live))
+            .map(|op| {
+                let mut d = difference(op, live);
+                d.included_file = op
+                    .cause
+                    .and_then(|c| plan.included_file(c))
+                    .map(str::to_string);
+                d
+            })
             .collect(),
         pending: plan.pending.clone(),
         unmanaged: plan.unmanaged.clone(),
@@ -410,6 +420,7 @@ fn difference(op: &Operation, live: &LiveState) -> Difference {
         changed_by,
         changed_at,
         line: op.cause.map(|s| s.line),
+        included_file: None,
         fix: op.kind.name().to_string(),
     }
 }

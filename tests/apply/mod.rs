@@ -16,5 +16,6 @@ mod props;
 #[allow(clippy::duplicate_mod)]
 #[path = "../plan/random_org.rs"]
 mod random_org;
+mod reviewed;
 mod signals;
 mod verify;

@@ -275,6 +275,7 @@ impl File {
                 source_path: "access.yaml".to_string(),
                 source_sha256: "3b1f0c9e5d2a7f4e8c6b1a0d9e8f7c6b5a4d3c2b1a0f9e8d7c6b5a4f3e2d1c0b"
                     .to_string(),
+                included: Vec::new(),
                 organization: ORG.to_string(),
                 policy: Policy::default(),
                 spaces: BTreeMap::new(),
@@ -292,10 +293,7 @@ impl File {
 
     fn at(&mut self) -> Span {
         self.line += 1;
-        Span {
-            line: self.line,
-            column: 3,
-        }
+        Span::root(self.line, 3)
     }
 
     /// Turns prune on.

@@ -803,7 +803,7 @@ fn unknown_roles_and_spaces_are_all_reported_with_suggestions() {
         "shop".into(),
         contentful_access::model::DesiredSpace {
             id: "nosuchspace1".into(),
-            at: contentful_access::model::Span { line: 3, column: 9 },
+            at: contentful_access::model::Span::root(3, 9),
         },
     );
     let err = plan::build(

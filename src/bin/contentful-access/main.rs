@@ -26,6 +26,8 @@ enum Command {
     Schema(commands::schema::Args),
     /// Show what apply would change: read the access file and the live organization, and diff them.
     Plan(commands::plan::Args),
+    /// Render a saved plan (text, JSON or markdown) without contacting Contentful.
+    Show(commands::show::Args),
     /// Apply the access file (or a saved plan) to the organization, with version-aware writes.
     Apply(commands::apply::Args),
     /// Check that the live organization still matches the access file (exit 2 when it does not).
@@ -46,7 +48,7 @@ enum Command {
 
 /// The subcommands that never talk to Contentful: `-v` ("log each request") means nothing there,
 /// so their help does not offer it (it is still accepted, for scripts that pass it everywhere).
-const OFFLINE: [&str; 4] = ["validate", "schema", "man", "completions"];
+const OFFLINE: [&str; 5] = ["validate", "schema", "show", "man", "completions"];
 
 /// The command line as parsed, and as `man` and `completions` describe it.
 pub(crate) fn command() -> clap::Command {
@@ -87,6 +89,7 @@ fn main() -> ExitCode {
         Command::Validate(args) => commands::validate::run(&cli.global, args),
         Command::Schema(args) => commands::schema::run(&cli.global, args),
         Command::Plan(args) => commands::plan::run(&cli.global, args),
+        Command::Show(args) => commands::show::run(&cli.global, args),
         Command::Apply(args) => commands::apply::run(&cli.global, args),
         Command::Drift(args) => commands::drift::run(&cli.global, args),
         Command::Export(args) => commands::export::run(&cli.global, args),

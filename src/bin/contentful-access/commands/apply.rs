@@ -52,6 +52,12 @@ pub struct Args {
     /// report whether it converged. Nothing is written to Contentful.
     #[arg(long, conflicts_with = "plan")]
     pub rehearse: bool,
+    /// The plan that was reviewed (`plan --output FILE` on the pull request): plan again from the
+    /// access file, and apply only when every operation of the new plan is one the reviewed plan
+    /// has; otherwise refuse (exit 3) and write nothing. Reviewed operations no longer needed are
+    /// not done.
+    #[arg(long, value_name = "PLAN", conflicts_with = "plan")]
+    pub reviewed: Option<PathBuf>,
     /// Refuse a saved plan older than this (`30m`, `24h`, `7d`, or seconds).
     #[arg(long, default_value = "24h", value_name = "AGE", value_parser = parse_age)]
     pub max_plan_age: chrono::Duration,
@@ -118,11 +124,21 @@ pub fn run(global: &Global, args: Args) -> anyhow::Result<Exit> {
             let Some(desired) = load_config(global, &config)? else {
                 return Ok(Exit::Error);
             };
+            // Read before connecting: a missing or unreadable reviewed plan is refused at once.
+            let reviewed = match &args.reviewed {
+                Some(path) => Some(ops::load_plan(path)?),
+                None => None,
+            };
             let display = config.display().to_string();
             let mut hooks = CliHooks::new(journal, global, args.auto_approve, Some(display));
             let result = runtime.block_on(async {
                 tokio::spawn(watch_signals(stop.clone()));
-                ops::apply_config(target, &desired, &run, &mut hooks).await
+                match &reviewed {
+                    Some(reviewed) => {
+                        ops::apply_reviewed(target, &desired, reviewed, &run, &mut hooks).await
+                    }
+                    None => ops::apply_config(target, &desired, &run, &mut hooks).await,
+                }
             });
             (result, hooks)
         }
@@ -137,13 +153,14 @@ pub fn run(global: &Global, args: Args) -> anyhow::Result<Exit> {
             let plan_path = args
                 .plan
                 .as_deref()
+                .or(args.reviewed.as_deref())
                 .map(|p| p.display().to_string())
                 .unwrap_or_default();
-            let config = args
-                .config
-                .as_deref()
-                .map(|p| p.display().to_string())
-                .unwrap_or_else(|| "the access file".to_string());
+            let config = match (&args.config, &args.plan) {
+                (Some(p), _) => p.display().to_string(),
+                (None, None) => "access.yaml".to_string(),
+                (None, Some(_)) => "the access file".to_string(),
+            };
             std::io::stderr()
                 .lock()
                 .write_all(render::refusal_text(&refusal, &plan_path, &config).as_bytes())?;

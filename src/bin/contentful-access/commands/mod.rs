@@ -12,6 +12,7 @@ pub mod man;
 pub mod plan;
 pub mod sandbox;
 pub mod schema;
+pub mod show;
 pub mod target;
 pub mod validate;
 

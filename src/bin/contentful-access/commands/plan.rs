@@ -102,14 +102,27 @@ pub fn report_unresolved<T>(
 ) -> anyhow::Result<Option<T>> {
     match result {
         Ok(value) => Ok(Some(value)),
-        Err(OpsError::Unresolved { path, source }) => {
+        Err(OpsError::Unresolved {
+            path,
+            included,
+            source,
+        }) => {
+            // A problem in an included file names that file.
+            let file_of = |d: &contentful_access::plan::Diagnostic| {
+                d.span
+                    .file
+                    .checked_sub(1)
+                    .and_then(|i| included.get(i as usize))
+                    .unwrap_or(&path)
+                    .clone()
+            };
             let diagnostics = Diagnostics {
                 path: path.clone(),
                 items: source
                     .diagnostics()
                     .into_iter()
                     .map(|d| Diagnostic {
-                        path: path.clone(),
+                        path: file_of(&d),
                         span: d.span,
                         message: d.message,
                         help: d.help,

@@ -14,11 +14,19 @@ pub struct Args {
     /// Write the schema to this file instead of stdout.
     #[arg(short = 'o', long = "output", value_name = "FILE")]
     pub output: Option<PathBuf>,
+    /// The schema of a file the access file includes (`include:`): `teams` and `users` only.
+    #[arg(long)]
+    pub included: bool,
 }
 
 /// Runs `schema`.
 pub fn run(_global: &Global, args: Args) -> anyhow::Result<Exit> {
-    let mut text = serde_json::to_string_pretty(&contentful_access::config::schema())?;
+    let schema = if args.included {
+        contentful_access::config::included_schema()
+    } else {
+        contentful_access::config::schema()
+    };
+    let mut text = serde_json::to_string_pretty(&schema)?;
     text.push('\n');
     match args.output {
         Some(path) => std::fs::write(&path, text)

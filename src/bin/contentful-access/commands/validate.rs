@@ -27,8 +27,13 @@ pub fn run(global: &Global, args: Args) -> anyhow::Result<Exit> {
         return Ok(Exit::Error);
     };
     let plural = |n: usize, word: &str| format!("{n} {word}{}", if n == 1 { "" } else { "s" });
+    let files = if state.included.is_empty() {
+        String::new()
+    } else {
+        format!(" (with {})", plural(state.included.len(), "included file"))
+    };
     let summary = format!(
-        "{} is valid: {}, {}, {}.",
+        "{}{files} is valid: {}, {}, {}.",
         state.source_path,
         plural(state.users.len(), "user"),
         plural(state.teams.len(), "team"),
@@ -63,14 +68,21 @@ pub fn load_config(global: &Global, path: &Path) -> anyhow::Result<Option<Desire
 /// prints one `::error file=…,line=…,col=…::…` annotation per problem to stdout, where GitHub
 /// Actions picks them up and shows them on the pull request.
 pub fn print_config_errors(global: &Global, diagnostics: &Diagnostics) -> anyhow::Result<()> {
-    // The snippets need the text; a file that vanished since loading just loses them.
-    let source = std::fs::read_to_string(&diagnostics.path).unwrap_or_default();
+    // The snippets need the text of each file a problem names (the access file and the files it
+    // includes); a file that vanished since loading just loses them.
+    let mut sources: std::collections::BTreeMap<&str, String> = std::collections::BTreeMap::new();
+    for d in &diagnostics.items {
+        sources
+            .entry(d.path.as_str())
+            .or_insert_with(|| std::fs::read_to_string(&d.path).unwrap_or_default());
+    }
     let width = style::terminal_width(
         terminal_size::terminal_size_of(std::io::stderr())
             .map(|(terminal_size::Width(w), _)| usize::from(w)),
         std::env::var("COLUMNS").ok().as_deref(),
     );
-    let rendered = diagnostics.render(&source, global.color_stderr(), width);
+    let source_of = |path: &str| sources.get(path).map_or("", String::as_str);
+    let rendered = diagnostics.render_files(&source_of, global.color_stderr(), width);
     std::io::stderr().lock().write_all(rendered.as_bytes())?;
     if std::env::var("GITHUB_ACTIONS").is_ok_and(|v| v == "true") {
         super::write_stdout(diagnostics.github_annotations().as_bytes())?;
