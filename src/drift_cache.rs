@@ -91,7 +91,7 @@ pub struct WriteError {
 impl DriftCache {
     /// A snapshot of `live` (read for `managed_spaces`) made by a read that started `took` before
     /// it ended. `since` is placed before the newest change the read saw by the read's duration
-    /// and [`SLACK`]: an object changed while the read ran (after its page was read) was changed
+    /// and `SLACK` (two minutes): an object changed while the read ran (after its page was read) was changed
     /// after the read started, which is no earlier than that.
     pub fn new(live: &LiveState, managed_spaces: &[String], took: std::time::Duration) -> Self {
         let newest = newest_change(live).unwrap_or(DateTime::<Utc>::MIN_UTC);

@@ -342,7 +342,7 @@ pub enum CacheUse {
     Rebuilt(NotUsed),
 }
 
-/// `drift --cache FILE`: like [`drift`], reading only what changed since the snapshot in `cache`
+/// `drift --cache FILE`: like [`drift()`], reading only what changed since the snapshot in `cache`
 /// when there is a usable one, and leaving a new snapshot there for the next run.
 pub async fn drift_cached(
     target: Target,

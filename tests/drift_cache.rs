@@ -42,7 +42,7 @@ async fn managed(c: &Client, org: &str) -> Vec<String> {
 
 /// One change to the organization, chosen by `pick` (which object) and `kind`.
 #[derive(Debug, Clone, Copy)]
-enum Change {
+enum Edit {
     Invite,
     ChangeRole,
     RemoveMember,
@@ -54,18 +54,18 @@ enum Change {
     RenameTeam,
 }
 
-fn change() -> impl Strategy<Value = (Change, usize)> {
+fn change() -> impl Strategy<Value = (Edit, usize)> {
     (
         prop::sample::select(vec![
-            Change::Invite,
-            Change::ChangeRole,
-            Change::RemoveMember,
-            Change::AddSpaceMembership,
-            Change::ChangeSpaceMembership,
-            Change::RemoveSpaceMembership,
-            Change::AddTeamMember,
-            Change::RemoveTeamMember,
-            Change::RenameTeam,
+            Edit::Invite,
+            Edit::ChangeRole,
+            Edit::RemoveMember,
+            Edit::AddSpaceMembership,
+            Edit::ChangeSpaceMembership,
+            Edit::RemoveSpaceMembership,
+            Edit::AddTeamMember,
+            Edit::RemoveTeamMember,
+            Edit::RenameTeam,
         ]),
         0usize..10_000,
     )
@@ -77,7 +77,7 @@ async fn apply_change(
     c: &Client,
     org: &str,
     live: &LiveState,
-    (kind, pick): (Change, usize),
+    (kind, pick): (Edit, usize),
     n: usize,
 ) {
     let nth = |len: usize| pick % len.max(1);
@@ -95,7 +95,7 @@ async fn apply_change(
         .filter(|s| !s.roles.is_empty())
         .collect();
     let _ = match kind {
-        Change::Invite => c
+        Edit::Invite => c
             .invite(
                 org,
                 &Email::parse(&format!("new{n}-{pick}@example.com")).unwrap(),
@@ -105,7 +105,7 @@ async fn apply_change(
             )
             .await
             .map(|_| ()),
-        Change::ChangeRole => {
+        Edit::ChangeRole => {
             let m = oms[nth(oms.len())];
             let to = if m.role == OrgRole::Member {
                 OrgRole::Developer
@@ -116,11 +116,11 @@ async fn apply_change(
                 .await
                 .map(|_| ())
         }
-        Change::RemoveMember => {
+        Edit::RemoveMember => {
             let m = oms[nth(oms.len())];
             c.delete_org_membership(org, &m.meta.id).await
         }
-        Change::AddSpaceMembership => {
+        Edit::AddSpaceMembership => {
             let m = oms[nth(oms.len())];
             let s = spaces[nth(spaces.len())];
             match live.users.get(&m.user_id) {
@@ -131,7 +131,7 @@ async fn apply_change(
                 None => Ok(()),
             }
         }
-        Change::ChangeSpaceMembership => {
+        Edit::ChangeSpaceMembership => {
             let m = sms[nth(sms.len())];
             let role: Vec<String> = live
                 .spaces
@@ -151,22 +151,22 @@ async fn apply_change(
                 .await
                 .map(|_| ())
         }
-        Change::RemoveSpaceMembership => {
+        Edit::RemoveSpaceMembership => {
             let m = sms[nth(sms.len())];
             c.delete_space_membership(&m.space_id, &m.meta.id).await
         }
-        Change::AddTeamMember => {
+        Edit::AddTeamMember => {
             let m = oms[nth(oms.len())];
             let t = teams[nth(teams.len())];
             c.create_team_membership(org, &t.meta.id, &m.meta.id)
                 .await
                 .map(|_| ())
         }
-        Change::RemoveTeamMember => {
+        Edit::RemoveTeamMember => {
             let m = tms[nth(tms.len())];
             c.delete_team_membership(org, &m.team_id, &m.meta.id).await
         }
-        Change::RenameTeam => {
+        Edit::RenameTeam => {
             let t = teams[nth(teams.len())];
             c.update_team(
                 org,
@@ -235,22 +235,22 @@ async fn ten_changes_in_a_large_org_cost_a_few_requests_not_a_full_read() {
     let cache = DriftCache::new(&live, &spaces, started.elapsed());
     // Ten changes: four invites, three role changes, two space-membership changes, a delete.
     for i in 0..4 {
-        apply_change(&c, &org, &live, (Change::Invite, i), i).await;
+        apply_change(&c, &org, &live, (Edit::Invite, i), i).await;
     }
     for i in 0..3 {
-        apply_change(&c, &org, &live, (Change::ChangeRole, 7 * i + 1), i).await;
+        apply_change(&c, &org, &live, (Edit::ChangeRole, 7 * i + 1), i).await;
     }
     for i in 0..2 {
         apply_change(
             &c,
             &org,
             &live,
-            (Change::ChangeSpaceMembership, 11 * i + 3),
+            (Edit::ChangeSpaceMembership, 11 * i + 3),
             i,
         )
         .await;
     }
-    apply_change(&c, &org, &live, (Change::RemoveSpaceMembership, 1234), 0).await;
+    apply_change(&c, &org, &live, (Edit::RemoveSpaceMembership, 1234), 0).await;
     server.clear_journal();
     let (incremental, stats) = c
         .read_incremental(&org, &spaces, &cache.live, cache.since)

@@ -5,7 +5,6 @@ use std::path::PathBuf;
 use std::process::{Output, Stdio};
 use std::time::Duration;
 
-
 use contentful_access::apply::{self, Planned, VerifiedPlan};
 use contentful_access::contentful::{Client, ClientConfig};
 use contentful_access::model::{DesiredState, LiveState};
@@ -138,15 +137,7 @@ pub async fn read_live(client: &Client, d: &DesiredState) -> LiveState {
 /// guardrail refuses it: the demo plans never are).
 pub async fn plan_now(client: &Client, d: &DesiredState) -> VerifiedPlan {
     let live = read_live(client, d).await;
-    match apply::plan_checked(
-        d,
-        &live,
-        &PlanOptions {
-            created_at: now(),
-        },
-    )
-    .unwrap()
-    {
+    match apply::plan_checked(d, &live, &PlanOptions { created_at: now() }).unwrap() {
         Planned::Verified(p) => p,
         Planned::Refused(p) => panic!("refused: {:#?}", p.guardrails),
     }
