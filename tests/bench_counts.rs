@@ -119,7 +119,7 @@ async fn twenty_duplicate_invites_share_one_re_read_of_the_memberships() {
         &desired,
         &live,
         &PlanOptions {
-            created_at: chrono::Utc::now(),
+            created_at: crate::util::now(),
         },
     )
     .unwrap()
@@ -129,9 +129,16 @@ async fn twenty_duplicate_invites_share_one_re_read_of_the_memberships() {
     };
     assert_eq!(plan.plan().operations.len(), 20);
     let client = fast_client(&server);
-    // Someone else sends the same invitations first: every create of the plan is a duplicate.
+    // Someone else sends the same invitations first and the invitees accept them: every create
+    // of the plan is a duplicate (an active member cannot be invited; a pending one would simply
+    // be invited again).
     let first = apply::apply(&client, &plan, &ApplyOptions::default(), &mut NoObserver).await;
     assert!(first.succeeded(), "{first:#?}");
+    server.with_world(|w| {
+        for i in 0..20 {
+            assert!(w.accept_invitation(&format!("dup{i:02}@example.com"), crate::util::now()));
+        }
+    });
     server.clear_journal();
     let report = apply::apply(&client, &plan, &ApplyOptions::default(), &mut NoObserver).await;
     assert!(report.succeeded(), "{report:#?}");
@@ -198,7 +205,7 @@ fn plan_of_updates(
         &desired,
         live,
         &contentful_access::plan::PlanOptions {
-            created_at: chrono::Utc::now(),
+            created_at: crate::util::now(),
         },
     )
     .unwrap()
@@ -219,7 +226,7 @@ async fn saved_plan_staleness_is_checked_by_pages_when_that_is_fewer_requests() 
             &client,
             &plan,
             None,
-            chrono::Utc::now(),
+            crate::util::now(),
             chrono::Duration::hours(1),
         )
         .await

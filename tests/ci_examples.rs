@@ -1383,6 +1383,7 @@ esac
             .env("CI_COMMIT_SHA", "merge123")
             .env("GITLAB_API_TOKEN", "glpat-test")
             .env("NO_COLOR", "1")
+            .env("CONTENTFUL_ACCESS_NOW", crate::util::NOW)
             .envs(extra.iter().copied())
             .env_remove("GITHUB_ACTIONS")
             .env_remove("CONTENTFUL_ACCESS_CONFIG")
@@ -1403,6 +1404,7 @@ esac
             ])
             .current_dir(self.dir.path())
             .env("NO_COLOR", "1")
+            .env("CONTENTFUL_ACCESS_NOW", crate::util::NOW)
             .output()
             .expect("runs");
         assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));

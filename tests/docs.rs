@@ -326,9 +326,18 @@ fn the_readme_opens_with_the_demo_and_the_test_commands() {
         readme.lines().count() <= 320,
         "the README is a front door, not the manual"
     );
-    // The demo really works as written: tests/plan/cli.rs runs it and snapshots its output;
-    // the README shows that output.
-    assert!(readme.contains("Plan: 2 to add, 2 to change, 1 to remove."));
+    // The demo really works as written, on today's clock (the other tests plan at a fixed
+    // `--now`, before the demo's pending invitation expired): its last line is the README's.
+    let out = crate::util::bin()
+        .env_remove("CONTENTFUL_ACCESS_NOW")
+        .args(["plan", "-c", "examples/access.yaml", "--sandbox"])
+        .output()
+        .expect("the binary runs");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let last = stdout.lines().last().unwrap_or_default();
+    assert_eq!(last, "Plan: 2 to add, 3 to change, 1 to remove.");
+    assert!(readme.contains(last), "the README shows the demo's output");
+    assert!(readme.contains("~ re-invite, invited 2026-10-12, expired"));
 }
 
 #[test]

@@ -675,7 +675,7 @@ pub struct GuardrailResult {
     pub offenders: Vec<String>,
 }
 
-/// A pending invitation: counts as present (never invited twice), shown to the reviewer.
+/// A pending invitation: counts as present (re-sent only when its invitation expired), shown to the reviewer.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct PendingInvite {
     /// The invitee.

@@ -97,7 +97,7 @@ pub fn plan_markdown(plan: &Plan, opts: &RenderOptions) -> String {
     if !plan.pending.is_empty() {
         let _ = writeln!(
             out,
-            "**Pending invitations** (count as present; never invited twice):"
+            "**Pending invitations** (count as present; re-sent only when expired):"
         );
         for inv in plan.pending.iter().take(LIST_LIMIT) {
             let when = inv

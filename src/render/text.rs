@@ -93,7 +93,7 @@ pub(crate) fn plan_text_body(plan: &Plan, opts: &RenderOptions) -> String {
     if !plan.pending.is_empty() {
         let _ = writeln!(
             out,
-            "Pending invitations (count as present; never invited twice):"
+            "Pending invitations (count as present; re-sent only when expired):"
         );
         for inv in &plan.pending {
             let when = inv

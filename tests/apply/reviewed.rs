@@ -5,16 +5,15 @@
 //! library's [`verify_reviewed`] is the invariant; the binary only calls it.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::Output;
 
-use chrono::Utc;
 use contentful_access::apply::{Planned, Refusal, plan_checked, verify_reviewed};
 use contentful_access::contentful::{Client, ClientConfig};
 use contentful_access::plan::{Plan, PlanOptions};
 use contentful_access::sandbox::{SandboxOptions, Server, demo_seed};
 use secrecy::SecretString;
 
-use crate::util::root;
+use crate::util::{root, run_against};
 
 async fn sandbox() -> Server {
     Server::start(
@@ -26,21 +25,6 @@ async fn sandbox() -> Server {
     )
     .await
     .unwrap()
-}
-
-async fn run_against(server: &Server, args: &[&str]) -> Output {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_contentful-access"));
-    c.current_dir(root())
-        .env_remove("CONTENTFUL_MANAGEMENT_TOKEN")
-        .env_remove("CONTENTFUL_ACCESS_CONFIG")
-        .env("NO_COLOR", "1")
-        .stdin(Stdio::null())
-        .args(args)
-        .args(["--base-url", &server.base_url()])
-        .env("CONTENTFUL_MANAGEMENT_TOKEN", server.admin_token());
-    tokio::task::spawn_blocking(move || c.output().unwrap())
-        .await
-        .unwrap()
 }
 
 fn text(b: &[u8]) -> String {
@@ -267,7 +251,7 @@ async fn the_library_accepts_only_reviewed_operations() {
         .await
         .unwrap();
     let opts = PlanOptions {
-        created_at: Utc::now(),
+        created_at: crate::util::now(),
     };
     let fresh = |d| match plan_checked(d, &live, &opts).unwrap() {
         Planned::Verified(v) => v,

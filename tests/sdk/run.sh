@@ -3,7 +3,9 @@
 # `contentful-access sandbox` on a free port, installs contentful-management (npm) and
 # contentful-management (PyPI) into a temporary directory, and runs every access call each SDK
 # makes (tests/sdk/js/access.mjs, tests/sdk/py/access.py). Needs node/npm, python3 and network
-# access to the two registries. Not part of `cargo test` or .ci/run.
+# access to the two registries. .ci/run runs it after `cargo test`. The SDK versions are pinned
+# (the last ones checked) so a new SDK release cannot turn CI red unseen; set JS_SDK / PY_SDK to
+# try others, e.g. JS_SDK=contentful-management@latest.
 #
 #   tests/sdk/run.sh                 # builds target/debug/contentful-access if missing
 #   CONTENTFUL_ACCESS=path/to/bin tests/sdk/run.sh
@@ -16,6 +18,8 @@ if [[ ! -x "$bin" ]]; then
   (cd "$root" && cargo build --bin contentful-access)
 fi
 work="${SDK_DIR:-$(mktemp -d)}"
+js_sdk="${JS_SDK:-contentful-management@12.18.0}"
+py_sdk="${PY_SDK:-contentful-management==2.16.0}"
 mkdir -p "$work"
 
 # The demo org plus a token acting for its owner (Olivia), for the owner-only calls.
@@ -39,11 +43,11 @@ for _ in $(seq 1 100); do
 done
 
 if [[ ! -d "$work/node_modules/contentful-management" ]]; then
-  (cd "$work" && npm init -y >/dev/null && npm install --no-audit --no-fund contentful-management >/dev/null)
+  (cd "$work" && npm init -y >/dev/null && npm install --no-audit --no-fund "$js_sdk" >/dev/null)
 fi
 if [[ ! -x "$work/venv/bin/python" ]]; then
   python3 -m venv "$work/venv"
-  "$work/venv/bin/pip" install -q contentful-management
+  "$work/venv/bin/pip" install -q "$py_sdk"
 fi
 echo "SDKs: contentful-management (npm) $(node -p "require('$work/node_modules/contentful-management/package.json').version"), contentful-management (PyPI) $("$work/venv/bin/python" -c 'import contentful_management as c; print(c.__version__)')"
 

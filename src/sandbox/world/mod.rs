@@ -318,6 +318,27 @@ impl World {
         self.oms.get(self.om_by_user.get(user)?)
     }
 
+    /// "The invitee accepts": the pending membership of `email` becomes active (as when the
+    /// person follows the invitation's link), at `now`. Returns false when there is no pending
+    /// membership for that email.
+    pub fn accept_invitation(&mut self, email: &str, now: DateTime<Utc>) -> bool {
+        let Some(user) = self.user_by_email.get(&Email::new(email)) else {
+            return false;
+        };
+        let Some(id) = self.om_by_user.get(user).cloned() else {
+            return false;
+        };
+        match self.oms.items.get_mut(&id) {
+            Some(m) if m.status == MembershipStatus::Pending => {
+                m.status = MembershipStatus::Active;
+                m.sys.version += 1;
+                m.sys.updated_at = Some(now);
+                true
+            }
+            _ => false,
+        }
+    }
+
     /// A user by id.
     pub fn user(&self, id: &str) -> Option<&SeedUser> {
         self.users.get(id)

@@ -2,7 +2,9 @@
 // running `contentful-access sandbox` (the built-in demo org). Run by tests/sdk/run.sh, which sets
 // SANDBOX_HOST (127.0.0.1:PORT), SANDBOX_TOKEN (an admin's token) and SANDBOX_OWNER_TOKEN.
 // Prints one line per call; exits 1 if any call failed.
-import contentful from 'contentful-management'
+// Version 11 exports a default object, version 12 only named exports: take either.
+import * as sdk from 'contentful-management'
+const contentful = sdk.createClient ? sdk : sdk.default
 
 const host = process.env.SANDBOX_HOST
 const org = '2AcmeDemoOrgSandbox001'
