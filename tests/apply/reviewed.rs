@@ -8,37 +8,10 @@ use std::path::{Path, PathBuf};
 use std::process::Output;
 
 use contentful_access::apply::{Planned, Refusal, plan_checked, verify_reviewed};
-use contentful_access::contentful::{Client, ClientConfig};
 use contentful_access::plan::{Plan, PlanOptions};
-use contentful_access::sandbox::{SandboxOptions, Server, demo_seed};
-use secrecy::SecretString;
+use contentful_access::sandbox::Server;
 
-use crate::util::{root, run_against};
-
-async fn sandbox() -> Server {
-    Server::start(
-        demo_seed(),
-        SandboxOptions {
-            rate_limit_per_sec: 0,
-            ..SandboxOptions::default()
-        },
-    )
-    .await
-    .unwrap()
-}
-
-fn text(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
-}
-
-fn writes(server: &Server) -> Vec<(String, String)> {
-    server
-        .journal()
-        .into_iter()
-        .filter(|e| e.method != "GET")
-        .map(|e| (e.method, e.path))
-        .collect()
-}
+use crate::util::{demo_sandbox as sandbox, root, run_against, sandbox_writes as writes, text};
 
 /// The demo access file, edited by `edit`, written to `dir/name`.
 fn access_file(dir: &Path, name: &str, edit: impl Fn(String) -> String) -> PathBuf {
@@ -237,19 +210,12 @@ async fn a_missing_reviewed_plan_is_an_error_before_anything_is_read() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_library_accepts_only_reviewed_operations() {
     let server = sandbox().await;
-    let mut cfg =
-        ClientConfig::new(&server.base_url(), SecretString::from(server.admin_token())).unwrap();
-    cfg.max_rps = 1000;
-    let c = Client::new(cfg).unwrap();
+    let c = crate::util::fast_client(&server);
     let dir = tempfile::tempdir().unwrap();
     let load = |p: &Path| contentful_access::config::load(p).unwrap();
     let plain = load(&root().join("examples/access.yaml"));
     let more = load(&access_file(dir.path(), "more.yaml", with_new_person));
-    let spaces: Vec<String> = plain.spaces.values().map(|s| s.id.clone()).collect();
-    let live = c
-        .read_live_state(&plain.organization, &spaces)
-        .await
-        .unwrap();
+    let live = crate::util::read_live(&c, &plain).await;
     let opts = PlanOptions {
         created_at: crate::util::now(),
     };

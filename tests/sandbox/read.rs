@@ -45,7 +45,8 @@ pub async fn get(s: &Server, path: &str) -> (u16, Value) {
     (st, b)
 }
 
-fn ids(v: &Value) -> Vec<String> {
+/// The `sys.id`s of a collection's items, in order.
+pub(super) fn ids(v: &Value) -> Vec<String> {
     v["items"]
         .as_array()
         .unwrap()

@@ -6,34 +6,11 @@ use contentful_access::sandbox::Server;
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use super::read::{MARKETING, ORG, demo, get};
-use super::write::{Sent, send};
+use super::read::{MARKETING, ORG, demo, get, ids as ids_of};
+use super::write::{Sent, membership_of as membership, send};
 
 /// Olivia, the demo org's one owner, gets this token in the tests that need an owner.
 const OWNER_TOKEN: &str = "olivia-owner-token";
-
-/// The org membership of `email` (admin read with `include=sys.user`).
-async fn membership(s: &Server, email: &str) -> Value {
-    let (_, all) = get(
-        s,
-        &format!("/organizations/{ORG}/organization_memberships?limit=100&include=sys.user"),
-    )
-    .await;
-    let user = all["includes"]["User"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|u| u["email"] == email)
-        .unwrap()["sys"]["id"]
-        .clone();
-    all["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|m| m["sys"]["user"]["sys"]["id"] == user)
-        .unwrap()
-        .clone()
-}
 
 /// The demo org with [`OWNER_TOKEN`] acting for Olivia.
 async fn demo_with_owner() -> Server {
@@ -230,15 +207,6 @@ async fn role_links_are_accepted_wrapped_and_unwrapped() {
         assert_eq!(r.status, 422, "{bad}: {}", r.body);
     }
     s.shutdown().await;
-}
-
-fn ids_of(v: &Value) -> Vec<String> {
-    v["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|i| i["sys"]["id"].as_str().unwrap().to_string())
-        .collect()
 }
 
 /// Each org-wide membership filter keeps exactly the items whose field matches, and its

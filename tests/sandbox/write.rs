@@ -95,7 +95,8 @@ async fn delete(s: &Server, path: &str) -> Sent {
     .await
 }
 
-async fn membership_of(s: &Server, email: &str) -> Value {
+/// The org membership of `email` (admin read with `include=sys.user`).
+pub(super) async fn membership_of(s: &Server, email: &str) -> Value {
     let (_, all) = get(
         s,
         &format!("/organizations/{ORG}/organization_memberships?limit=100&include=sys.user"),
