@@ -516,50 +516,42 @@ fn shape<'a>(ctx: &Ctx<'a>, kind: &'a OpKind) -> Result<Shape<'a>, OpFailure> {
             role,
             first_name,
             last_name,
-        } => Shape::Create {
-            scope: ReadScope {
-                org_memberships: true,
-                ..ReadScope::NONE
-            },
-            request: request::invite(
-                org,
-                email,
-                *role,
-                first_name.as_deref(),
-                last_name.as_deref(),
-            ),
-            find: Box::new(move |live| {
-                live.membership_by_email(email)
-                    .filter(|(_, m)| m.role == *role)
-                    .map(|(_, m)| m.meta.id.clone())
-            }),
-        },
-        OpKind::Reinvite {
+        }
+        | OpKind::Reinvite {
             email,
             role,
-            invited_at,
             first_name,
             last_name,
             ..
-        } => Shape::Create {
-            scope: ReadScope {
-                org_memberships: true,
-                ..ReadScope::NONE
-            },
-            request: request::invite(
-                org,
-                email,
-                *role,
-                first_name.as_deref(),
-                last_name.as_deref(),
-            ),
-            // Sent when the pending membership's invitation is newer than the expired one.
-            find: Box::new(move |live| {
-                live.membership_by_email(email)
-                    .filter(|(_, m)| m.meta.created_at.is_some_and(|at| at > *invited_at))
-                    .map(|(_, m)| m.meta.id.clone())
-            }),
-        },
+        } => {
+            // A re-invite is done when the pending membership's invitation is newer than the
+            // expired one; an invite when the member is there with the role.
+            let invited_after = match kind {
+                OpKind::Reinvite { invited_at, .. } => Some(*invited_at),
+                _ => None,
+            };
+            Shape::Create {
+                scope: ReadScope {
+                    org_memberships: true,
+                    ..ReadScope::NONE
+                },
+                request: request::invite(
+                    org,
+                    email,
+                    *role,
+                    first_name.as_deref(),
+                    last_name.as_deref(),
+                ),
+                find: Box::new(move |live| {
+                    live.membership_by_email(email)
+                        .filter(|(_, m)| match invited_after {
+                            Some(after) => m.meta.created_at.is_some_and(|at| at > after),
+                            None => m.role == *role,
+                        })
+                        .map(|(_, m)| m.meta.id.clone())
+                }),
+            }
+        }
         OpKind::ChangeOrgRole { membership, to, .. } => Shape::Update {
             target: Target::OrgMembership {
                 id: membership.id.clone(),
