@@ -8,7 +8,7 @@ use std::process::{Command, Stdio};
 
 use contentful_access::sandbox::{FaultConfig, FaultKind};
 
-use crate::util::{bin, root};
+use crate::util::{bin, demo_file};
 
 /// Runs the binary with its stdout a pipe whose reading end is closed at once, and returns the
 /// exit code.
@@ -36,11 +36,9 @@ fn drift_found_still_exits_2() {
 #[test]
 fn a_refused_plan_still_exits_3() {
     let dir = tempfile::tempdir().unwrap();
-    let yaml = std::fs::read_to_string(root().join("examples/access.yaml"))
-        .unwrap()
-        .replace("max_removals: 10%", "max_removals: 0");
-    let file = dir.path().join("access.yaml");
-    std::fs::write(&file, yaml).unwrap();
+    let file = demo_file(dir.path(), "access.yaml", |y| {
+        y.replace("max_removals: 10%", "max_removals: 0")
+    });
     for command in ["plan", "apply"] {
         let mut cmd = bin();
         cmd.args([command, "-c", &file.display().to_string(), "--sandbox"]);

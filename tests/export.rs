@@ -9,6 +9,7 @@ use std::time::Instant;
 use contentful_access::config;
 use contentful_access::contentful::{Client, ClientConfig};
 use contentful_access::export;
+use contentful_access::model::{DesiredState, LiveState};
 use contentful_access::plan::{self, PlanOptions};
 use contentful_access::sandbox::{SandboxOptions, Seed, Server, SyntheticSpec, synthetic};
 use secrecy::SecretString;
@@ -133,44 +134,51 @@ fn export_quotes_names_yaml_would_misread_and_keeps_slugs_unique() {
     assert!(text.contains("main-site-2: [\"Editor, Senior\"]"), "{text}");
 }
 
+/// The 10,000-user synthetic org served without a rate limit, read whole through the real
+/// client over HTTP: the server, the live state and the export's space names.
+async fn synthetic_10k_read() -> (Server, LiveState, BTreeMap<String, String>) {
+    let seed: Seed = synthetic(&SyntheticSpec::for_users(10_000));
+    let org = seed.organization.id.clone();
+    let opts = SandboxOptions {
+        rate_limit_per_sec: 0,
+        ..SandboxOptions::default()
+    };
+    let server = Server::start(seed, opts).await.unwrap();
+    let mut cfg =
+        ClientConfig::new(&server.base_url(), SecretString::from(server.admin_token())).unwrap();
+    cfg.max_rps = 100_000;
+    cfg.concurrency = 16;
+    let client = Client::new(cfg).unwrap();
+    let spaces = client.list_spaces(&org).await.unwrap();
+    let names = export::space_names(&org, &spaces, &[]).unwrap();
+    let ids: Vec<String> = names.values().cloned().collect();
+    let live = client.read_live_state(&org, &ids).await.unwrap();
+    (server, live, names)
+}
+
+/// Planning `desired` against `live` changes nothing.
+fn assert_no_changes(desired: &DesiredState, live: &LiveState) {
+    let opts = PlanOptions {
+        created_at: chrono::DateTime::UNIX_EPOCH,
+    };
+    let plan = plan::build(desired, live, &opts).unwrap();
+    assert!(plan.is_empty(), "{} operations", plan.operations.len());
+}
+
 /// The 10,000-user synthetic org, through the real client over HTTP with no rate limit: the
 /// export parses, and planning it against the same org changes nothing.
 #[test]
 fn export_of_the_10k_user_synthetic_org_round_trips() {
     let rt = tokio::runtime::Runtime::new().unwrap();
     rt.block_on(async {
-        let seed: Seed = synthetic(&SyntheticSpec::for_users(10_000));
-        let org = seed.organization.id.clone();
-        let opts = SandboxOptions {
-            rate_limit_per_sec: 0,
-            ..SandboxOptions::default()
-        };
-        let server = Server::start(seed, opts).await.unwrap();
-        let mut cfg =
-            ClientConfig::new(&server.base_url(), SecretString::from(server.admin_token()))
-                .unwrap();
-        cfg.max_rps = 100_000;
-        cfg.concurrency = 16;
-        let client = Client::new(cfg).unwrap();
         let started = Instant::now();
-        let spaces = client.list_spaces(&org).await.unwrap();
-        let names = export::space_names(&org, &spaces, &[]).unwrap();
+        let (server, live, names) = synthetic_10k_read().await;
         assert_eq!(names.len(), 200);
-        let ids: Vec<String> = names.values().cloned().collect();
-        let live = client.read_live_state(&org, &ids).await.unwrap();
         let read = started.elapsed();
         let text = export::export(&live, &names, "test");
         let desired = config::load_str("export.yaml", &text).unwrap();
         assert_eq!(desired.users.len(), 10_000);
-        let plan = plan::build(
-            &desired,
-            &live,
-            &PlanOptions {
-                created_at: chrono::DateTime::UNIX_EPOCH,
-            },
-        )
-        .unwrap();
-        assert!(plan.is_empty(), "{} operations", plan.operations.len());
+        assert_no_changes(&desired, &live);
         let total = started.elapsed();
         eprintln!(
             "10k export round trip: read {read:?}, total {total:?}, {} bytes",
@@ -326,23 +334,7 @@ fn export_split_of_the_demo_and_small_orgs_plans_to_no_changes() {
 fn export_split_of_the_10k_user_synthetic_org_round_trips() {
     let rt = tokio::runtime::Runtime::new().unwrap();
     rt.block_on(async {
-        let seed: Seed = synthetic(&SyntheticSpec::for_users(10_000));
-        let org = seed.organization.id.clone();
-        let opts = SandboxOptions {
-            rate_limit_per_sec: 0,
-            ..SandboxOptions::default()
-        };
-        let server = Server::start(seed, opts).await.unwrap();
-        let mut cfg =
-            ClientConfig::new(&server.base_url(), SecretString::from(server.admin_token()))
-                .unwrap();
-        cfg.max_rps = 100_000;
-        cfg.concurrency = 16;
-        let client = Client::new(cfg).unwrap();
-        let spaces = client.list_spaces(&org).await.unwrap();
-        let names = export::space_names(&org, &spaces, &[]).unwrap();
-        let ids: Vec<String> = names.values().cloned().collect();
-        let live = client.read_live_state(&org, &ids).await.unwrap();
+        let (server, live, names) = synthetic_10k_read().await;
         let files = export::export_split(&live, &names, "test");
         let dir = tempfile::tempdir().unwrap();
         for (name, text) in &files {
@@ -355,15 +347,7 @@ fn export_split_of_the_10k_user_synthetic_org_round_trips() {
         let loaded = started.elapsed();
         assert_eq!(desired.users.len(), 10_000);
         assert_eq!(desired.included.len(), files.len() - 1);
-        let plan = plan::build(
-            &desired,
-            &live,
-            &PlanOptions {
-                created_at: chrono::DateTime::UNIX_EPOCH,
-            },
-        )
-        .unwrap();
-        assert!(plan.is_empty(), "{} operations", plan.operations.len());
+        assert_no_changes(&desired, &live);
         eprintln!(
             "10k split export: {} files, loaded in {loaded:?}",
             files.len()

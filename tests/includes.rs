@@ -35,6 +35,12 @@ fn split_demo(dir: &Path) -> PathBuf {
     root_file
 }
 
+/// Rewrites the file at `path` with `f` applied to its text.
+fn edit(path: &Path, f: impl FnOnce(String) -> String) {
+    let text = std::fs::read_to_string(path).unwrap();
+    std::fs::write(path, f(text)).unwrap();
+}
+
 fn s(p: &Path) -> String {
     p.display().to_string()
 }
@@ -135,8 +141,9 @@ fn organization_wide_keys_are_refused_in_an_included_file() {
     let dir = tempfile::tempdir().unwrap();
     let root_file = split_demo(dir.path());
     let inc = dir.path().join("people/1-platform.yaml");
-    let t = std::fs::read_to_string(&inc).unwrap();
-    std::fs::write(&inc, format!("policy:\n  prune: true\nspacs: {{}}\n{t}")).unwrap();
+    edit(&inc, |t| {
+        format!("policy:\n  prune: true\nspacs: {{}}\n{t}")
+    });
     let report = errors(&root_file);
     let inc = s(&inc);
     assert!(
@@ -159,17 +166,9 @@ fn a_user_declared_in_two_files_names_both() {
     let dir = tempfile::tempdir().unwrap();
     let root_file = split_demo(dir.path());
     let second = dir.path().join("people/2-editorial.yaml");
-    let t = std::fs::read_to_string(&second).unwrap();
     // Jane is declared in the first file (line 4) and now again at line 2 of the second.
-    std::fs::write(
-        &second,
-        t.replacen(
-            "users:\n",
-            "users:\n  Jane@acme.example:\n    name: Jane again\n",
-            1,
-        ),
-    )
-    .unwrap();
+    let again = "users:\n  Jane@acme.example:\n    name: Jane again\n";
+    edit(&second, |t| t.replacen("users:\n", again, 1));
     let first = dir.path().join("people/1-platform.yaml");
     let line = std::fs::read_to_string(&first)
         .unwrap()
@@ -208,12 +207,9 @@ fn a_role_missing_in_an_included_file_is_reported_in_that_file() {
     let dir = tempfile::tempdir().unwrap();
     let root_file = split_demo(dir.path());
     let second = dir.path().join("people/2-editorial.yaml");
-    let t = std::fs::read_to_string(&second).unwrap();
-    std::fs::write(
-        &second,
-        t.replacen("marketing: [Author]", "marketing: [Autor]", 1),
-    )
-    .unwrap();
+    edit(&second, |t| {
+        t.replacen("marketing: [Author]", "marketing: [Autor]", 1)
+    });
     let out = cli(
         &["plan", "--sandbox", "-c", &s(&root_file)],
         &[("GITHUB_ACTIONS", "true")],

@@ -1,7 +1,7 @@
 //! Helpers shared by the integration tests.
 #![allow(dead_code, clippy::unwrap_used)]
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Output, Stdio};
 use std::time::Duration;
 
@@ -164,4 +164,19 @@ pub async fn run_against(server: &Server, args: &[&str]) -> Output {
     tokio::task::spawn_blocking(move || c.output().unwrap())
         .await
         .unwrap()
+}
+
+/// The demo access file (`examples/access.yaml`) edited by `edit`, written to `dir/name`; its path.
+pub fn demo_file(dir: &Path, name: &str, edit: impl Fn(String) -> String) -> PathBuf {
+    let yaml = std::fs::read_to_string(root().join("examples/access.yaml")).unwrap();
+    let path = dir.join(name);
+    std::fs::write(&path, edit(yaml)).unwrap();
+    path
+}
+
+/// `plan -c config --out out` against `server` (a pull request's saved plan); the caller checks
+/// the exit code.
+pub async fn plan_out(server: &Server, config: &Path, out: &Path) -> Output {
+    let (config, out) = (config.display().to_string(), out.display().to_string());
+    run_against(server, &["plan", "-c", &config, "--out", &out]).await
 }

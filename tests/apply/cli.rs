@@ -7,7 +7,7 @@ use std::process::{Command, Output, Stdio};
 use chrono::TimeZone;
 use contentful_access::sandbox::ObjectKind;
 
-use crate::util::{root, run_against, snap as snapshot, text};
+use crate::util::{demo_file, root, run_against, snap as snapshot, text};
 
 fn bin() -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_contentful-access"));
@@ -257,11 +257,9 @@ async fn a_saved_plan_whose_objects_changed_is_refused_with_nothing_written() {
 #[test]
 fn a_plan_refused_by_a_guardrail_is_not_applied_even_with_auto_approve() {
     let dir = tempfile::tempdir().unwrap();
-    let yaml = std::fs::read_to_string(root().join("examples/access.yaml"))
-        .unwrap()
-        .replace("max_removals: 10%", "max_removals: 0");
-    let file = dir.path().join("access.yaml");
-    std::fs::write(&file, yaml).unwrap();
+    let file = demo_file(dir.path(), "access.yaml", |y| {
+        y.replace("max_removals: 10%", "max_removals: 0")
+    });
     let journal = temp_path(dir.path(), "journal.jsonl");
     let out = run(&[
         "apply",

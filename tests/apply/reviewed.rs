@@ -4,22 +4,16 @@
 //! whole apply is refused with exit 3, the unreviewed operations listed and nothing written. The
 //! library's [`verify_reviewed`] is the invariant; the binary only calls it.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Output;
 
 use contentful_access::apply::{Planned, Refusal, plan_checked, verify_reviewed};
 use contentful_access::plan::{Plan, PlanOptions};
 use contentful_access::sandbox::Server;
 
-use crate::util::{demo_sandbox as sandbox, root, run_against, sandbox_writes as writes, text};
-
-/// The demo access file, edited by `edit`, written to `dir/name`.
-fn access_file(dir: &Path, name: &str, edit: impl Fn(String) -> String) -> PathBuf {
-    let yaml = std::fs::read_to_string(root().join("examples/access.yaml")).unwrap();
-    let path = dir.join(name);
-    std::fs::write(&path, edit(yaml)).unwrap();
-    path
-}
+use crate::util::{
+    demo_file, demo_sandbox as sandbox, plan_out, root, run_against, sandbox_writes as writes, text,
+};
 
 /// The demo file plus one new user.
 fn with_new_person(y: String) -> String {
@@ -28,17 +22,7 @@ fn with_new_person(y: String) -> String {
 
 /// `plan -c config --out out` against `server` (the pull request's plan).
 async fn review(server: &Server, config: &Path, out: &Path) {
-    let o = run_against(
-        server,
-        &[
-            "plan",
-            "-c",
-            &config.display().to_string(),
-            "--out",
-            &out.display().to_string(),
-        ],
-    )
-    .await;
+    let o = plan_out(server, config, out).await;
     assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
 }
 
@@ -63,7 +47,7 @@ async fn merge(server: &Server, config: &Path, reviewed: &Path) -> Output {
 async fn the_reviewed_plan_itself_is_applied() {
     let server = sandbox().await;
     let dir = tempfile::tempdir().unwrap();
-    let config = access_file(dir.path(), "access.yaml", |y| y);
+    let config = demo_file(dir.path(), "access.yaml", |y| y);
     let reviewed = dir.path().join("reviewed.json");
     review(&server, &config, &reviewed).await;
     let o = merge(&server, &config, &reviewed).await;
@@ -82,7 +66,7 @@ async fn reviewed_operations_no_longer_needed_are_not_done() {
     let server = sandbox().await;
     let dir = tempfile::tempdir().unwrap();
     // Reviewed: the demo changes plus an invitation; merged: the invitation was dropped.
-    let reviewed_file = access_file(dir.path(), "reviewed.yaml", with_new_person);
+    let reviewed_file = demo_file(dir.path(), "reviewed.yaml", with_new_person);
     let reviewed = dir.path().join("reviewed.json");
     review(&server, &reviewed_file, &reviewed).await;
     assert!(
@@ -90,7 +74,7 @@ async fn reviewed_operations_no_longer_needed_are_not_done() {
             .unwrap()
             .contains("new.person@acme.example")
     );
-    let config = access_file(dir.path(), "access.yaml", |y| y);
+    let config = demo_file(dir.path(), "access.yaml", |y| y);
     let o = merge(&server, &config, &reviewed).await;
     assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
     // The demo's five operations (one of them Nina's invitation), not the new person's two.
@@ -115,7 +99,7 @@ async fn reviewed_operations_no_longer_needed_are_not_done() {
 async fn an_operation_nobody_reviewed_refuses_the_whole_apply() {
     let server = sandbox().await;
     let dir = tempfile::tempdir().unwrap();
-    let config = access_file(dir.path(), "access.yaml", |y| y);
+    let config = demo_file(dir.path(), "access.yaml", |y| y);
     let reviewed = dir.path().join("reviewed.json");
     review(&server, &config, &reviewed).await;
     // Between review and merge the file gained a user nobody reviewed.
@@ -143,7 +127,7 @@ async fn an_operation_nobody_reviewed_refuses_the_whole_apply() {
 async fn the_same_target_with_other_content_is_refused() {
     let server = sandbox().await;
     let dir = tempfile::tempdir().unwrap();
-    let config = access_file(dir.path(), "access.yaml", |y| y);
+    let config = demo_file(dir.path(), "access.yaml", |y| y);
     let reviewed = dir.path().join("reviewed.json");
     review(&server, &config, &reviewed).await;
     // Reviewed: Bob becomes Author in marketing; merged: space admin.
@@ -166,7 +150,7 @@ async fn guardrails_still_refuse_a_reviewed_plan() {
     let server = sandbox().await;
     let dir = tempfile::tempdir().unwrap();
     // Jane holds the sandbox's admin token: demoting her is refused, reviewed or not.
-    let config = access_file(dir.path(), "access.yaml", |y| {
+    let config = demo_file(dir.path(), "access.yaml", |y| {
         y.replace(
             "    name: Jane Smith\n    org_role: admin",
             "    name: Jane Smith\n    org_role: member",
@@ -195,7 +179,7 @@ async fn guardrails_still_refuse_a_reviewed_plan() {
 async fn a_missing_reviewed_plan_is_an_error_before_anything_is_read() {
     let server = sandbox().await;
     let dir = tempfile::tempdir().unwrap();
-    let config = access_file(dir.path(), "access.yaml", |y| y);
+    let config = demo_file(dir.path(), "access.yaml", |y| y);
     let missing = dir.path().join("missing.json");
     let o = merge(&server, &config, &missing).await;
     let err = text(&o.stderr);
@@ -214,7 +198,7 @@ async fn the_library_accepts_only_reviewed_operations() {
     let dir = tempfile::tempdir().unwrap();
     let load = |p: &Path| contentful_access::config::load(p).unwrap();
     let plain = load(&root().join("examples/access.yaml"));
-    let more = load(&access_file(dir.path(), "more.yaml", with_new_person));
+    let more = load(&demo_file(dir.path(), "more.yaml", with_new_person));
     let live = crate::util::read_live(&c, &plain).await;
     let opts = PlanOptions {
         created_at: crate::util::now(),

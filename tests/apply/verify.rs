@@ -3,7 +3,7 @@
 //! future, a missing access file) is refused by `apply PLAN` with nothing written to the
 //! organization, and the library verifies the same way without the binary.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use chrono::Utc;
 use contentful_access::apply::{
@@ -14,31 +14,13 @@ use contentful_access::sandbox::{ObjectKind, Server};
 use serde_json::{Value, json};
 
 use crate::util::{
-    demo_sandbox as sandbox, fast_client as client, root, run_against, sandbox_writes as writes,
-    text,
+    demo_file, demo_sandbox as sandbox, fast_client as client, plan_out, root, run_against,
+    sandbox_writes as writes, text,
 };
-
-/// A copy of the demo access file in `dir`, edited by `edit`, and its path.
-fn access_file(dir: &Path, edit: impl Fn(String) -> String) -> PathBuf {
-    let yaml = std::fs::read_to_string(root().join("examples/access.yaml")).unwrap();
-    let path = dir.join("access.yaml");
-    std::fs::write(&path, edit(yaml)).unwrap();
-    path
-}
 
 /// Saves the plan of `config` against `server` with `plan --out` and returns it as JSON.
 async fn saved_plan(server: &Server, config: &Path, out: &Path) -> Value {
-    let o = run_against(
-        server,
-        &[
-            "plan",
-            "-c",
-            &config.display().to_string(),
-            "--out",
-            &out.display().to_string(),
-        ],
-    )
-    .await;
+    let o = plan_out(server, config, out).await;
     assert!(
         matches!(o.status.code(), Some(0) | Some(3)),
         "{}",
@@ -82,7 +64,7 @@ async fn a_refused_plan_marked_not_refused_is_still_refused() {
     let server = sandbox().await;
     let dir = tempfile::tempdir().unwrap();
     // Jane holds the sandbox's admin token: demoting her locks the token out.
-    let config = access_file(dir.path(), |y| {
+    let config = demo_file(dir.path(), "access.yaml", |y| {
         y.replace(
             "    name: Jane Smith\n    org_role: admin",
             "    name: Jane Smith\n    org_role: member",
@@ -105,7 +87,7 @@ async fn a_refused_plan_marked_not_refused_is_still_refused() {
 async fn an_appended_owner_invitation_for_an_outsider_is_refused_by_name() {
     let server = sandbox().await;
     let dir = tempfile::tempdir().unwrap();
-    let config = access_file(dir.path(), |y| y);
+    let config = demo_file(dir.path(), "access.yaml", |y| y);
     let mut plan = saved_plan(&server, &config, &dir.path().join("plan.json")).await;
     ops(&mut plan).push(json!({
         "id": "op-006",
@@ -140,7 +122,7 @@ async fn an_appended_owner_invitation_for_an_outsider_is_refused_by_name() {
 async fn edited_content_or_target_of_an_operation_is_refused() {
     let server = sandbox().await;
     let dir = tempfile::tempdir().unwrap();
-    let config = access_file(dir.path(), |y| y);
+    let config = demo_file(dir.path(), "access.yaml", |y| y);
     let original = saved_plan(&server, &config, &dir.path().join("plan.json")).await;
 
     // Content: Bob becomes space admin instead of Author.
@@ -186,7 +168,7 @@ async fn an_empty_touches_list_does_not_skip_the_stale_check() {
     let server = sandbox().await;
     let dir = tempfile::tempdir().unwrap();
     // Prune on: the undeclared former contractor is removed from the organization.
-    let config = access_file(dir.path(), |y| {
+    let config = demo_file(dir.path(), "access.yaml", |y| {
         y.replace("  prune: false", "  prune: true")
             .replace("max_removals: 10%", "max_removals: 50%")
     });
@@ -220,7 +202,7 @@ async fn an_empty_touches_list_does_not_skip_the_stale_check() {
 async fn a_plan_dated_in_the_future_is_refused() {
     let server = sandbox().await;
     let dir = tempfile::tempdir().unwrap();
-    let config = access_file(dir.path(), |y| y);
+    let config = demo_file(dir.path(), "access.yaml", |y| y);
     let mut plan = saved_plan(&server, &config, &dir.path().join("plan.json")).await;
     plan["created_at"] = (Utc::now() + chrono::Duration::days(365))
         .to_rfc3339()
@@ -233,7 +215,7 @@ async fn a_plan_dated_in_the_future_is_refused() {
 async fn a_plan_whose_access_file_is_gone_is_refused() {
     let server = sandbox().await;
     let dir = tempfile::tempdir().unwrap();
-    let config = access_file(dir.path(), |y| y);
+    let config = demo_file(dir.path(), "access.yaml", |y| y);
     let plan = saved_plan(&server, &config, &dir.path().join("plan.json")).await;
     std::fs::remove_file(&config).unwrap();
     let err = refused(&server, dir.path(), &plan, 1, "cannot be found").await;

@@ -75,6 +75,11 @@ impl ApiError {
         )
     }
 
+    /// 422 `taken`: `value` at `path` is already used where it must be unique.
+    pub(super) fn taken(path: &str, value: Value, details: &str) -> Self {
+        ApiError::validation("taken", path, value, details)
+    }
+
     /// 429 `RateLimitExceeded`, as the HTTP layer sends it.
     pub fn rate_limited() -> Self {
         ApiError::new(

@@ -117,20 +117,12 @@ pub(super) fn create_team_space_membership(w: &mut World, c: &Call) -> R<Reply> 
     let b = c.body()?;
     check_keys(&b, &["admin", "roles", "sys"])?;
     let (admin, roles) = w.access_fields(&b, &space)?;
-    let taken = w.tsms_by_space.get(&space).is_some_and(|o| {
-        o.ids()
-            .any(|id| w.tsms.get(id).is_some_and(|m| m.team == team))
-    });
-    if taken {
-        return Err(ApiError::validation(
-            "taken",
-            "team",
-            json!(team),
-            "This team already has a membership in this space",
-        ));
+    if w.tsms.any_in(&w.tsms_by_space, &space, |m| m.team == team) {
+        let msg = "This team already has a membership in this space";
+        return Err(ApiError::taken("team", json!(team), msg));
     }
     let id = w.next_id();
-    let mut m = SeedTeamSpaceMembership {
+    let m = SeedTeamSpaceMembership {
         id: id.clone(),
         team,
         space: space.clone(),
@@ -138,9 +130,8 @@ pub(super) fn create_team_space_membership(w: &mut World, c: &Call) -> R<Reply> 
         roles,
         sys: SeedSys::default(),
     };
-    fill(&mut m.sys, c.now, &c.caller.user);
-    w.tsms_by_space.insert(&space, c.now, &id);
-    w.tsms.insert(m);
+    w.tsms
+        .create(&mut w.tsms_by_space, &space, m, c.now, &c.caller.user);
     let v = w.tsm_json(w.tsm(&space, &id)?);
     created(v, format!("/spaces/{space}/team_space_memberships/{id}"))
 }
@@ -274,20 +265,12 @@ pub(super) fn create_space_membership(w: &mut World, c: &Call) -> R<Reply> {
             )
         })?;
     let (admin, roles) = w.access_fields(&b, &space)?;
-    let taken = w.sms_by_space.get(&space).is_some_and(|o| {
-        o.ids()
-            .any(|id| w.sms.get(id).is_some_and(|m| m.user == user))
-    });
-    if taken {
-        return Err(ApiError::validation(
-            "taken",
-            "email",
-            email_v.clone(),
-            "This user already has a membership in this space",
-        ));
+    if w.sms.any_in(&w.sms_by_space, &space, |m| m.user == user) {
+        let msg = "This user already has a membership in this space";
+        return Err(ApiError::taken("email", email_v.clone(), msg));
     }
     let id = w.next_id();
-    let mut m = SeedSpaceMembership {
+    let m = SeedSpaceMembership {
         id: id.clone(),
         space: space.clone(),
         user,
@@ -295,9 +278,8 @@ pub(super) fn create_space_membership(w: &mut World, c: &Call) -> R<Reply> {
         roles,
         sys: SeedSys::default(),
     };
-    fill(&mut m.sys, c.now, &c.caller.user);
-    w.sms_by_space.insert(&space, c.now, &id);
-    w.sms.insert(m);
+    w.sms
+        .create(&mut w.sms_by_space, &space, m, c.now, &c.caller.user);
     let v = w.sm_json(w.sm(&space, &id)?);
     created(v, format!("/spaces/{space}/space_memberships/{id}"))
 }

@@ -120,6 +120,26 @@ impl<T: Rec + Clone> Table<T> {
     pub(super) fn to_vec(&self) -> Vec<T> {
         self.in_order().cloned().collect()
     }
+    /// Whether a record of `group` (in `groups`) satisfies `is`: the uniqueness checks of
+    /// memberships ("already a member of this team / space").
+    pub(super) fn any_in(&self, groups: &Groups, group: &str, is: impl Fn(&T) -> bool) -> bool {
+        groups
+            .get(group)
+            .is_some_and(|o| o.ids().any(|id| self.get(id).is_some_and(&is)))
+    }
+    /// Stores a record created at `now` by `by`, in the table and in `group` of `groups`.
+    pub(super) fn create(
+        &mut self,
+        groups: &mut Groups,
+        group: &str,
+        mut t: T,
+        now: DateTime<Utc>,
+        by: &str,
+    ) {
+        fill(t.sys_mut(), now, by);
+        groups.insert(group, now, t.id());
+        self.insert(t);
+    }
 }
 
 /// Groups of ids (per space, per team) in stable order.

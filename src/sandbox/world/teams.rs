@@ -150,29 +150,22 @@ pub(super) fn create_membership(w: &mut World, c: &Call) -> R<Reply> {
         })?
         .to_string();
     let admin = opt_bool(&b, "admin")?.unwrap_or(false);
-    let taken = w.tms_by_team.get(&team).is_some_and(|o| {
-        o.ids()
-            .any(|id| w.tms.get(id).is_some_and(|m| m.org_membership == om))
-    });
-    if taken {
-        return Err(ApiError::validation(
-            "taken",
-            "organizationMembershipId",
-            json!(om),
-            "This organization membership is already a member of the team",
-        ));
+    if w.tms
+        .any_in(&w.tms_by_team, &team, |m| m.org_membership == om)
+    {
+        let msg = "This organization membership is already a member of the team";
+        return Err(ApiError::taken("organizationMembershipId", json!(om), msg));
     }
     let id = w.next_id();
-    let mut m = SeedTeamMembership {
+    let m = SeedTeamMembership {
         id: id.clone(),
         team: team.clone(),
         org_membership: om,
         admin,
         sys: SeedSys::default(),
     };
-    fill(&mut m.sys, c.now, &c.caller.user);
-    w.tms_by_team.insert(&team, c.now, &id);
-    w.tms.insert(m);
+    w.tms
+        .create(&mut w.tms_by_team, &team, m, c.now, &c.caller.user);
     let v = w.tm_json(w.tm(&team, &id)?);
     created(
         v,
