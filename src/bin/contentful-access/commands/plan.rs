@@ -62,26 +62,31 @@ pub fn run(global: &Global, args: Args) -> anyhow::Result<Exit> {
         std::fs::write(out, render::plan_json(&plan))
             .with_context(|| format!("cannot write the plan to {}", out.display()))?;
     }
+    let config_display = args.file.config.display().to_string();
+    print_stdout(&render_as(global, &plan, args.format, config_display))?;
+    Ok(exit_for(&plan, args.detailed_exitcode))
+}
+
+/// The plan in `format` for stdout (`plan` and `show`): text in the terminal's colours and width,
+/// markdown plain at a fixed width (a pull-request comment, not the terminal).
+pub fn render_as(global: &Global, plan: &Plan, format: Format, config_display: String) -> String {
     let opts = RenderOptions {
         color: global.color_stdout(),
         width: global.stdout_width(),
-        config_display: args.file.config.display().to_string(),
+        config_display,
     };
-    let output = match args.format {
-        Format::Text => render::plan_text(&plan, &opts),
-        Format::Json => render::plan_json(&plan),
+    match format {
+        Format::Text => render::plan_text(plan, &opts),
+        Format::Json => render::plan_json(plan),
         Format::Markdown => render::plan_markdown(
-            &plan,
+            plan,
             &RenderOptions {
                 color: false,
-                // A pull-request comment, not the terminal: a fixed width.
                 width: 100,
                 ..opts
             },
         ),
-    };
-    print_stdout(&output)?;
-    Ok(exit_for(&plan, args.detailed_exitcode))
+    }
 }
 
 /// The exit code a plan gives: 3 when refused, 2 for changes with `--detailed-exitcode`, else 0.

@@ -5,9 +5,8 @@
 use std::path::PathBuf;
 
 use contentful_access::ops;
-use contentful_access::render::{self, RenderOptions};
 
-use super::plan::Format;
+use super::plan::{Format, render_as};
 use super::{Exit, Global, print_stdout};
 
 /// Arguments of `show`.
@@ -24,23 +23,8 @@ pub struct Args {
 /// Runs `show`.
 pub fn run(global: &Global, args: Args) -> anyhow::Result<Exit> {
     let plan = ops::load_plan(&args.plan)?;
-    let opts = RenderOptions {
-        color: global.color_stdout(),
-        width: global.stdout_width(),
-        config_display: plan.config_path.clone(),
-    };
-    let output = match args.format {
-        Format::Text => render::plan_text(&plan, &opts),
-        Format::Json => render::plan_json(&plan),
-        Format::Markdown => render::plan_markdown(
-            &plan,
-            &RenderOptions {
-                color: false,
-                width: 100,
-                ..opts
-            },
-        ),
-    };
+    let config_display = plan.config_path.clone();
+    let output = render_as(global, &plan, args.format, config_display);
     print_stdout(&output)?;
     Ok(Exit::Ok)
 }
