@@ -2,7 +2,7 @@
 //! a random access file is planned against them and applied over HTTP, and planning again must
 //! find nothing to do.
 
-use contentful_access::apply::{self, ApplyOptions, NoObserver, Planned};
+use contentful_access::apply::{self, ApplyOptions, NoObserver, Planned, VerifiedPlan};
 use contentful_access::contentful::Client;
 use contentful_access::export;
 use contentful_access::model::{DesiredState, Email, LiveState, MaxRemovals};
@@ -47,6 +47,44 @@ async fn serve(live: &LiveState) -> (Server, Client) {
     (server, client)
 }
 
+/// A served case planned now: the sandbox, its client, and the checked plan (`None` when a
+/// guardrail refused it; a refused plan is never applied, so such a case checks nothing).
+async fn planned(
+    live: &LiveState,
+    desired: &DesiredState,
+) -> (Server, Client, Option<VerifiedPlan>) {
+    let (server, client) = serve(live).await;
+    let read = read(&client, desired).await;
+    let opts = PlanOptions {
+        created_at: crate::util::now(),
+    };
+    let p = match apply::plan_checked(desired, &read, &opts).unwrap() {
+        Planned::Verified(p) => Some(p),
+        Planned::Refused(_) => None,
+    };
+    (server, client, p)
+}
+
+/// The managed spaces of `desired` read whole.
+async fn read(client: &Client, desired: &DesiredState) -> LiveState {
+    let spaces: Vec<String> = desired.spaces.values().map(|s| s.id.clone()).collect();
+    client
+        .read_live_state(&desired.organization, &spaces)
+        .await
+        .unwrap()
+}
+
+/// Planning `desired` again against the organization after an apply finds nothing to do.
+async fn nothing_left(client: &Client, desired: &DesiredState) -> Result<(), TestCaseError> {
+    let after = read(client, desired).await;
+    let opts = PlanOptions {
+        created_at: crate::util::now(),
+    };
+    let again = plan::build(desired, &after, &opts).unwrap();
+    prop_assert!(again.is_empty(), "left over: {:#?}", again.operations);
+    Ok(())
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 16, ..ProptestConfig::default() })]
 
@@ -54,11 +92,8 @@ proptest! {
     fn apply_then_plan_again_finds_nothing_to_do(live in spec(), target in spec(), prune in any::<bool>()) {
         let (live, desired) = case(&live, &target, prune);
         runtime().block_on(async {
-            let (server, client) = serve(&live).await;
-            let spaces: Vec<String> = desired.spaces.values().map(|s| s.id.clone()).collect();
-            let opts = PlanOptions { created_at: crate::util::now() };
-            let read = client.read_live_state(&desired.organization, &spaces).await.unwrap();
-            let Planned::Verified(p) = apply::plan_checked(&desired, &read, &opts).unwrap() else {
+            let (server, client, p) = planned(&live, &desired).await;
+            let Some(p) = p else {
                 server.shutdown().await;
                 // A refused plan is never applied, so this case would check nothing: it does not
                 // count, and proptest generates another until 16 cases were checked.
@@ -66,12 +101,10 @@ proptest! {
                 return Ok(());
             };
             let report = apply::apply(&client, &p, &ApplyOptions::default(), &mut NoObserver).await;
-            let after = client.read_live_state(&desired.organization, &spaces).await.unwrap();
+            let left = nothing_left(&client, &desired).await;
             server.shutdown().await;
             prop_assert!(report.succeeded(), "{:#?}", report);
-            let again = plan::build(&desired, &after, &opts).unwrap();
-            prop_assert!(again.is_empty(), "left over: {:#?}", again.operations);
-            Ok(())
+            left
         })?;
     }
 
@@ -86,11 +119,8 @@ proptest! {
     ) {
         let (live, desired) = case(&live, &target, true);
         runtime().block_on(async {
-            let (server, client) = serve(&live).await;
-            let spaces: Vec<String> = desired.spaces.values().map(|s| s.id.clone()).collect();
-            let opts = PlanOptions { created_at: crate::util::now() };
-            let read = client.read_live_state(&desired.organization, &spaces).await.unwrap();
-            let Planned::Verified(p) = apply::plan_checked(&desired, &read, &opts).unwrap() else {
+            let (server, client, p) = planned(&live, &desired).await;
+            let Some(p) = p else {
                 server.shutdown().await;
                 // A refused plan is never applied: this case would check nothing.
                 prop_assume!(false, "refused by a guardrail");
@@ -109,11 +139,9 @@ proptest! {
             let creates = p.operations.iter().filter(|o| o.action == plan::Action::Add).count();
             let posts = server.journal().iter().filter(|e| e.method == "POST").count();
             prop_assert_eq!(posts, creates, "a create was sent twice");
-            let after = client.read_live_state(&desired.organization, &spaces).await.unwrap();
-            let again = plan::build(&desired, &after, &opts).unwrap();
-            prop_assert!(again.is_empty(), "left over: {:#?}", again.operations);
+            let left = nothing_left(&client, &desired).await;
             server.shutdown().await;
-            Ok(())
+            left
         })?;
     }
 }
