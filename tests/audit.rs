@@ -105,3 +105,110 @@ fn audit_without_a_file_or_an_org_names_both_ways_to_run_it() {
     assert!(stderr.contains("--config <FILE>"), "{stderr}");
     assert!(stderr.contains("--org <ID>"), "{stderr}");
 }
+
+/// `--expiring-within`: what ends within the window, soonest first, with what ends and when; what
+/// has ended and is still held (the plan removes it); not what ends later, nor what ended long ago
+/// and is gone.
+#[test]
+fn audit_expiring_within_lists_what_ends_in_the_window_soonest_first() {
+    const EXPIRING: &str = "tests/seeds/small-expiring.yaml";
+    let out = audit(&["-c", EXPIRING, "--expiring-within", "14d"]);
+    let listed: Vec<&str> = out
+        .lines()
+        .filter(|l| l.contains("[expiring_access]"))
+        .map(str::trim)
+        .collect();
+    assert_eq!(
+        listed,
+        [
+            "[expiring_access] cid@small.example: membership of team writers expired on 2025-06-30; the plan removes it",
+            "[expiring_access] ann@small.example: access to space archive expired on 2026-11-20; the plan removes it",
+            "[expiring_access] ann@small.example: membership of team writers expires on 2026-11-24T12:00:00Z (in 1 day)",
+            "[expiring_access] zed@small.example: the organization membership expires on 2026-12-01 (in 9 days)",
+        ],
+        "{out}"
+    );
+    assert!(
+        out.contains("      - expires: 2026-12-01 (access ends at 2026-12-02T00:00:00Z)\n      - declared at tests/seeds/small-expiring.yaml:37:14"),
+        "{out}"
+    );
+    // A shorter window: only what ends within 36 hours (and what has ended).
+    let out = audit(&["-c", EXPIRING, "--expiring-within", "36h"]);
+    assert!(
+        out.contains("writers expires on 2026-11-24T12:00:00Z (in 1 day)"),
+        "{out}"
+    );
+    assert!(
+        !out.contains("zed@small.example: the organization"),
+        "{out}"
+    );
+    // Without the flag, no expiry is listed.
+    let out = audit(&["-c", EXPIRING]);
+    assert!(!out.contains("expiring_access"), "{out}");
+
+    // JSON carries the facts; markdown the same rows.
+    let json = audit(&[
+        "-c",
+        EXPIRING,
+        "--expiring-within",
+        "2w",
+        "--format",
+        "json",
+    ]);
+    let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+    let expiring: Vec<&serde_json::Value> = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["kind"] == "expiring_access")
+        .collect();
+    assert_eq!(expiring.len(), 4, "{json}");
+    assert_eq!(
+        expiring[3]["facts"],
+        serde_json::json!({
+            "type": "expiring",
+            "access": {"type": "membership"},
+            "expires": "2026-12-01",
+            "ends_at": "2026-12-02T00:00:00Z",
+            "removed_by_plan": false,
+            "declared_at": "tests/seeds/small-expiring.yaml:37:14",
+        })
+    );
+    assert_eq!(expiring[1]["facts"]["removed_by_plan"], true);
+    let md = audit(&[
+        "-c",
+        EXPIRING,
+        "--expiring-within",
+        "2w",
+        "--format",
+        "markdown",
+    ]);
+    assert!(
+        md.contains("| expiring_access | zed@small.example | the organization membership expires on 2026-12-01 (in 9 days) |"),
+        "{md}"
+    );
+}
+
+#[test]
+fn audit_expiring_within_needs_the_access_file_and_a_window_it_can_read() {
+    let (code, _, err) = run(&[
+        "audit",
+        "--sandbox",
+        SEED,
+        "--org",
+        "SmallOrg01",
+        "--expiring-within",
+        "14d",
+    ]);
+    assert_eq!(code, 1, "{err}");
+    assert!(
+        err.contains("--expiring-within 14d needs the access file (--config <FILE>)"),
+        "{err}"
+    );
+    for bad in ["14", "1M", "d", "-3d", "1.5d"] {
+        let flag = format!("--expiring-within={bad}");
+        let (code, _, err) = run(&["audit", "--sandbox", SEED, "-c", FILE, &flag]);
+        assert_eq!(code, 1, "{bad}: {err}");
+        assert!(err.contains("36h, 14d or 2w"), "{bad}: {err}");
+    }
+}

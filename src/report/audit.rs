@@ -3,6 +3,9 @@
 //! with a seat but no space access, managed spaces without an admin, and personal access tokens
 //! still active for people the file does not declare or would remove.
 //!
+//! With an access file and a window ([`AuditOptions::expiring_within`], `--expiring-within 14d`),
+//! it also lists the access the file gives an end to (`expires:`) that ends within the window.
+//!
 //! The clock is injected ([`AuditOptions::now`]), so a report is reproducible.
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -11,8 +14,11 @@ use std::fmt;
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::model::{DesiredState, Email, LiveState, MembershipStatus, OrgRole, Principal};
-use crate::plan::{OpKind, Plan, simulate};
+use crate::model::{
+    DesiredState, Email, ExpiringAccess, ExpiringKind, LiveState, MembershipStatus, OrgRole,
+    Principal,
+};
+use crate::plan::{OpKind, Plan, Reason, simulate};
 
 use super::email_of;
 
@@ -35,6 +41,9 @@ pub enum FindingKind {
     SpaceWithoutAdmin,
     /// An active personal access token of a member the file does not declare or would remove.
     UnmanagedToken,
+    /// Access the file gives an end to (`expires:`) that ends within `--expiring-within`, or has
+    /// ended and is still held (the plan removes it).
+    ExpiringAccess,
 }
 
 impl FindingKind {
@@ -47,6 +56,7 @@ impl FindingKind {
             FindingKind::SeatWithoutAccess => "seat_without_access",
             FindingKind::SpaceWithoutAdmin => "space_without_admin",
             FindingKind::UnmanagedToken => "unmanaged_token",
+            FindingKind::ExpiringAccess => "expiring_access",
         }
     }
 }
@@ -120,6 +130,19 @@ pub enum Facts {
         /// When it expires (null: never).
         expires_at: Option<DateTime<Utc>>,
     },
+    /// Access the file ends (`expiring_access`).
+    Expiring {
+        /// What ends: the organization membership, a team membership or a space's access.
+        access: ExpiringKind,
+        /// `expires` as written in the file (a date, or a time in UTC).
+        expires: String,
+        /// The first moment the access no longer holds.
+        ends_at: DateTime<Utc>,
+        /// The moment has passed and the plan removes the access.
+        removed_by_plan: bool,
+        /// Where `expires` is written: `file:line:column`.
+        declared_at: String,
+    },
 }
 
 /// Seat counts.
@@ -185,6 +208,92 @@ pub struct AuditOptions {
     pub now: DateTime<Utc>,
     /// Members not active for more than this many days are reported (default 90).
     pub inactive_days: u32,
+    /// With an access file: list the access that ends within this window from `now`
+    /// (`--expiring-within`); `None` lists none.
+    pub expiring_within: Option<ExpiringWindow>,
+}
+
+/// How far ahead `audit --expiring-within` looks: a whole number of hours, days or weeks
+/// (`36h`, `14d`, `2w`).
+///
+/// Hand-written rather than a general duration crate (humantime): access windows are counted in
+/// hours, days and weeks, and those crates also accept months and years of average length
+/// (`1M` = 30.44 days), which would make "what expires within" a matter of rounding.
+///
+/// ```
+/// use contentful_access::report::audit::ExpiringWindow;
+///
+/// let w: ExpiringWindow = "2w".parse().unwrap();
+/// assert_eq!(w.duration(), chrono::Duration::days(14));
+/// assert_eq!(w.to_string(), "2w");
+/// assert!("14".parse::<ExpiringWindow>().is_err());
+/// assert!("1M".parse::<ExpiringWindow>().is_err());
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ExpiringWindow {
+    count: u32,
+    unit: WindowUnit,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum WindowUnit {
+    Hours,
+    Days,
+    Weeks,
+}
+
+impl ExpiringWindow {
+    /// The window's length.
+    pub fn duration(self) -> Duration {
+        let n = i64::from(self.count);
+        match self.unit {
+            WindowUnit::Hours => Duration::hours(n),
+            WindowUnit::Days => Duration::days(n),
+            WindowUnit::Weeks => Duration::weeks(n),
+        }
+    }
+}
+
+/// Why a window such as `14d` could not be read.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0:?} is not a window such as 36h, 14d or 2w (a whole number of hours, days or weeks)")]
+pub struct WindowError(String);
+
+impl std::str::FromStr for ExpiringWindow {
+    type Err = WindowError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let t = s.trim();
+        let bad = || WindowError(s.to_string());
+        let (digits, unit) = t.split_at(t.len().saturating_sub(1));
+        let unit = match unit {
+            "h" => WindowUnit::Hours,
+            "d" => WindowUnit::Days,
+            "w" => WindowUnit::Weeks,
+            _ => return Err(bad()),
+        };
+        if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(bad());
+        }
+        // Up to 100 years: beyond that the window means "everything" and chrono's range is near.
+        let count: u32 = digits.parse().map_err(|_| bad())?;
+        let w = ExpiringWindow { count, unit };
+        if w.duration() > Duration::days(36_600) {
+            return Err(bad());
+        }
+        Ok(w)
+    }
+}
+
+impl fmt::Display for ExpiringWindow {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let unit = match self.unit {
+            WindowUnit::Hours => 'h',
+            WindowUnit::Days => 'd',
+            WindowUnit::Weeks => 'w',
+        };
+        write!(f, "{}{unit}", self.count)
+    }
 }
 
 /// Audits `live`. With an access file (`desired` and the `plan` built from it), the managed spaces
@@ -493,6 +602,10 @@ pub fn audit(
         sorted_into(&mut findings, tokens);
     }
 
+    if let (Some((desired, plan)), Some(window)) = (file, opts.expiring_within) {
+        findings.extend(expiring_access(desired, plan, opts.now, window));
+    }
+
     AuditReport {
         organization: live.organization.clone(),
         now: opts.now,
@@ -500,6 +613,102 @@ pub fn audit(
         seats,
         seats_after_apply: seats_after,
         findings,
+    }
+}
+
+/// The access `desired` ends within `window` from `now`, soonest first; and the access that has
+/// already ended and that the plan removes (it is still held until the plan is applied). An
+/// `expires` long past whose access is gone is not listed again.
+fn expiring_access(
+    desired: &DesiredState,
+    plan: &Plan,
+    now: DateTime<Utc>,
+    window: ExpiringWindow,
+) -> Vec<Finding> {
+    let removed: Vec<&crate::model::Expiry> = plan
+        .operations
+        .iter()
+        .filter_map(|op| match &op.reason {
+            Some(Reason::Expired { expires }) => Some(expires),
+            _ => None,
+        })
+        .collect();
+    let until = now + window.duration();
+    let mut out: Vec<(DateTime<Utc>, Finding)> = Vec::new();
+    for e in desired.expiries() {
+        let passed = e.expires.passed(now);
+        let removed_by_plan = passed && removed.contains(&&e.expires);
+        if (passed && !removed_by_plan) || e.expires.at > until {
+            continue;
+        }
+        let message = if passed {
+            format!(
+                "{} expired on {}; the plan removes it",
+                what_ends(&e),
+                e.expires
+            )
+        } else {
+            format!(
+                "{} expires on {} ({})",
+                what_ends(&e),
+                e.expires,
+                time_left(e.expires.at - now)
+            )
+        };
+        let declared_at = format!(
+            "{}:{}:{}",
+            desired.file_of(e.expires.span),
+            e.expires.span.line,
+            e.expires.span.column
+        );
+        let ends = rfc3339(&e.expires.at);
+        out.push((
+            e.expires.at,
+            Finding {
+                kind: FindingKind::ExpiringAccess,
+                subject: e.email.to_string(),
+                message,
+                evidence: vec![
+                    format!("expires: {} (access ends at {ends})", e.expires),
+                    format!("declared at {declared_at}"),
+                ],
+                facts: Facts::Expiring {
+                    access: e.access.clone(),
+                    expires: e.expires.to_string(),
+                    ends_at: e.expires.at,
+                    removed_by_plan,
+                    declared_at,
+                },
+            },
+        ));
+    }
+    out.sort_by(|(a, fa), (b, fb)| {
+        a.cmp(b)
+            .then(fa.subject.cmp(&fb.subject))
+            .then(fa.message.cmp(&fb.message))
+    });
+    out.into_iter().map(|(_, f)| f).collect()
+}
+
+/// `the organization membership`, `membership of team editors`, `access to space blog`.
+fn what_ends(e: &ExpiringAccess) -> String {
+    match &e.access {
+        ExpiringKind::Membership => "the organization membership".to_string(),
+        ExpiringKind::Team(t) => format!("membership of team {t}"),
+        ExpiringKind::Space(s) => format!("access to space {s}"),
+    }
+}
+
+/// `in 3 days`, `in 5 hours`, `in less than an hour`.
+fn time_left(left: Duration) -> String {
+    let days = left.num_days();
+    let hours = left.num_hours();
+    if days >= 1 {
+        format!("in {}", plural(days as usize, "day", "days"))
+    } else if hours >= 1 {
+        format!("in {}", plural(hours as usize, "hour", "hours"))
+    } else {
+        "in less than an hour".to_string()
     }
 }
 
@@ -606,6 +815,7 @@ mod tests {
         AuditOptions {
             now: t(2026, 11, 23),
             inactive_days: 90,
+            expiring_within: None,
         }
     }
 
