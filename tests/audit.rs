@@ -212,3 +212,62 @@ fn audit_expiring_within_needs_the_access_file_and_a_window_it_can_read() {
         assert!(err.contains("36h, 14d or 2w"), "{bad}: {err}");
     }
 }
+
+/// The identity-provider seed carries `sys.sso` on every membership: the audit shows the last SSO
+/// sign-in beside `lastActiveAt` and lists the members exempt from SSO-restricted mode (the owner,
+/// by Contentful's rule, and a manually exempted contractor), with the reason; nobody else.
+#[test]
+fn audit_shows_sso_sign_ins_and_lists_members_exempt_from_sso() {
+    let idp = [
+        "audit",
+        "--sandbox",
+        "tests/seeds/idp.json",
+        "-c",
+        "tests/seeds/idp-access.yaml",
+        "--now",
+        "2026-10-05T09:00:00Z",
+    ];
+    let (code, out, err) = run(&idp);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        out.contains(
+            "[inactive_member] eve@idp.example: not active for 262 days (more than 90)\n      \
+             - lastActiveAt: 2026-01-15T10:00:00Z\n      - last SSO sign-in: never\n      \
+             - org role: member\n"
+        ),
+        "{out}"
+    );
+    let exempt: Vec<&str> = out
+        .lines()
+        .filter(|l| l.contains("[sso_exempt]"))
+        .map(str::trim)
+        .collect();
+    assert_eq!(
+        exempt,
+        [
+            "[sso_exempt] eve@idp.example: exempt from SSO-restricted mode: can sign in without the identity provider",
+            "[sso_exempt] owner@idp.example: exempt from SSO-restricted mode: can sign in without the identity provider",
+        ],
+        "{out}"
+    );
+    assert!(
+        out.contains("      - isExemptFromRestrictedMode: true\n      - exemption reasons: userIsManuallyExempt\n      - last SSO sign-in: never\n      - lastActiveAt: 2026-01-15T10:00:00Z\n      - org role: member (active)\n"),
+        "{out}"
+    );
+    assert!(out.contains("exemption reasons: userIsOwner"), "{out}");
+
+    let mut json_args = idp.to_vec();
+    json_args.extend(["--format", "json"]);
+    let (_, json, _) = run(&json_args);
+    let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+    let findings = v["findings"].as_array().unwrap();
+    let eve = findings
+        .iter()
+        .find(|f| f["kind"] == "sso_exempt" && f["subject"] == "eve@idp.example")
+        .unwrap();
+    assert_eq!(eve["facts"]["type"], "member");
+    assert_eq!(eve["facts"]["last_active_at"], "2026-01-15T10:00:00Z");
+    // An organization without SSO data: no SSO line, no finding (tests/seeds/small.json).
+    let small = audit(&["-c", FILE]);
+    assert!(!small.contains("SSO"), "{small}");
+}

@@ -3,6 +3,9 @@
 //! with a seat but no space access, managed spaces without an admin, and personal access tokens
 //! still active for people the file does not declare or would remove.
 //!
+//! With SSO data on the memberships (`sys.sso`), the last sign-in through the identity provider is
+//! shown beside `lastActiveAt`, and members exempt from SSO-restricted mode are a finding.
+//!
 //! With an access file and a window ([`AuditOptions::expiring_within`], `--expiring-within 14d`),
 //! it also lists the access the file gives an end to (`expires:`) that ends within the window.
 //!
@@ -15,8 +18,8 @@ use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::model::{
-    DesiredState, Email, ExpiringAccess, ExpiringKind, LiveState, MembershipStatus, OrgRole,
-    Principal,
+    DesiredState, Email, ExpiringAccess, ExpiringKind, LiveOrgMembership, LiveSso, LiveState,
+    MembershipStatus, OrgRole, Principal,
 };
 use crate::plan::{OpKind, Plan, Reason, simulate};
 
@@ -41,6 +44,9 @@ pub enum FindingKind {
     SpaceWithoutAdmin,
     /// An active personal access token of a member the file does not declare or would remove.
     UnmanagedToken,
+    /// A member exempt from SSO-restricted mode (`sys.sso.isExemptFromRestrictedMode`): they may
+    /// sign in without the identity provider.
+    SsoExempt,
     /// Access the file gives an end to (`expires:`) that ends within `--expiring-within`, or has
     /// ended and is still held (the plan removes it).
     ExpiringAccess,
@@ -56,6 +62,7 @@ impl FindingKind {
             FindingKind::SeatWithoutAccess => "seat_without_access",
             FindingKind::SpaceWithoutAdmin => "space_without_admin",
             FindingKind::UnmanagedToken => "unmanaged_token",
+            FindingKind::SsoExempt => "sso_exempt",
             FindingKind::ExpiringAccess => "expiring_access",
         }
     }
@@ -105,6 +112,10 @@ pub enum Facts {
         invited_at: Option<DateTime<Utc>>,
         /// Their teams, by name (for `seat_without_access`: all of them lack space access).
         teams: Vec<String>,
+        /// `sys.sso.lastSignInAt`, the last sign-in through the identity provider (absent when
+        /// the organization has no SSO data or the member never signed in that way).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        last_sign_in_at: Option<DateTime<Utc>>,
     },
     /// A managed space (`space_without_admin`).
     Space {
@@ -356,6 +367,7 @@ pub fn audit(
             last_active_at,
             invited_at,
             teams: Vec::new(),
+            last_sign_in_at: last_sign_in(m),
         };
         match m.status {
             MembershipStatus::Active => match m.last_active_at {
@@ -363,7 +375,7 @@ pub fn audit(
                     kind: FindingKind::InactiveMember,
                     subject: who,
                     message: "never active".to_string(),
-                    evidence: vec!["lastActiveAt: never".to_string(), role],
+                    evidence: with_sso(vec!["lastActiveAt: never".to_string()], m, role),
                     facts: member(None, None),
                 }),
                 Some(at) if at < threshold => inactive.push(Finding {
@@ -374,7 +386,7 @@ pub fn audit(
                         (opts.now - at).num_days(),
                         opts.inactive_days
                     ),
-                    evidence: vec![format!("lastActiveAt: {}", rfc3339(&at)), role],
+                    evidence: with_sso(vec![format!("lastActiveAt: {}", rfc3339(&at))], m, role),
                     facts: member(Some(at), None),
                 }),
                 Some(_) => {}
@@ -463,6 +475,7 @@ pub fn audit(
                     MembershipStatus::Active => None,
                 },
                 teams: team_names.clone(),
+                last_sign_in_at: last_sign_in(m),
             },
         });
     }
@@ -602,6 +615,8 @@ pub fn audit(
         sorted_into(&mut findings, tokens);
     }
 
+    sorted_into(&mut findings, sso_exempt(live, &email));
+
     if let (Some((desired, plan)), Some(window)) = (file, opts.expiring_within) {
         findings.extend(expiring_access(desired, plan, opts.now, window));
     }
@@ -614,6 +629,73 @@ pub fn audit(
         seats_after_apply: seats_after,
         findings,
     }
+}
+
+/// `sys.sso.lastSignInAt` of a membership.
+fn last_sign_in(m: &LiveOrgMembership) -> Option<DateTime<Utc>> {
+    m.sso.as_ref().and_then(|s| s.last_sign_in_at)
+}
+
+/// `evidence`, then the last SSO sign-in beside it when the organization has SSO data, then
+/// `role`.
+fn with_sso(mut evidence: Vec<String>, m: &LiveOrgMembership, role: String) -> Vec<String> {
+    if let Some(sso) = &m.sso {
+        evidence.push(sso_sign_in(sso));
+    }
+    evidence.push(role);
+    evidence
+}
+
+fn sso_sign_in(sso: &LiveSso) -> String {
+    match sso.last_sign_in_at {
+        Some(at) => format!("last SSO sign-in: {}", rfc3339(&at)),
+        None => "last SSO sign-in: never".to_string(),
+    }
+}
+
+/// Members exempt from SSO-restricted mode: they can sign in without the identity provider, so
+/// removing someone there does not end their access.
+fn sso_exempt(live: &LiveState, email: &dyn Fn(&str) -> String) -> Vec<Finding> {
+    let mut out = Vec::new();
+    for m in live.org_memberships.values() {
+        let Some(sso) = m.sso.as_ref().filter(|s| s.exempt_from_restricted_mode) else {
+            continue;
+        };
+        let status = match m.status {
+            MembershipStatus::Active => "active",
+            MembershipStatus::Pending => "pending",
+        };
+        let reasons = if sso.exemption_reasons.is_empty() {
+            "exemption reasons: none given".to_string()
+        } else {
+            format!("exemption reasons: {}", sso.exemption_reasons.join(", "))
+        };
+        out.push(Finding {
+            kind: FindingKind::SsoExempt,
+            subject: email(&m.user_id),
+            message: "exempt from SSO-restricted mode: can sign in without the identity provider"
+                .to_string(),
+            evidence: vec![
+                "isExemptFromRestrictedMode: true".to_string(),
+                reasons,
+                sso_sign_in(sso),
+                match m.last_active_at {
+                    Some(at) => format!("lastActiveAt: {}", rfc3339(&at)),
+                    None => "lastActiveAt: never".to_string(),
+                },
+                format!("org role: {} ({status})", m.role),
+            ],
+            facts: Facts::Member {
+                org_role: m.role,
+                status: m.status,
+                last_active_at: m.last_active_at,
+                invited_at: None,
+                teams: Vec::new(),
+                last_sign_in_at: sso.last_sign_in_at,
+            },
+        });
+    }
+    out
 }
 
 /// The access `desired` ends within `window` from `now`, soonest first; and the access that has
@@ -779,6 +861,7 @@ mod tests {
                     role: OrgRole::Member,
                     status,
                     last_active_at: Some(t(2026, 11, 1)),
+                    sso: None,
                 },
             );
         }
