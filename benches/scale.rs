@@ -603,6 +603,7 @@ fn live_from_seed(seed: &Seed) -> LiveState {
                 role: m.role,
                 status: m.status,
                 last_active_at: m.last_active_at,
+                sso: None,
             },
         );
     }

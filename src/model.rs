@@ -724,6 +724,25 @@ pub struct LiveOrgMembership {
     pub status: MembershipStatus,
     /// `sys.lastActiveAt`: null when never active.
     pub last_active_at: Option<DateTime<Utc>>,
+    /// `sys.sso`: the member's single sign-on data, when the organization uses SSO (`None`
+    /// otherwise, and in states read before the field existed).
+    #[serde(default)]
+    pub sso: Option<LiveSso>,
+}
+
+/// The single sign-on data of an organization membership (`sys.sso`, as Contentful's web app
+/// reads it: `lastSignInAt`, `isExemptFromRestrictedMode`, `exemptionReasons`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LiveSso {
+    /// `lastSignInAt`: the last sign-in through the identity provider; `None` when never.
+    pub last_sign_in_at: Option<DateTime<Utc>>,
+    /// `isExemptFromRestrictedMode`: the member may sign in without the identity provider although
+    /// the organization restricts sign-in to SSO.
+    pub exempt_from_restricted_mode: bool,
+    /// `exemptionReasons` as Contentful names them (`userIsOwner`,
+    /// `userHasMultipleOrganizationMemberships`, `userIsManuallyExempt`).
+    #[serde(default)]
+    pub exemption_reasons: Vec<String>,
 }
 
 /// A space of the organization with its roles (roles are read only for managed spaces).

@@ -105,3 +105,169 @@ fn audit_without_a_file_or_an_org_names_both_ways_to_run_it() {
     assert!(stderr.contains("--config <FILE>"), "{stderr}");
     assert!(stderr.contains("--org <ID>"), "{stderr}");
 }
+
+/// `--expiring-within`: what ends within the window, soonest first, with what ends and when; what
+/// has ended and is still held (the plan removes it); not what ends later, nor what ended long ago
+/// and is gone.
+#[test]
+fn audit_expiring_within_lists_what_ends_in_the_window_soonest_first() {
+    const EXPIRING: &str = "tests/seeds/small-expiring.yaml";
+    let out = audit(&["-c", EXPIRING, "--expiring-within", "14d"]);
+    let listed: Vec<&str> = out
+        .lines()
+        .filter(|l| l.contains("[expiring_access]"))
+        .map(str::trim)
+        .collect();
+    assert_eq!(
+        listed,
+        [
+            "[expiring_access] cid@small.example: membership of team writers expired on 2025-06-30; the plan removes it",
+            "[expiring_access] ann@small.example: access to space archive expired on 2026-11-20; the plan removes it",
+            "[expiring_access] ann@small.example: membership of team writers expires on 2026-11-24T12:00:00Z (in 1 day)",
+            "[expiring_access] zed@small.example: the organization membership expires on 2026-12-01 (in 9 days)",
+        ],
+        "{out}"
+    );
+    assert!(
+        out.contains("      - expires: 2026-12-01 (access ends at 2026-12-02T00:00:00Z)\n      - declared at tests/seeds/small-expiring.yaml:37:14"),
+        "{out}"
+    );
+    // A shorter window: only what ends within 36 hours (and what has ended).
+    let out = audit(&["-c", EXPIRING, "--expiring-within", "36h"]);
+    assert!(
+        out.contains("writers expires on 2026-11-24T12:00:00Z (in 1 day)"),
+        "{out}"
+    );
+    assert!(
+        !out.contains("zed@small.example: the organization"),
+        "{out}"
+    );
+    // Without the flag, no expiry is listed.
+    let out = audit(&["-c", EXPIRING]);
+    assert!(!out.contains("expiring_access"), "{out}");
+
+    // JSON carries the facts; markdown the same rows.
+    let json = audit(&[
+        "-c",
+        EXPIRING,
+        "--expiring-within",
+        "2w",
+        "--format",
+        "json",
+    ]);
+    let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+    let expiring: Vec<&serde_json::Value> = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["kind"] == "expiring_access")
+        .collect();
+    assert_eq!(expiring.len(), 4, "{json}");
+    assert_eq!(
+        expiring[3]["facts"],
+        serde_json::json!({
+            "type": "expiring",
+            "access": {"type": "membership"},
+            "expires": "2026-12-01",
+            "ends_at": "2026-12-02T00:00:00Z",
+            "removed_by_plan": false,
+            "declared_at": "tests/seeds/small-expiring.yaml:37:14",
+        })
+    );
+    assert_eq!(expiring[1]["facts"]["removed_by_plan"], true);
+    let md = audit(&[
+        "-c",
+        EXPIRING,
+        "--expiring-within",
+        "2w",
+        "--format",
+        "markdown",
+    ]);
+    assert!(
+        md.contains("| expiring_access | zed@small.example | the organization membership expires on 2026-12-01 (in 9 days) |"),
+        "{md}"
+    );
+}
+
+#[test]
+fn audit_expiring_within_needs_the_access_file_and_a_window_it_can_read() {
+    let (code, _, err) = run(&[
+        "audit",
+        "--sandbox",
+        SEED,
+        "--org",
+        "SmallOrg01",
+        "--expiring-within",
+        "14d",
+    ]);
+    assert_eq!(code, 1, "{err}");
+    assert!(
+        err.contains("--expiring-within 14d needs the access file (--config <FILE>)"),
+        "{err}"
+    );
+    for bad in ["14", "1M", "d", "-3d", "1.5d"] {
+        let flag = format!("--expiring-within={bad}");
+        let (code, _, err) = run(&["audit", "--sandbox", SEED, "-c", FILE, &flag]);
+        assert_eq!(code, 1, "{bad}: {err}");
+        assert!(err.contains("36h, 14d or 2w"), "{bad}: {err}");
+    }
+}
+
+/// The identity-provider seed carries `sys.sso` on every membership: the audit shows the last SSO
+/// sign-in beside `lastActiveAt` and lists the members exempt from SSO-restricted mode (the owner,
+/// by Contentful's rule, and a manually exempted contractor), with the reason; nobody else.
+#[test]
+fn audit_shows_sso_sign_ins_and_lists_members_exempt_from_sso() {
+    let idp = [
+        "audit",
+        "--sandbox",
+        "tests/seeds/idp.json",
+        "-c",
+        "tests/seeds/idp-access.yaml",
+        "--now",
+        "2026-10-05T09:00:00Z",
+    ];
+    let (code, out, err) = run(&idp);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        out.contains(
+            "[inactive_member] eve@idp.example: not active for 262 days (more than 90)\n      \
+             - lastActiveAt: 2026-01-15T10:00:00Z\n      - last SSO sign-in: never\n      \
+             - org role: member\n"
+        ),
+        "{out}"
+    );
+    let exempt: Vec<&str> = out
+        .lines()
+        .filter(|l| l.contains("[sso_exempt]"))
+        .map(str::trim)
+        .collect();
+    assert_eq!(
+        exempt,
+        [
+            "[sso_exempt] eve@idp.example: exempt from SSO-restricted mode: can sign in without the identity provider",
+            "[sso_exempt] owner@idp.example: exempt from SSO-restricted mode: can sign in without the identity provider",
+        ],
+        "{out}"
+    );
+    assert!(
+        out.contains("      - isExemptFromRestrictedMode: true\n      - exemption reasons: userIsManuallyExempt\n      - last SSO sign-in: never\n      - lastActiveAt: 2026-01-15T10:00:00Z\n      - org role: member (active)\n"),
+        "{out}"
+    );
+    assert!(out.contains("exemption reasons: userIsOwner"), "{out}");
+
+    let mut json_args = idp.to_vec();
+    json_args.extend(["--format", "json"]);
+    let (_, json, _) = run(&json_args);
+    let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+    let findings = v["findings"].as_array().unwrap();
+    let eve = findings
+        .iter()
+        .find(|f| f["kind"] == "sso_exempt" && f["subject"] == "eve@idp.example")
+        .unwrap();
+    assert_eq!(eve["facts"]["type"], "member");
+    assert_eq!(eve["facts"]["last_active_at"], "2026-01-15T10:00:00Z");
+    // An organization without SSO data: no SSO line, no finding (tests/seeds/small.json).
+    let small = audit(&["-c", FILE]);
+    assert!(!small.contains("SSO"), "{small}");
+}

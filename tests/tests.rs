@@ -14,6 +14,7 @@ mod explain;
 mod export;
 mod includes;
 mod inputs;
+mod lifecycle;
 mod plan;
 mod sandbox;
 mod show;

@@ -11,9 +11,9 @@ use chrono::{DateTime, Utc};
 use serde::Deserialize;
 
 use crate::model::{
-    Email, LiveAccessToken, LiveOrgMembership, LiveRole, LiveSpace, LiveSpaceMembership, LiveTeam,
-    LiveTeamMembership, LiveTeamSpaceMembership, LiveUser, MembershipStatus, ObjectMeta, OrgRole,
-    RoleDefinition,
+    Email, LiveAccessToken, LiveOrgMembership, LiveRole, LiveSpace, LiveSpaceMembership, LiveSso,
+    LiveTeam, LiveTeamMembership, LiveTeamSpaceMembership, LiveUser, MembershipStatus, ObjectMeta,
+    OrgRole, RoleDefinition,
 };
 
 /// `{"sys":{"type":"Link","linkType":…,"id":…}}`.
@@ -62,6 +62,22 @@ pub(crate) struct Sys {
     pub expires_at: Option<String>,
     #[serde(default)]
     pub last_used_at: Option<String>,
+    /// Org memberships: single sign-on data (null when the organization has no SSO).
+    #[serde(default)]
+    pub sso: Option<Sso>,
+}
+
+/// `sys.sso` of an organization membership, as Contentful's web app reads it
+/// (`OrganizationSettings/PropTypes.js`, `UserSsoInfo.js` in the `contentful/widget-sdk` history).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct Sso {
+    #[serde(default)]
+    pub last_sign_in_at: Option<String>,
+    #[serde(default)]
+    pub is_exempt_from_restricted_mode: Option<bool>,
+    #[serde(default)]
+    pub exemption_reasons: Vec<String>,
 }
 
 impl Sys {
@@ -156,6 +172,10 @@ pub(crate) struct OrgMembership {
     /// Deprecated location of the user link.
     #[serde(default)]
     pub user: Option<Link>,
+    /// Where Contentful's CLI reads the SSO exemption (top level, not in `sys.sso`): read as a
+    /// fallback, as neither location is documented.
+    #[serde(default, rename = "isExemptFromRestrictedMode")]
+    pub is_exempt_from_restricted_mode: Option<bool>,
 }
 
 impl OrgMembership {
@@ -172,12 +192,31 @@ impl OrgMembership {
             Some("pending") => MembershipStatus::Pending,
             _ => MembershipStatus::Active,
         };
+        let top_exempt = self.is_exempt_from_restricted_mode;
+        let sso = match self.sys.sso.clone() {
+            Some(sso) => Some(LiveSso {
+                last_sign_in_at: parse_time(sso.last_sign_in_at.as_deref()),
+                exempt_from_restricted_mode: sso
+                    .is_exempt_from_restricted_mode
+                    .or(top_exempt)
+                    .unwrap_or(false),
+                exemption_reasons: sso.exemption_reasons,
+            }),
+            // Only the top-level flag: an exemption is worth reporting; `false` alone says
+            // nothing about SSO.
+            None if top_exempt == Some(true) => Some(LiveSso {
+                exempt_from_restricted_mode: true,
+                ..LiveSso::default()
+            }),
+            None => None,
+        };
         Ok(LiveOrgMembership {
             meta: self.sys.meta(),
             user_id,
             role,
             status,
             last_active_at: parse_time(self.sys.last_active_at.as_deref()),
+            sso,
         })
     }
 }
@@ -585,6 +624,50 @@ mod tests {
         )
         .unwrap();
         assert_eq!(t.into_live().unwrap().team_id, "team1");
+    }
+
+    /// `sys.sso` as Contentful's web app reads it, the exemption also at the top level (where
+    /// Contentful's CLI reads it), and `"sso": null` for an organization without SSO.
+    #[test]
+    fn sso_data_is_read_from_sys_sso_or_the_top_level_exemption() {
+        let read = |json: &str| {
+            serde_json::from_str::<OrgMembership>(json)
+                .unwrap()
+                .into_live()
+                .unwrap()
+                .sso
+        };
+        let user = r#""user":{"sys":{"type":"Link","linkType":"User","id":"u1"}}"#;
+        let sso = read(&format!(
+            r#"{{"role":"member","sys":{{"id":"om1","status":"active",{user},
+                "sso":{{"lastSignInAt":"2026-10-01T09:30:00.000Z","isExemptFromRestrictedMode":true,
+                        "exemptionReasons":["userIsManuallyExempt"]}}}}}}"#
+        ))
+        .unwrap();
+        assert_eq!(
+            sso.last_sign_in_at.map(|t| t.to_rfc3339()),
+            Some("2026-10-01T09:30:00+00:00".to_string())
+        );
+        assert!(sso.exempt_from_restricted_mode);
+        assert_eq!(sso.exemption_reasons, ["userIsManuallyExempt"]);
+        let top = read(&format!(
+            r#"{{"role":"member","isExemptFromRestrictedMode":true,"sys":{{"id":"om1",{user},"sso":null}}}}"#
+        ))
+        .unwrap();
+        assert!(top.exempt_from_restricted_mode);
+        assert_eq!(top.last_sign_in_at, None);
+        assert_eq!(
+            read(&format!(
+                r#"{{"role":"member","isExemptFromRestrictedMode":false,"sys":{{"id":"om1",{user},"sso":null}}}}"#
+            )),
+            None
+        );
+        assert_eq!(
+            read(&format!(
+                r#"{{"role":"member","sys":{{"id":"om1",{user}}}}}"#
+            )),
+            None
+        );
     }
 
     /// The CMA docs' admin view sends a 4-character `redactedValue` with `sys.type`

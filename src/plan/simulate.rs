@@ -239,6 +239,7 @@ pub(crate) fn simulate_ops<'a>(
                         role: *role,
                         status: MembershipStatus::Pending,
                         last_active_at: None,
+                        sso: None,
                     },
                 );
                 user_by_email.insert(email.clone(), user_id);

@@ -3,6 +3,12 @@
 //! with a seat but no space access, managed spaces without an admin, and personal access tokens
 //! still active for people the file does not declare or would remove.
 //!
+//! With SSO data on the memberships (`sys.sso`), the last sign-in through the identity provider is
+//! shown beside `lastActiveAt`, and members exempt from SSO-restricted mode are a finding.
+//!
+//! With an access file and a window ([`AuditOptions::expiring_within`], `--expiring-within 14d`),
+//! it also lists the access the file gives an end to (`expires:`) that ends within the window.
+//!
 //! The clock is injected ([`AuditOptions::now`]), so a report is reproducible.
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -11,8 +17,11 @@ use std::fmt;
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::model::{DesiredState, Email, LiveState, MembershipStatus, OrgRole, Principal};
-use crate::plan::{OpKind, Plan, simulate};
+use crate::model::{
+    DesiredState, Email, ExpiringAccess, ExpiringKind, LiveOrgMembership, LiveSso, LiveState,
+    MembershipStatus, OrgRole, Principal,
+};
+use crate::plan::{OpKind, Plan, Reason, simulate};
 
 use super::email_of;
 
@@ -35,6 +44,12 @@ pub enum FindingKind {
     SpaceWithoutAdmin,
     /// An active personal access token of a member the file does not declare or would remove.
     UnmanagedToken,
+    /// A member exempt from SSO-restricted mode (`sys.sso.isExemptFromRestrictedMode`): they may
+    /// sign in without the identity provider.
+    SsoExempt,
+    /// Access the file gives an end to (`expires:`) that ends within `--expiring-within`, or has
+    /// ended and is still held (the plan removes it).
+    ExpiringAccess,
 }
 
 impl FindingKind {
@@ -47,6 +62,8 @@ impl FindingKind {
             FindingKind::SeatWithoutAccess => "seat_without_access",
             FindingKind::SpaceWithoutAdmin => "space_without_admin",
             FindingKind::UnmanagedToken => "unmanaged_token",
+            FindingKind::SsoExempt => "sso_exempt",
+            FindingKind::ExpiringAccess => "expiring_access",
         }
     }
 }
@@ -95,6 +112,10 @@ pub enum Facts {
         invited_at: Option<DateTime<Utc>>,
         /// Their teams, by name (for `seat_without_access`: all of them lack space access).
         teams: Vec<String>,
+        /// `sys.sso.lastSignInAt`, the last sign-in through the identity provider (absent when
+        /// the organization has no SSO data or the member never signed in that way).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        last_sign_in_at: Option<DateTime<Utc>>,
     },
     /// A managed space (`space_without_admin`).
     Space {
@@ -119,6 +140,19 @@ pub enum Facts {
         last_used_at: Option<DateTime<Utc>>,
         /// When it expires (null: never).
         expires_at: Option<DateTime<Utc>>,
+    },
+    /// Access the file ends (`expiring_access`).
+    Expiring {
+        /// What ends: the organization membership, a team membership or a space's access.
+        access: ExpiringKind,
+        /// `expires` as written in the file (a date, or a time in UTC).
+        expires: String,
+        /// The first moment the access no longer holds.
+        ends_at: DateTime<Utc>,
+        /// The moment has passed and the plan removes the access.
+        removed_by_plan: bool,
+        /// Where `expires` is written: `file:line:column`.
+        declared_at: String,
     },
 }
 
@@ -185,6 +219,92 @@ pub struct AuditOptions {
     pub now: DateTime<Utc>,
     /// Members not active for more than this many days are reported (default 90).
     pub inactive_days: u32,
+    /// With an access file: list the access that ends within this window from `now`
+    /// (`--expiring-within`); `None` lists none.
+    pub expiring_within: Option<ExpiringWindow>,
+}
+
+/// How far ahead `audit --expiring-within` looks: a whole number of hours, days or weeks
+/// (`36h`, `14d`, `2w`).
+///
+/// Hand-written rather than a general duration crate (humantime): access windows are counted in
+/// hours, days and weeks, and those crates also accept months and years of average length
+/// (`1M` = 30.44 days), which would make "what expires within" a matter of rounding.
+///
+/// ```
+/// use contentful_access::report::audit::ExpiringWindow;
+///
+/// let w: ExpiringWindow = "2w".parse().unwrap();
+/// assert_eq!(w.duration(), chrono::Duration::days(14));
+/// assert_eq!(w.to_string(), "2w");
+/// assert!("14".parse::<ExpiringWindow>().is_err());
+/// assert!("1M".parse::<ExpiringWindow>().is_err());
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ExpiringWindow {
+    count: u32,
+    unit: WindowUnit,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum WindowUnit {
+    Hours,
+    Days,
+    Weeks,
+}
+
+impl ExpiringWindow {
+    /// The window's length.
+    pub fn duration(self) -> Duration {
+        let n = i64::from(self.count);
+        match self.unit {
+            WindowUnit::Hours => Duration::hours(n),
+            WindowUnit::Days => Duration::days(n),
+            WindowUnit::Weeks => Duration::weeks(n),
+        }
+    }
+}
+
+/// Why a window such as `14d` could not be read.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0:?} is not a window such as 36h, 14d or 2w (a whole number of hours, days or weeks)")]
+pub struct WindowError(String);
+
+impl std::str::FromStr for ExpiringWindow {
+    type Err = WindowError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let t = s.trim();
+        let bad = || WindowError(s.to_string());
+        let (digits, unit) = t.split_at(t.len().saturating_sub(1));
+        let unit = match unit {
+            "h" => WindowUnit::Hours,
+            "d" => WindowUnit::Days,
+            "w" => WindowUnit::Weeks,
+            _ => return Err(bad()),
+        };
+        if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(bad());
+        }
+        // Up to 100 years: beyond that the window means "everything" and chrono's range is near.
+        let count: u32 = digits.parse().map_err(|_| bad())?;
+        let w = ExpiringWindow { count, unit };
+        if w.duration() > Duration::days(36_600) {
+            return Err(bad());
+        }
+        Ok(w)
+    }
+}
+
+impl fmt::Display for ExpiringWindow {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let unit = match self.unit {
+            WindowUnit::Hours => 'h',
+            WindowUnit::Days => 'd',
+            WindowUnit::Weeks => 'w',
+        };
+        write!(f, "{}{unit}", self.count)
+    }
 }
 
 /// Audits `live`. With an access file (`desired` and the `plan` built from it), the managed spaces
@@ -247,6 +367,7 @@ pub fn audit(
             last_active_at,
             invited_at,
             teams: Vec::new(),
+            last_sign_in_at: last_sign_in(m),
         };
         match m.status {
             MembershipStatus::Active => match m.last_active_at {
@@ -254,7 +375,7 @@ pub fn audit(
                     kind: FindingKind::InactiveMember,
                     subject: who,
                     message: "never active".to_string(),
-                    evidence: vec!["lastActiveAt: never".to_string(), role],
+                    evidence: with_sso(vec!["lastActiveAt: never".to_string()], m, role),
                     facts: member(None, None),
                 }),
                 Some(at) if at < threshold => inactive.push(Finding {
@@ -265,7 +386,7 @@ pub fn audit(
                         (opts.now - at).num_days(),
                         opts.inactive_days
                     ),
-                    evidence: vec![format!("lastActiveAt: {}", rfc3339(&at)), role],
+                    evidence: with_sso(vec![format!("lastActiveAt: {}", rfc3339(&at))], m, role),
                     facts: member(Some(at), None),
                 }),
                 Some(_) => {}
@@ -354,6 +475,7 @@ pub fn audit(
                     MembershipStatus::Active => None,
                 },
                 teams: team_names.clone(),
+                last_sign_in_at: last_sign_in(m),
             },
         });
     }
@@ -493,6 +615,12 @@ pub fn audit(
         sorted_into(&mut findings, tokens);
     }
 
+    sorted_into(&mut findings, sso_exempt(live, &email));
+
+    if let (Some((desired, plan)), Some(window)) = (file, opts.expiring_within) {
+        findings.extend(expiring_access(desired, plan, opts.now, window));
+    }
+
     AuditReport {
         organization: live.organization.clone(),
         now: opts.now,
@@ -500,6 +628,169 @@ pub fn audit(
         seats,
         seats_after_apply: seats_after,
         findings,
+    }
+}
+
+/// `sys.sso.lastSignInAt` of a membership.
+fn last_sign_in(m: &LiveOrgMembership) -> Option<DateTime<Utc>> {
+    m.sso.as_ref().and_then(|s| s.last_sign_in_at)
+}
+
+/// `evidence`, then the last SSO sign-in beside it when the organization has SSO data, then
+/// `role`.
+fn with_sso(mut evidence: Vec<String>, m: &LiveOrgMembership, role: String) -> Vec<String> {
+    if let Some(sso) = &m.sso {
+        evidence.push(sso_sign_in(sso));
+    }
+    evidence.push(role);
+    evidence
+}
+
+fn sso_sign_in(sso: &LiveSso) -> String {
+    match sso.last_sign_in_at {
+        Some(at) => format!("last SSO sign-in: {}", rfc3339(&at)),
+        None => "last SSO sign-in: never".to_string(),
+    }
+}
+
+/// Members exempt from SSO-restricted mode: they can sign in without the identity provider, so
+/// removing someone there does not end their access.
+fn sso_exempt(live: &LiveState, email: &dyn Fn(&str) -> String) -> Vec<Finding> {
+    let mut out = Vec::new();
+    for m in live.org_memberships.values() {
+        let Some(sso) = m.sso.as_ref().filter(|s| s.exempt_from_restricted_mode) else {
+            continue;
+        };
+        let status = match m.status {
+            MembershipStatus::Active => "active",
+            MembershipStatus::Pending => "pending",
+        };
+        let reasons = if sso.exemption_reasons.is_empty() {
+            "exemption reasons: none given".to_string()
+        } else {
+            format!("exemption reasons: {}", sso.exemption_reasons.join(", "))
+        };
+        out.push(Finding {
+            kind: FindingKind::SsoExempt,
+            subject: email(&m.user_id),
+            message: "exempt from SSO-restricted mode: can sign in without the identity provider"
+                .to_string(),
+            evidence: vec![
+                "isExemptFromRestrictedMode: true".to_string(),
+                reasons,
+                sso_sign_in(sso),
+                match m.last_active_at {
+                    Some(at) => format!("lastActiveAt: {}", rfc3339(&at)),
+                    None => "lastActiveAt: never".to_string(),
+                },
+                format!("org role: {} ({status})", m.role),
+            ],
+            facts: Facts::Member {
+                org_role: m.role,
+                status: m.status,
+                last_active_at: m.last_active_at,
+                invited_at: None,
+                teams: Vec::new(),
+                last_sign_in_at: sso.last_sign_in_at,
+            },
+        });
+    }
+    out
+}
+
+/// The access `desired` ends within `window` from `now`, soonest first; and the access that has
+/// already ended and that the plan removes (it is still held until the plan is applied). An
+/// `expires` long past whose access is gone is not listed again.
+fn expiring_access(
+    desired: &DesiredState,
+    plan: &Plan,
+    now: DateTime<Utc>,
+    window: ExpiringWindow,
+) -> Vec<Finding> {
+    let removed: Vec<&crate::model::Expiry> = plan
+        .operations
+        .iter()
+        .filter_map(|op| match &op.reason {
+            Some(Reason::Expired { expires }) => Some(expires),
+            _ => None,
+        })
+        .collect();
+    let until = now + window.duration();
+    let mut out: Vec<(DateTime<Utc>, Finding)> = Vec::new();
+    for e in desired.expiries() {
+        let passed = e.expires.passed(now);
+        let removed_by_plan = passed && removed.contains(&&e.expires);
+        if (passed && !removed_by_plan) || e.expires.at > until {
+            continue;
+        }
+        let message = if passed {
+            format!(
+                "{} expired on {}; the plan removes it",
+                what_ends(&e),
+                e.expires
+            )
+        } else {
+            format!(
+                "{} expires on {} ({})",
+                what_ends(&e),
+                e.expires,
+                time_left(e.expires.at - now)
+            )
+        };
+        let declared_at = format!(
+            "{}:{}:{}",
+            desired.file_of(e.expires.span),
+            e.expires.span.line,
+            e.expires.span.column
+        );
+        let ends = rfc3339(&e.expires.at);
+        out.push((
+            e.expires.at,
+            Finding {
+                kind: FindingKind::ExpiringAccess,
+                subject: e.email.to_string(),
+                message,
+                evidence: vec![
+                    format!("expires: {} (access ends at {ends})", e.expires),
+                    format!("declared at {declared_at}"),
+                ],
+                facts: Facts::Expiring {
+                    access: e.access.clone(),
+                    expires: e.expires.to_string(),
+                    ends_at: e.expires.at,
+                    removed_by_plan,
+                    declared_at,
+                },
+            },
+        ));
+    }
+    out.sort_by(|(a, fa), (b, fb)| {
+        a.cmp(b)
+            .then(fa.subject.cmp(&fb.subject))
+            .then(fa.message.cmp(&fb.message))
+    });
+    out.into_iter().map(|(_, f)| f).collect()
+}
+
+/// `the organization membership`, `membership of team editors`, `access to space blog`.
+fn what_ends(e: &ExpiringAccess) -> String {
+    match &e.access {
+        ExpiringKind::Membership => "the organization membership".to_string(),
+        ExpiringKind::Team(t) => format!("membership of team {t}"),
+        ExpiringKind::Space(s) => format!("access to space {s}"),
+    }
+}
+
+/// `in 3 days`, `in 5 hours`, `in less than an hour`.
+fn time_left(left: Duration) -> String {
+    let days = left.num_days();
+    let hours = left.num_hours();
+    if days >= 1 {
+        format!("in {}", plural(days as usize, "day", "days"))
+    } else if hours >= 1 {
+        format!("in {}", plural(hours as usize, "hour", "hours"))
+    } else {
+        "in less than an hour".to_string()
     }
 }
 
@@ -570,6 +861,7 @@ mod tests {
                     role: OrgRole::Member,
                     status,
                     last_active_at: Some(t(2026, 11, 1)),
+                    sso: None,
                 },
             );
         }
@@ -606,6 +898,7 @@ mod tests {
         AuditOptions {
             now: t(2026, 11, 23),
             inactive_days: 90,
+            expiring_within: None,
         }
     }
 

@@ -144,6 +144,7 @@ impl Org {
                 role,
                 status,
                 last_active_at: None,
+                sso: None,
             },
         );
     }

@@ -41,6 +41,11 @@ impl Seed {
                 role: m.role,
                 status: m.status,
                 last_active_at: m.last_active_at,
+                sso: m.sso.as_ref().map(|s| SeedSso {
+                    last_sign_in_at: s.last_sign_in_at,
+                    is_exempt_from_restricted_mode: s.exempt_from_restricted_mode,
+                    exemption_reasons: s.exemption_reasons.clone(),
+                }),
                 sys: sys_of(&m.meta),
             })
             .collect();

@@ -87,6 +87,7 @@ pub fn synthetic(spec: &SyntheticSpec) -> Seed {
             role,
             status: MembershipStatus::Active,
             last_active_at: Some(epoch + Duration::days(rng.random_range(0..700))),
+            sso: None,
             sys: SeedSys {
                 created_at: at(i),
                 ..SeedSys::default()

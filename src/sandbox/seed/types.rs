@@ -133,9 +133,28 @@ pub struct SeedOrgMembership {
     /// Last activity; null when never active.
     #[serde(default)]
     pub last_active_at: Option<DateTime<Utc>>,
+    /// Single sign-on data (`sys.sso`), for an organization that uses SSO; absent (served as
+    /// `"sso": null`) otherwise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sso: Option<SeedSso>,
     /// Bookkeeping.
     #[serde(default, skip_serializing_if = "SeedSys::is_default")]
     pub sys: SeedSys,
+}
+
+/// A membership's single sign-on data, served as `sys.sso` in the shape Contentful's web app reads.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct SeedSso {
+    /// The last sign-in through the identity provider; null when never.
+    #[serde(default)]
+    pub last_sign_in_at: Option<DateTime<Utc>>,
+    /// The member may sign in without the identity provider (default false).
+    #[serde(default)]
+    pub is_exempt_from_restricted_mode: bool,
+    /// Why (`userIsOwner`, `userHasMultipleOrganizationMemberships`, `userIsManuallyExempt`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub exemption_reasons: Vec<String>,
 }
 
 pub(super) fn active() -> MembershipStatus {

@@ -120,6 +120,8 @@ pub struct World {
     user_by_email: HashMap<Email, String>,
     oms: Table<SeedOrgMembership>,
     om_by_user: HashMap<String, String>,
+    /// The organization uses SSO (a seeded membership has `sso` data): new members get some.
+    sso: bool,
     spaces: Table<SeedSpace>,
     roles: Table<SeedRole>,
     roles_by_space: Groups,
@@ -187,6 +189,7 @@ impl World {
             id_state: 0x5EED_0000_0000_0001,
             requests: 0,
             pending_bumps: HashSet::new(),
+            sso: false,
         };
         for mut u in seed.users {
             fill(&mut u.sys, epoch, &u.id.clone());
@@ -197,6 +200,7 @@ impl World {
         for mut m in seed.org_memberships {
             fill(&mut m.sys, epoch, &owner);
             w.om_by_user.insert(m.user.clone(), m.id.clone());
+            w.sso |= m.sso.is_some();
             w.oms.push(m);
         }
         for mut s in seed.spaces {
@@ -337,6 +341,23 @@ impl World {
             }
             _ => false,
         }
+    }
+
+    /// "The identity provider provisions them" (SCIM): `email` becomes an active `member` of the
+    /// organization at `now`, as SCIM always creates members, with SSO data when the organization
+    /// uses SSO. Returns false when `email` already has a membership.
+    pub fn provision_member(&mut self, email: &str, now: DateTime<Utc>) -> bool {
+        let email = Email::new(email);
+        if self
+            .user_by_email
+            .get(&email)
+            .is_some_and(|u| self.om_by_user.contains_key(u))
+        {
+            return false;
+        }
+        let by = self.default_user.clone();
+        self.invite(&email, OrgRole::Member, &by, now);
+        self.accept_invitation(email.as_str(), now)
     }
 
     /// A user by id.

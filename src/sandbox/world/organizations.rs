@@ -342,6 +342,7 @@ impl World {
             role,
             status: MembershipStatus::Pending,
             last_active_at: None,
+            sso: self.new_member_sso(),
             sys: SeedSys::default(),
         };
         fill(&mut m.sys, now, by);
@@ -355,6 +356,12 @@ impl World {
         fill(&mut inv.sys, now, by);
         self.invitations.insert(inv.clone());
         inv
+    }
+
+    /// The SSO data of a new member: in an organization that uses SSO (some member has SSO data),
+    /// never signed in through the identity provider and not exempt; none otherwise.
+    fn new_member_sso(&self) -> Option<crate::sandbox::seed::SeedSso> {
+        self.sso.then(crate::sandbox::seed::SeedSso::default)
     }
 
     /// Sends a pending member's invitation again: a new invitation for the same membership, whose

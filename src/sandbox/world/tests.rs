@@ -328,6 +328,7 @@ fn a_live_state_becomes_a_servable_seed() {
                 role,
                 status: MembershipStatus::Active,
                 last_active_at: None,
+                sso: None,
             },
         );
     }

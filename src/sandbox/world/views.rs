@@ -77,7 +77,11 @@ impl World {
                 "createdBy": link("User", m.sys.created_by.as_deref().unwrap_or_default()),
                 "updatedBy": link("User", m.sys.updated_by.as_deref().unwrap_or_default()),
                 "lastActiveAt": ts_opt(m.last_active_at),
-                "sso": Value::Null,
+                "sso": m.sso.as_ref().map_or(Value::Null, |s| json!({
+                    "lastSignInAt": ts_opt(s.last_sign_in_at),
+                    "isExemptFromRestrictedMode": s.is_exempt_from_restricted_mode,
+                    "exemptionReasons": s.exemption_reasons,
+                })),
                 "user": link("User", &m.user),
                 "organization": link("Organization", &self.org.id),
             }

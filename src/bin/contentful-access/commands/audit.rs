@@ -1,12 +1,13 @@
 //! `contentful-access audit`: findings an organization admin should act on (seats, inactive
 //! members, expired invitations, seats without access, spaces without an admin, tokens of
-//! undeclared or removed members), each with its evidence. Read-only.
+//! undeclared or removed members, and with `--expiring-within` the access the file ends soon),
+//! each with its evidence. Read-only.
 
 use std::path::PathBuf;
 
 use contentful_access::ops::{self, AuditInput};
 use contentful_access::render;
-use contentful_access::report::audit::{self, AuditOptions};
+use contentful_access::report::audit::{self, AuditOptions, ExpiringWindow};
 
 use super::plan::report_unresolved;
 use super::target::TargetArgs;
@@ -42,6 +43,11 @@ pub struct Args {
     /// Members not active for more than this many days are reported.
     #[arg(long, value_name = "N", default_value_t = 90)]
     pub inactive_days: u32,
+    /// Also list the access the file's `expires:` ends within this window from now (`36h`, `14d`,
+    /// `2w`), soonest first, and ended access the plan removes. Needs the access file (-c):
+    /// expiries are written there, Contentful has none.
+    #[arg(long, value_name = "WINDOW")]
+    pub expiring_within: Option<ExpiringWindow>,
     /// Output format on stdout.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
@@ -53,6 +59,12 @@ pub struct Args {
 
 /// Runs `audit`.
 pub fn run(global: &Global, args: Args) -> anyhow::Result<Exit> {
+    if let (Some(window), None) = (args.expiring_within, &args.config) {
+        anyhow::bail!(
+            "--expiring-within {window} needs the access file (--config <FILE>): `expires:` is \
+             written there, Contentful keeps no end date"
+        );
+    }
     let desired = match &args.config {
         Some(path) => match load_config(global, path)? {
             Some(d) => Some(d),
@@ -87,6 +99,7 @@ pub fn run(global: &Global, args: Args) -> anyhow::Result<Exit> {
     let opts = AuditOptions {
         now,
         inactive_days: args.inactive_days,
+        expiring_within: args.expiring_within,
     };
     let file = desired.as_ref().zip(plan.as_ref());
     let report = audit::audit(&live, file, &opts);
