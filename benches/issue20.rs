@@ -5,7 +5,7 @@
 //!
 //! Run: `cargo bench --bench issue20` (a markdown report on stdout). Environment:
 //! `ISSUE20_USERS` (default `10000`), `ISSUE20_PARTS` (comma-separated subset of
-//! `incremental,duplicates,validate`; default all), `ISSUE20_VALIDATE_USERS` (default
+//! `incremental,duplicates,saved,validate`; default all), `ISSUE20_VALIDATE_USERS` (default
 //! `30000,100000`).
 
 #![forbid(unsafe_code)]
@@ -55,7 +55,7 @@ fn main() -> ExitCode {
     let result = rt.block_on(run());
     drop(rt);
     // Outside the runtime: `validate` starts its own to serve the synthetic org once.
-    let parts = env_list("ISSUE20_PARTS", "incremental,duplicates,validate");
+    let parts = env_list("ISSUE20_PARTS", "incremental,duplicates,saved,validate");
     let result = result.and_then(|mut out| {
         if parts.iter().any(|p| p == "validate") {
             out.push_str(&validate()?);
@@ -79,7 +79,7 @@ async fn run() -> Result<String, BoxError> {
         .first()
         .and_then(|s| s.parse().ok())
         .unwrap_or(10_000);
-    let parts = env_list("ISSUE20_PARTS", "incremental,duplicates,validate");
+    let parts = env_list("ISSUE20_PARTS", "incremental,duplicates,saved,validate");
     let mut out = String::new();
     if parts.iter().any(|p| p == "incremental") {
         eprintln!("[issue20] incremental vs full drift at {users} users");
@@ -88,6 +88,10 @@ async fn run() -> Result<String, BoxError> {
     if parts.iter().any(|p| p == "duplicates") {
         eprintln!("[issue20] duplicate-create recovery at {users} users");
         out.push_str(&duplicates(users).await?);
+    }
+    if parts.iter().any(|p| p == "saved") {
+        eprintln!("[issue20] saved-plan apply of 1,000 operations at 1,000 users");
+        out.push_str(&saved_apply(1_000, 1_000).await?);
     }
     Ok(out)
 }
@@ -266,6 +270,106 @@ async fn duplicates(users: usize) -> Result<String, BoxError> {
         j.count("POST", "/organizations/:org/invitations"),
         j.count("GET", "/organizations/:org/organization_memberships"),
         report.succeeded()
+    ))
+}
+
+/// A saved plan of `ops` operations (half role changes, half new space memberships) made at
+/// `users` users, written as JSON, read back, verified (`apply PLAN`: one read of the
+/// organization, which also checks every touched object's version) and applied, against the
+/// rate-limited sandbox at the default pacing. The bound is the writes alone (one per operation,
+/// at the limit) plus the one read verification needs.
+async fn saved_apply(users: usize, ops: usize) -> Result<String, BoxError> {
+    use contentful_access::model::{DesiredGrant, SpaceAccess};
+    use contentful_access::plan::Plan;
+    use std::collections::BTreeSet;
+    let (server, org) = rate_limited(users).await?;
+    let c = default_client(&server)?;
+    let all = c.list_spaces(&org).await?;
+    let names = export::space_names(&org, &all, &[])?;
+    let ids: Vec<String> = names.values().cloned().collect();
+    let live = c.read_live_state(&org, &ids).await?;
+    let mut desired = export::desired_from_live(&live, &names);
+    let space_names: Vec<String> = desired.spaces.keys().cloned().collect();
+    let mut changed = 0;
+    for (i, user) in desired.users.values_mut().enumerate() {
+        if changed == ops {
+            break;
+        }
+        if matches!(user.org_role, OrgRole::Owner | OrgRole::Admin) {
+            continue;
+        }
+        if i % 2 == 0 {
+            if let Some(roles) = user.spaces.values_mut().find_map(|g| match &mut g.access {
+                SpaceAccess::Roles(r) => Some(r),
+                SpaceAccess::Admin => None,
+            }) {
+                let to = if roles.contains("Translator") {
+                    "Editor"
+                } else {
+                    "Translator"
+                };
+                *roles = BTreeSet::from([to.to_string()]);
+                changed += 1;
+            }
+        } else if let Some(space) = space_names.iter().find(|n| !user.spaces.contains_key(*n)) {
+            user.spaces.insert(
+                space.clone(),
+                DesiredGrant {
+                    access: SpaceAccess::Roles(BTreeSet::from(["Author".to_string()])),
+                    at: Span::default(),
+                    roles_at: Default::default(),
+                    expires: None,
+                },
+            );
+            changed += 1;
+        }
+    }
+    let now = chrono::Utc::now();
+    let plan = contentful_access::plan::build(&desired, &live, &PlanOptions { created_at: now })?;
+    let saved = Plan::from_json(&contentful_access::render::plan_json(&plan))?;
+    let updates = plan
+        .operations
+        .iter()
+        .filter(|o| o.kind.name().starts_with("update"))
+        .count();
+    let levels = plan.levels.len();
+    let n = plan.operations.len();
+    server.clear_journal();
+    let started = Instant::now();
+    let verified = apply::verify_saved(
+        &c,
+        saved,
+        &desired,
+        &apply::VerifyOptions {
+            now,
+            max_age: chrono::Duration::hours(1),
+        },
+    )
+    .await
+    .map_err(|e| format!("verify_saved: {e:?}"))?;
+    let read = server.journal_counts().total;
+    let report = apply::apply(&c, &verified, &ApplyOptions::default(), &mut NoObserver).await;
+    let took = started.elapsed();
+    let j = server.journal_counts();
+    server.shutdown().await;
+    let writes = j.total - read;
+    let write_bound = Duration::from_secs_f64(n.saturating_sub(1) as f64 / f64::from(RATE))
+        + LATENCY * levels as u32;
+    let total_bound = write_bound + bound(read);
+    Ok(format!(
+        "### Saved-plan apply ({users} users, {n} operations: {updates} updates)\n\n\
+         | requests (journal) | verification read | writes | extra GETs | 429s | wall time | write bound | ratio | read + write bound | ratio | all applied |\n\
+         |---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|\n\
+         | {} | {read} | {writes} | {} | {} | {:.1} s | {:.1} s | {:.2}× | {:.1} s | {:.2}× | {} |\n\n",
+        j.total,
+        writes.saturating_sub(n),
+        j.by_status.get(&429).copied().unwrap_or(0),
+        took.as_secs_f64(),
+        write_bound.as_secs_f64(),
+        took.as_secs_f64() / write_bound.as_secs_f64(),
+        total_bound.as_secs_f64(),
+        took.as_secs_f64() / total_bound.as_secs_f64(),
+        report.succeeded(),
     ))
 }
 

@@ -168,12 +168,16 @@ async fn twenty_duplicate_invites_share_one_re_read_of_the_memberships() {
     server.shutdown().await;
 }
 
-/// A plan of `n` space-membership updates (role changes) on the synthetic org.
-fn plan_of_updates(
+/// The access file with `n` space grants' roles changed (non-admin users) and its plan: `n`
+/// space-membership updates on the synthetic org.
+fn with_updates(
     desired: &contentful_access::model::DesiredState,
     live: &contentful_access::model::LiveState,
     n: usize,
-) -> contentful_access::plan::Plan {
+) -> (
+    contentful_access::model::DesiredState,
+    contentful_access::plan::Plan,
+) {
     use contentful_access::model::{OrgRole, SpaceAccess};
     use std::collections::BTreeSet;
     let mut desired = desired.clone();
@@ -201,14 +205,172 @@ fn plan_of_updates(
         }
     }
     assert_eq!(changed, n);
-    contentful_access::plan::build(
+    let plan = contentful_access::plan::build(
         &desired,
         live,
         &contentful_access::plan::PlanOptions {
             created_at: crate::util::now(),
         },
     )
-    .unwrap()
+    .unwrap();
+    (desired, plan)
+}
+
+/// A plan of `n` space-membership updates (role changes) on the synthetic org.
+fn plan_of_updates(
+    desired: &contentful_access::model::DesiredState,
+    live: &contentful_access::model::LiveState,
+    n: usize,
+) -> contentful_access::plan::Plan {
+    with_updates(desired, live, n).1
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn verifying_a_saved_plan_costs_one_read_of_the_organization_whatever_its_size() {
+    // issue 20: a saved plan's staleness was checked with one GET per object (or pages of its
+    // own) and then the organization was read again to re-plan; now the one read does both.
+    let (server, desired, live) = synthetic_org(250).await;
+    let client = fast_client(&server);
+    let managed: Vec<String> = desired.spaces.values().map(|s| s.id.clone()).collect();
+    server.clear_journal();
+    client
+        .read_live_state(&desired.organization, &managed)
+        .await
+        .unwrap();
+    let one_read = server.journal_counts().total;
+    for n in [5, 300] {
+        let (desired, plan) = with_updates(&desired, &live, n);
+        assert_eq!(plan.operations.len(), n);
+        server.clear_journal();
+        let verified = contentful_access::apply::verify_saved(
+            &client,
+            plan,
+            &desired,
+            &contentful_access::apply::VerifyOptions {
+                now: crate::util::now(),
+                max_age: chrono::Duration::hours(1),
+            },
+        )
+        .await
+        .unwrap();
+        assert_eq!(verified.operations.len(), n);
+        let journal = server.journal_counts();
+        assert_eq!(
+            journal.total, one_read,
+            "{n} updates: {:#?}",
+            journal.by_route
+        );
+        assert_eq!(
+            journal.count("GET", "/spaces/:space/space_memberships/:id"),
+            0
+        );
+    }
+    // And a change made since the plan is still found in that read.
+    let (desired, plan) = with_updates(&desired, &live, 300);
+    let touched = contentful_access::plan::touched_by(&plan.operations[299].kind);
+    server.with_world(|w| {
+        w.bump_version(
+            contentful_access::sandbox::ObjectKind::SpaceMembership,
+            &touched[0].id,
+            "u-someone",
+            crate::util::now(),
+        )
+    });
+    let refused = contentful_access::apply::verify_saved(
+        &client,
+        plan,
+        &desired,
+        &contentful_access::apply::VerifyOptions {
+            now: crate::util::now(),
+            max_age: chrono::Duration::hours(1),
+        },
+    )
+    .await;
+    match refused {
+        Err(contentful_access::apply::VerifyError::Refused(
+            contentful_access::apply::Refusal::Stale(stale),
+        )) => {
+            assert_eq!(stale.len(), 1, "{stale:#?}");
+            assert!(matches!(
+                &stale[0],
+                contentful_access::apply::Staleness::ObjectChanged { id, updated_by: Some(by), .. }
+                    if id == &touched[0].id && by == "u-someone"
+            ));
+        }
+        other => panic!("{other:#?}"),
+    }
+    server.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn many_deletes_of_one_kind_are_checked_in_one_read_of_their_collection() {
+    use contentful_access::apply::{self, ApplyOptions, NoObserver, OpStatus, Planned};
+    use contentful_access::model::{MaxRemovals, OrgRole, SpaceAccess};
+    use contentful_access::plan::PlanOptions;
+    // issue 20: every delete GETs its object first; 300 deletes cost 300 GETs.
+    let (server, desired, _) = synthetic_org(250).await;
+    let mut desired = desired;
+    desired.policy.max_removals = MaxRemovals::Count(10_000);
+    for (n, per_object) in [(5, true), (300, false)] {
+        // `n` more grants gone from the file than in the round before.
+        let mut removed = 0;
+        for user in desired.users.values_mut() {
+            if matches!(user.org_role, OrgRole::Owner | OrgRole::Admin) {
+                continue;
+            }
+            user.spaces.retain(|_, grant| {
+                let keep = removed == n || matches!(grant.access, SpaceAccess::Admin);
+                if !keep {
+                    removed += 1;
+                }
+                keep
+            });
+        }
+        assert_eq!(removed, n);
+        let client = fast_client(&server);
+        let managed: Vec<String> = desired.spaces.values().map(|s| s.id.clone()).collect();
+        let now_live = client
+            .read_live_state(&desired.organization, &managed)
+            .await
+            .unwrap();
+        let plan = match apply::plan_checked(
+            &desired,
+            &now_live,
+            &PlanOptions {
+                created_at: crate::util::now(),
+            },
+        )
+        .unwrap()
+        {
+            Planned::Verified(p) => p,
+            Planned::Refused(p) => panic!("refused: {:#?}", p.guardrails),
+        };
+        assert_eq!(plan.operations.len(), n);
+        let sm_pages = counts::pages(now_live.space_memberships.len());
+        server.clear_journal();
+        let report = apply::apply(&client, &plan, &ApplyOptions::default(), &mut NoObserver).await;
+        assert!(report.succeeded(), "{report:#?}");
+        assert!(report.outcomes.iter().all(|o| matches!(
+            o.status,
+            OpStatus::Applied {
+                already_done: false,
+                ..
+            }
+        )));
+        let journal = server.journal_counts();
+        let deletes = journal.count("DELETE", "/spaces/:space/space_memberships/:id") as u64;
+        let gets = journal.count("GET", "/spaces/:space/space_memberships/:id") as u64;
+        let pages = journal.count("GET", "/organizations/:org/space_memberships") as u64;
+        assert_eq!(deletes, n as u64);
+        if per_object {
+            assert_eq!((gets, pages), (n as u64, 0), "{:#?}", journal.by_route);
+        } else {
+            // The collection's size (limit=0), its pages, then the deletes.
+            assert_eq!((gets, pages), (0, 1 + sm_pages), "{:#?}", journal.by_route);
+            assert_eq!(journal.total as u64, n as u64 + 1 + sm_pages);
+        }
+    }
+    server.shutdown().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -1,7 +1,8 @@
 //! `drift --cache` (issue 20): the incremental read gives exactly the state a full read gives,
 //! whatever changed between runs (a property test of random creates, updates and deletes against
 //! a sandbox organization), the cache is refused and rebuilt when it is foreign or unreadable, and
-//! ten changes in a larger organization cost a few requests instead of a full read.
+//! ten changes in a larger organization cost a few requests instead of a full read; and the same
+//! through the binary (`drift --cache FILE`), where a lost or corrupt cache is one full read.
 #![allow(clippy::unwrap_used)]
 
 use contentful_access::contentful::Client;
@@ -267,5 +268,93 @@ async fn ten_changes_in_a_large_org_cost_a_few_requests_not_a_full_read() {
     );
     let full = c.read_live_state(&org, &spaces).await.unwrap();
     assert_eq!(incremental, full);
+    server.shutdown().await;
+}
+
+/// Runs `drift --cache` through the binary; (exit code, requests the sandbox answered, stderr).
+async fn drift_run(server: &Server, access: &str, cache: &str) -> (i32, usize, String) {
+    server.clear_journal();
+    let out = crate::util::run_against(
+        server,
+        &[
+            "-v", "drift", "-c", access, "--cache", cache, "--format", "json",
+        ],
+    )
+    .await;
+    (
+        out.status.code().unwrap_or(-1),
+        server.journal_counts().total,
+        crate::util::text(&out.stderr),
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_binary_writes_the_cache_then_reads_less_and_a_lost_or_corrupt_cache_is_a_full_read() {
+    // 1,000 users: a full read is 85 requests, an incremental one about a dozen.
+    let (server, org) = start(1_000).await;
+    let dir = tempfile::tempdir().unwrap();
+    let access = dir.path().join("access.yaml");
+    let access = access.to_str().unwrap();
+    let cache = dir.path().join("drift-cache.json");
+    let cache_path = cache.to_str().unwrap();
+    let out = crate::util::run_against(&server, &["export", "--org", &org, "-o", access]).await;
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        crate::util::text(&out.stderr)
+    );
+
+    // First run: no cache yet, a full read; the organization matches the file it was exported to.
+    let (code, full, err) = drift_run(&server, access, cache_path).await;
+    assert_eq!(code, 0, "{err}");
+    assert!(cache.exists(), "the first run writes the cache");
+    let written = std::fs::read_to_string(&cache).unwrap();
+    assert!(
+        !written.contains(&server.admin_token()),
+        "no token in the cache"
+    );
+
+    // Second run, nothing changed: only what changed since is read.
+    let (code, incremental, err) = drift_run(&server, access, cache_path).await;
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        incremental * 3 < full,
+        "{incremental} requests with the cache against {full} without"
+    );
+
+    // A change made in Contentful since: the incremental run still reports it (exit 2).
+    let c = client(&server);
+    let spaces: Vec<String> = c
+        .list_spaces(&org)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|s| s.id)
+        .collect();
+    let live = c.read_live_state(&org, &spaces).await.unwrap();
+    apply_change(&c, &org, &live, (Edit::ChangeRole, 5), 0).await;
+    let (code, incremental, err) = drift_run(&server, access, cache_path).await;
+    assert_eq!(code, 2, "{err}");
+    assert!(incremental * 3 < full, "{incremental} against {full}");
+
+    // A corrupt cache is not an error: everything is read (as the first run) and it is rewritten.
+    std::fs::write(&cache, "{ not a cache").unwrap();
+    let (code, requests, err) = drift_run(&server, access, cache_path).await;
+    assert_eq!(code, 2, "{err}");
+    assert_eq!(requests, full, "a corrupt cache costs one full read");
+    assert!(err.contains("drift cache not used"), "{err}");
+    let (_, requests, err) = drift_run(&server, access, cache_path).await;
+    assert!(
+        requests * 3 < full,
+        "rewritten after the full read: {requests}; {err}"
+    );
+
+    // A lost cache (a CI cache that expired) is the first run again, nothing worse.
+    std::fs::remove_file(&cache).unwrap();
+    let (code, requests, err) = drift_run(&server, access, cache_path).await;
+    assert_eq!(code, 2, "{err}");
+    assert_eq!(requests, full, "a lost cache costs one full read");
+    assert!(cache.exists());
     server.shutdown().await;
 }

@@ -22,7 +22,7 @@ mod verify;
 pub use exec::apply;
 pub use rehearse::{Rehearsal, rehearse};
 pub use report::{ApplyReport, OpFailure, OpOutcome, OpStatus};
-pub use stale::{Staleness, check_stale};
+pub use stale::{Staleness, check_stale, stale_against};
 pub use stop::{StopReason, StopSignal, UNREACHABLE_AFTER};
 pub use verify::{
     CLOCK_SKEW, MismatchReason, OpMismatch, Planned, Refusal, Unreviewed, VerifiedPlan,

@@ -12,7 +12,7 @@ use futures::StreamExt;
 use serde::Serialize;
 
 use crate::contentful::{Client, ContentfulError, ReadScope};
-use crate::model::{LiveTeam, ObjectMeta};
+use crate::model::{LiveState, LiveTeam, ObjectMeta};
 use crate::plan::{Cascade, ObjectKind, OpKind, Plan, Touched, touched_by};
 
 /// One reason a saved plan is stale.
@@ -183,14 +183,18 @@ async fn read_meta(
 /// `limit=0` request asks the collection's size and the whole collection is read when that is
 /// fewer requests (a saved plan of 500 updates in an organization of 30 pages: 31 requests, not
 /// 500; issue 20).
-const PER_OBJECT_UP_TO: usize = 10;
+pub(super) const PER_OBJECT_UP_TO: usize = 10;
 
-/// What one read of a whole collection says of each of its objects, by id.
-type Metas = BTreeMap<String, (ObjectMeta, Option<LiveTeam>)>;
+/// An object as a read saw it: its `sys` and, for a team, the team (name and description).
+type Seen = (ObjectMeta, Option<LiveTeam>);
 
 /// The collection read for `kind`.
-fn scope_of(kind: ObjectKind) -> ReadScope {
-    let mut scope = ReadScope::NONE;
+pub(super) fn scope_of(kind: ObjectKind) -> ReadScope {
+    add_to(ReadScope::NONE, kind)
+}
+
+/// `scope` and the collection of `kind`.
+fn add_to(mut scope: ReadScope, kind: ObjectKind) -> ReadScope {
     match kind {
         ObjectKind::OrgMembership => scope.org_memberships = true,
         ObjectKind::Team => scope.teams = true,
@@ -201,72 +205,66 @@ fn scope_of(kind: ObjectKind) -> ReadScope {
     scope
 }
 
-/// For each kind of object that is cheaper to check by reading its whole collection than one
-/// `GET` per object, what that read says of every object of the kind.
-async fn by_pages(
+/// The object `kind`/`id` as `live` has it (a read of its collection), or `None` when it is not
+/// there.
+pub(super) fn seen_in(live: &LiveState, kind: ObjectKind, id: &str) -> Option<Seen> {
+    match kind {
+        ObjectKind::OrgMembership => live.org_memberships.get(id).map(|m| (m.meta.clone(), None)),
+        ObjectKind::Team => live
+            .teams
+            .get(id)
+            .map(|t| (t.meta.clone(), Some(t.clone()))),
+        ObjectKind::TeamMembership => live
+            .team_memberships
+            .get(id)
+            .map(|m| (m.meta.clone(), None)),
+        ObjectKind::TeamSpaceMembership => live
+            .team_space_memberships
+            .get(id)
+            .map(|m| (m.meta.clone(), None)),
+        ObjectKind::SpaceMembership => live
+            .space_memberships
+            .get(id)
+            .map(|m| (m.meta.clone(), None)),
+    }
+}
+
+/// Of the kinds counted in `per_kind` (how many objects of each must be read), those that are
+/// fewer requests to read as whole collections than one `GET` per object (more than
+/// [`PER_OBJECT_UP_TO`] objects, and the collection has fewer pages than objects; its size costs
+/// one `limit=0` request), and one read of them. `None` when every kind is read object by object.
+pub(super) async fn read_by_pages(
     client: &Client,
     org: &str,
-    touched: &[Touched],
-) -> Result<BTreeMap<ObjectKind, Metas>, ContentfulError> {
-    let mut per_kind: BTreeMap<ObjectKind, usize> = BTreeMap::new();
-    for t in touched {
-        *per_kind.entry(t.kind).or_default() += 1;
-    }
-    let mut out = BTreeMap::new();
-    for (kind, n) in per_kind {
+    per_kind: &BTreeMap<ObjectKind, usize>,
+) -> Result<Option<(BTreeSet<ObjectKind>, LiveState)>, ContentfulError> {
+    let mut kinds = BTreeSet::new();
+    let mut scope = ReadScope::NONE;
+    for (&kind, &n) in per_kind {
         if n <= PER_OBJECT_UP_TO {
             continue;
         }
-        let scope = scope_of(kind);
-        let total = client.collection_total(org, scope).await?;
+        let total = client.collection_total(org, scope_of(kind)).await?;
         if crate::contentful::request::page_count(total) as usize >= n {
             continue;
         }
-        let live = client.read_scoped(org, &[], scope, None).await?;
-        let metas: Metas = match kind {
-            ObjectKind::OrgMembership => live
-                .org_memberships
-                .into_iter()
-                .map(|(id, m)| (id, (m.meta, None)))
-                .collect(),
-            ObjectKind::Team => live
-                .teams
-                .into_iter()
-                .map(|(id, t)| (id, (t.meta.clone(), Some(t))))
-                .collect(),
-            ObjectKind::TeamMembership => live
-                .team_memberships
-                .into_iter()
-                .map(|(id, m)| (id, (m.meta, None)))
-                .collect(),
-            ObjectKind::TeamSpaceMembership => live
-                .team_space_memberships
-                .into_iter()
-                .map(|(id, m)| (id, (m.meta, None)))
-                .collect(),
-            ObjectKind::SpaceMembership => live
-                .space_memberships
-                .into_iter()
-                .map(|(id, m)| (id, (m.meta, None)))
-                .collect(),
-        };
-        out.insert(kind, metas);
+        kinds.insert(kind);
+        scope = add_to(scope, kind);
     }
-    Ok(out)
+    if kinds.is_empty() {
+        return Ok(None);
+    }
+    let live = client.read_scoped(org, &[], scope, None).await?;
+    Ok(Some((kinds, live)))
 }
 
-/// Everything that makes a saved plan unsafe to apply, in a fixed order: its age (older than
-/// `max_age` at `now`, or dated in the future), the access file's hash (when `config_sha256` is given), then every touched
-/// object (one `GET` each, each object once, or its whole collection's pages when that is fewer
-/// requests) whose `sys.version` differs or that is gone.
-/// An empty result means the plan may be applied.
-pub async fn check_stale(
-    client: &Client,
+/// The plan's age and the access file's hash: what makes it stale without reading anything.
+fn stale_as_a_file(
     plan: &Plan,
     config_sha256: Option<&str>,
     now: DateTime<Utc>,
     max_age: Duration,
-) -> Result<Vec<Staleness>, ContentfulError> {
+) -> Vec<Staleness> {
     let mut out = Vec::new();
     if plan.created_at - now > super::verify::CLOCK_SKEW {
         out.push(Staleness::FromTheFuture {
@@ -288,7 +286,24 @@ pub async fn check_stale(
             current: current.to_string(),
         });
     }
-    let parents = parents(plan);
+    out
+}
+
+/// Every live object the plan writes or deletes, each once, in the plan's order.
+fn touched(plan: &Plan) -> Vec<Touched> {
+    let mut seen = BTreeSet::new();
+    plan.operations
+        .iter()
+        .flat_map(|op| touched_by(&op.kind))
+        .filter(|t| seen.insert((t.kind, t.id.clone())))
+        .collect()
+}
+
+/// Judges each touched object against what a read saw of it (`None`: it is gone).
+fn stale_objects<'t>(
+    plan: &Plan,
+    seen: impl IntoIterator<Item = (&'t Touched, Option<Seen>)>,
+) -> Vec<Staleness> {
     // What the plan saw of each team it updates or deletes: name, and description when known.
     let mut teams_seen: BTreeMap<&str, (&str, Option<&str>)> = BTreeMap::new();
     for op in &plan.operations {
@@ -307,31 +322,8 @@ pub async fn check_stale(
             _ => {}
         }
     }
-    let mut seen = BTreeSet::new();
-    let touched: Vec<Touched> = plan
-        .operations
-        .iter()
-        .flat_map(|op| touched_by(&op.kind))
-        .filter(|t| seen.insert((t.kind, t.id.clone())))
-        .collect();
-    let org = plan.organization.as_str();
-    let paged = by_pages(client, org, &touched).await?;
-    let reads = futures::stream::iter(touched.iter().map(|t| {
-        let parent = parents.get(&(t.kind, t.id.clone())).cloned();
-        let paged = &paged;
-        async move {
-            if let Some(collection) = paged.get(&t.kind) {
-                return Ok::<_, ContentfulError>((t, collection.get(&t.id).cloned()));
-            }
-            let meta = read_meta(client, org, t.kind, &t.id, parent.as_deref()).await?;
-            Ok::<_, ContentfulError>((t, meta))
-        }
-    }))
-    .buffered(8)
-    .collect::<Vec<_>>()
-    .await;
-    for r in reads {
-        let (t, meta) = r?;
+    let mut out = Vec::new();
+    for (t, meta) in seen {
         match meta {
             None => out.push(Staleness::ObjectGone {
                 kind: t.kind,
@@ -358,5 +350,67 @@ pub async fn check_stale(
             Some(_) => {}
         }
     }
+    out
+}
+
+/// [`check_stale`] against a read of the whole organization made anyway (`live`): no request at
+/// all. [`verify_saved`](super::verify_saved) reads the organization to plan again, so a saved
+/// plan's objects are checked in that read instead of one `GET` each or pages of their own
+/// (issue 20).
+pub fn stale_against(
+    plan: &Plan,
+    config_sha256: Option<&str>,
+    now: DateTime<Utc>,
+    max_age: Duration,
+    live: &LiveState,
+) -> Vec<Staleness> {
+    let mut out = stale_as_a_file(plan, config_sha256, now, max_age);
+    let touched = touched(plan);
+    out.extend(stale_objects(
+        plan,
+        touched.iter().map(|t| (t, seen_in(live, t.kind, &t.id))),
+    ));
+    out
+}
+
+/// Everything that makes a saved plan unsafe to apply, in a fixed order: its age (older than
+/// `max_age` at `now`, or dated in the future), the access file's hash (when `config_sha256` is
+/// given), then every touched object (one `GET` each, each object once, or its whole
+/// collection's pages when that is fewer requests) whose `sys.version` differs or that is gone.
+/// An empty result means the plan may be applied.
+pub async fn check_stale(
+    client: &Client,
+    plan: &Plan,
+    config_sha256: Option<&str>,
+    now: DateTime<Utc>,
+    max_age: Duration,
+) -> Result<Vec<Staleness>, ContentfulError> {
+    let mut out = stale_as_a_file(plan, config_sha256, now, max_age);
+    let parents = parents(plan);
+    let touched = touched(plan);
+    let org = plan.organization.as_str();
+    let mut per_kind: BTreeMap<ObjectKind, usize> = BTreeMap::new();
+    for t in &touched {
+        *per_kind.entry(t.kind).or_default() += 1;
+    }
+    let paged = read_by_pages(client, org, &per_kind).await?;
+    let reads = futures::stream::iter(touched.iter().map(|t| {
+        let parent = parents.get(&(t.kind, t.id.clone())).cloned();
+        let paged = &paged;
+        async move {
+            if let Some((kinds, live)) = paged
+                && kinds.contains(&t.kind)
+            {
+                return Ok::<_, ContentfulError>((t, seen_in(live, t.kind, &t.id)));
+            }
+            let meta = read_meta(client, org, t.kind, &t.id, parent.as_deref()).await?;
+            Ok::<_, ContentfulError>((t, meta))
+        }
+    }))
+    .buffered(8)
+    .collect::<Vec<_>>()
+    .await;
+    let seen = reads.into_iter().collect::<Result<Vec<_>, _>>()?;
+    out.extend(stale_objects(plan, seen));
     Ok(out)
 }

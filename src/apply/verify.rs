@@ -5,9 +5,9 @@
 //!   by any guardrail (verified by construction);
 //! - read back from a file and checked by [`verify_saved`]: the saved plan is never trusted as
 //!   written. Its `refused` flag, age (past or future), access-file hash and organization are
-//!   checked; every live object its operations write or delete is re-read (derived from the
-//!   operations themselves, not from their `touches` lists) and must still have the version the plan
-//!   saw; the plan is made again from the access file and the organization as it is now, every
+//!   checked; the organization is read again, and in that read every live object its operations
+//!   write or delete (derived from the operations themselves, not from their `touches` lists) must
+//!   still have the version the plan saw; the plan is made again from the access file and the organization as it is now, every
 //!   guardrail is checked again, and each saved operation must be one the file asks for now (same
 //!   target and content, compared by [`OpSignature`](crate::plan::OpSignature), never by id), with
 //!   at least the dependencies the fresh plan gives it. Any difference refuses the whole plan
@@ -41,7 +41,7 @@ use std::ops::Deref;
 
 use chrono::{DateTime, Duration, Utc};
 
-use super::stale::{Staleness, check_stale};
+use super::stale::{Staleness, stale_against};
 use crate::contentful::{Client, ContentfulError};
 use crate::model::{DesiredState, LiveState};
 use crate::plan::{
@@ -240,22 +240,22 @@ pub async fn verify_saved(
             file: desired.organization.clone(),
         }));
     }
-    let stale = check_stale(
-        client,
-        &saved,
-        Some(&desired.source_sha256),
-        opts.now,
-        opts.max_age,
-    )
-    .await?;
-    if !stale.is_empty() {
-        return Err(VerifyError::Refused(Refusal::Stale(stale)));
-    }
-
+    // The organization is read once: to plan again, and to check the saved plan's objects'
+    // versions in that same read (no `GET` per object, no pages of their own; issue 20).
     let spaces: Vec<String> = desired.spaces.values().map(|s| s.id.clone()).collect();
     let live = client
         .read_live_state(&desired.organization, &spaces)
         .await?;
+    let stale = stale_against(
+        &saved,
+        Some(&desired.source_sha256),
+        opts.now,
+        opts.max_age,
+        &live,
+    );
+    if !stale.is_empty() {
+        return Err(VerifyError::Refused(Refusal::Stale(stale)));
+    }
     let fresh = plan::build(
         desired,
         &live,
