@@ -625,13 +625,9 @@ fn live_from_seed(seed: &Seed) -> LiveState {
     }
     for r in &seed.roles {
         if let Some(space) = live.spaces.get_mut(&r.space) {
-            space.roles.insert(
-                r.id.clone(),
-                LiveRole {
-                    id: r.id.clone(),
-                    name: r.name.clone(),
-                },
-            );
+            space
+                .roles
+                .insert(r.id.clone(), LiveRole::named(r.id.clone(), r.name.clone()));
         }
     }
     for t in &seed.teams {

@@ -13,6 +13,10 @@ use std::fmt;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+pub mod role;
+
+pub use role::RoleDefinition;
+
 /// An email address, normalised for comparison (trimmed, lowercased). Emails compare
 /// case-insensitively everywhere in this tool.
 ///
@@ -743,13 +747,35 @@ impl LiveSpace {
     }
 }
 
-/// A role in a space.
+/// A role in a space, with its definition as read.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LiveRole {
     /// `sys.id`.
     pub id: String,
     /// The role's name, e.g. `Editor`.
     pub name: String,
+    /// `sys.version` (0 when the read did not carry it); sent back as `X-Contentful-Version`.
+    pub version: u64,
+    /// `sys.updatedAt`, when the API gave it.
+    pub updated_at: Option<DateTime<Utc>>,
+    /// `sys.updatedBy` user id, when the API gave it.
+    pub updated_by: Option<String>,
+    /// Description, permissions, policies and any other field, verbatim.
+    pub definition: RoleDefinition,
+}
+
+impl LiveRole {
+    /// A role known only by id and name (version 0, empty definition): fixtures and tests.
+    pub fn named(id: impl Into<String>, name: impl Into<String>) -> Self {
+        LiveRole {
+            id: id.into(),
+            name: name.into(),
+            version: 0,
+            updated_at: None,
+            updated_by: None,
+            definition: RoleDefinition::default(),
+        }
+    }
 }
 
 /// A team.

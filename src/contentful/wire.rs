@@ -13,6 +13,7 @@ use serde::Deserialize;
 use crate::model::{
     Email, LiveAccessToken, LiveOrgMembership, LiveRole, LiveSpace, LiveSpaceMembership, LiveTeam,
     LiveTeamMembership, LiveTeamSpaceMembership, LiveUser, MembershipStatus, ObjectMeta, OrgRole,
+    RoleDefinition,
 };
 
 /// `{"sys":{"type":"Link","linkType":…,"id":…}}`.
@@ -311,18 +312,37 @@ impl SpaceMembership {
     }
 }
 
-/// A space role (only the fields this tool needs).
+/// A space role: `sys` and `name`, and every other field kept verbatim as its definition.
 #[derive(Debug, Deserialize)]
 pub(crate) struct Role {
     pub sys: Sys,
     pub name: String,
+    #[serde(default)]
+    pub description: Option<String>,
+    #[serde(default)]
+    pub permissions: serde_json::Map<String, serde_json::Value>,
+    #[serde(default)]
+    pub policies: Vec<serde_json::Value>,
+    /// Fields this tool does not know, kept so nothing is dropped on a round trip.
+    #[serde(flatten)]
+    pub other: std::collections::BTreeMap<String, serde_json::Value>,
 }
 
 impl Role {
     pub fn into_live(self) -> LiveRole {
+        let meta = self.sys.meta();
         LiveRole {
-            id: self.sys.id,
+            id: meta.id,
             name: self.name,
+            version: meta.version,
+            updated_at: meta.updated_at,
+            updated_by: meta.updated_by,
+            definition: RoleDefinition {
+                description: self.description.unwrap_or_default(),
+                permissions: self.permissions,
+                policies: self.policies,
+                other: self.other,
+            },
         }
     }
 }

@@ -75,15 +75,7 @@ impl Org {
             name: name.to_string(),
             roles: roles
                 .iter()
-                .map(|(rid, n)| {
-                    (
-                        rid.to_string(),
-                        LiveRole {
-                            id: rid.to_string(),
-                            name: n.to_string(),
-                        },
-                    )
-                })
+                .map(|(rid, n)| (rid.to_string(), LiveRole::named(*rid, *n)))
                 .collect(),
         };
         live.spaces.insert(

@@ -332,13 +332,7 @@ fn a_live_state_becomes_a_servable_seed() {
         );
     }
     let mut roles = BTreeMap::new();
-    roles.insert(
-        "r1".to_string(),
-        LiveRole {
-            id: "r1".into(),
-            name: "Editor".into(),
-        },
-    );
+    roles.insert("r1".to_string(), LiveRole::named("r1", "Editor"));
     live.spaces.insert(
         "s1".into(),
         LiveSpace {
