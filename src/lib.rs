@@ -17,6 +17,7 @@
 pub mod apply;
 pub mod config;
 pub mod contentful;
+pub mod doctor;
 pub mod drift_cache;
 pub mod export;
 pub mod input;

@@ -7,6 +7,7 @@
 //! returned values, which the binary renders.
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 
@@ -16,7 +17,10 @@ use crate::apply::{
 };
 use crate::config::{self, ConfigError};
 use crate::contentful::IncrementalStats;
+use crate::contentful::inspect::Inspector;
+use crate::contentful::record::ResponseObserver;
 use crate::contentful::{Client, ClientConfig, ContentfulError};
+use crate::doctor::{self, DoctorReport, Subject};
 use crate::drift_cache::{DriftCache, NotUsed, WriteError};
 use crate::export::{self, ExportError};
 use crate::input::{InputError, MAX_FILE_BYTES, read_bounded_text};
@@ -37,7 +41,19 @@ pub enum Target {
         seed: Box<Seed>,
         /// Requests per second at most (a ceiling); `None` follows the sandbox's announced limit.
         max_rps: Option<u32>,
+        /// Shown every response ([`Target::observe`]).
+        observers: Vec<Arc<dyn ResponseObserver>>,
     },
+}
+
+impl Target {
+    /// Shows every response of the operation to `observer` as well (`--record`, `doctor`).
+    pub fn observe(&mut self, observer: Arc<dyn ResponseObserver>) {
+        match self {
+            Target::Contentful(cfg) => cfg.observers.push(observer),
+            Target::Sandbox { observers, .. } => observers.push(observer),
+        }
+    }
 }
 
 /// Why an operation failed.
@@ -166,7 +182,11 @@ impl Session {
                 client: Client::new(cfg).map_err(|e| OpsError::Client(Box::new(e)))?,
                 sandbox: None,
             }),
-            Target::Sandbox { seed, max_rps } => {
+            Target::Sandbox {
+                seed,
+                max_rps,
+                observers,
+            } => {
                 let server = Server::start(*seed, SandboxOptions::default())
                     .await
                     .map_err(OpsError::Sandbox)?;
@@ -176,6 +196,7 @@ impl Session {
                         cfg.max_rps = n;
                         cfg.rps_ceiling = Some(n);
                     }
+                    cfg.observers = observers;
                     Client::new(cfg)
                 });
                 match made {
@@ -331,6 +352,21 @@ pub async fn drift(
 ) -> Result<DriftReport, OpsError> {
     let (live, plan) = plan_org(target, desired, now).await?;
     Ok(drift::drift(&plan, &live))
+}
+
+/// `doctor`: whether plan and apply can run against the organization `subject` names, and if
+/// not why; every response is inspected on the way. Fails only when no connection can be made.
+pub async fn doctor(
+    mut target: Target,
+    subject: Subject<'_>,
+    now: DateTime<Utc>,
+) -> Result<DoctorReport, OpsError> {
+    let inspector = Arc::new(Inspector::new());
+    target.observe(inspector.clone());
+    with_session(target, async |s: &Session| {
+        Ok(doctor::examine(s.client(), subject, now, || inspector.inspection()).await)
+    })
+    .await
 }
 
 /// How `drift --cache` used its cache.

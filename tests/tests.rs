@@ -8,6 +8,7 @@ mod client;
 mod closed_stdout;
 mod config;
 mod docs;
+mod doctor;
 mod drift;
 mod drift_cache;
 mod explain;

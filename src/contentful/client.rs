@@ -19,6 +19,7 @@ use tokio::time::Instant;
 use super::ContentfulError;
 use super::config::{ClientConfig, Progress, ProgressHook};
 use super::pacing::{Pacer, jitter};
+use super::record::{Exchange, OBSERVED_HEADERS, ResponseObserver};
 use super::request::{self, Request, remaining_skips};
 use super::retry::{Decision, Failure, RetryPolicy};
 use super::wire;
@@ -82,6 +83,7 @@ struct Inner {
     backoff_base: Duration,
     max_rate_limit_wait: Duration,
     progress: Option<ProgressHook>,
+    observers: Vec<Arc<dyn ResponseObserver>>,
     stats: Mutex<RequestStats>,
 }
 
@@ -286,6 +288,7 @@ impl Client {
                 backoff_base: cfg.backoff_base,
                 max_rate_limit_wait: cfg.max_rate_limit_wait,
                 progress: cfg.progress,
+                observers: cfg.observers,
                 stats: Mutex::new(RequestStats::default()),
             }),
         })
@@ -401,6 +404,7 @@ impl Client {
                 }
             };
             tracing::info!(method, path = %path, status, duration_ms = elapsed_ms, "request");
+            self.observe(req, &path, status, &headers, &body);
             if let Some(limit) = header_u64(&headers, "x-contentful-ratelimit-second-limit") {
                 let limit = u32::try_from(limit).unwrap_or(u32::MAX);
                 if let Some(gap) = inner.pacer.follow(limit).await {
@@ -446,6 +450,29 @@ impl Client {
                     tokio::time::sleep(wait).await;
                 }
             }
+        }
+    }
+
+    /// Shows one response to the observers (only [`OBSERVED_HEADERS`], never a request header).
+    fn observe(&self, req: &Request, path: &str, status: u16, headers: &HeaderMap, body: &[u8]) {
+        if self.inner.observers.is_empty() {
+            return;
+        }
+        let headers: Vec<(&'static str, String)> = OBSERVED_HEADERS
+            .iter()
+            .filter_map(|name| header_str(headers, name).map(|v| (*name, v.to_string())))
+            .collect();
+        let exchange = Exchange {
+            method: method_name(&req.method),
+            route: req.route,
+            base_url: &self.inner.base_url,
+            path,
+            status,
+            headers: &headers,
+            body,
+        };
+        for o in &self.inner.observers {
+            o.observe(&exchange);
         }
     }
 

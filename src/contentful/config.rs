@@ -10,6 +10,7 @@ use reqwest::Url;
 use secrecy::SecretString;
 
 use super::ContentfulError;
+use super::record::ResponseObserver;
 
 /// Contentful's data-residency regions, each with its own API host.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -62,6 +63,8 @@ pub struct ClientConfig {
     pub request_timeout: Duration,
     /// Called after each page of a collection read.
     pub progress: Option<ProgressHook>,
+    /// Called with every response received (`doctor`'s inspection, `--record`).
+    pub observers: Vec<Arc<dyn ResponseObserver>>,
 }
 
 impl fmt::Debug for ClientConfig {
@@ -77,6 +80,7 @@ impl fmt::Debug for ClientConfig {
             .field("max_rate_limit_wait", &self.max_rate_limit_wait)
             .field("request_timeout", &self.request_timeout)
             .field("progress", &self.progress.as_ref().map(|_| "hook"))
+            .field("observers", &self.observers.len())
             .finish()
     }
 }
@@ -99,6 +103,7 @@ impl ClientConfig {
             max_rate_limit_wait: Duration::from_secs(60),
             request_timeout: Duration::from_secs(60),
             progress: None,
+            observers: Vec::new(),
         })
     }
 

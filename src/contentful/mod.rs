@@ -4,13 +4,16 @@
 //! Layout: [`ClientConfig`] says where and how fast to talk; `request` builds every request as
 //! plain data (pure, unit-tested); `wire` holds the JSON shapes and converts them into domain
 //! types; `user_agent` is the `X-Contentful-User-Agent` header; `pacing` spaces requests and computes the retry schedule; [`Client`] sends, retries and
-//! assembles. Nothing outside this module sees Contentful's JSON.
+//! assembles; `record` is the per-response hook (`--record`, `doctor`) and the redacting recorder;
+//! `inspect` checks responses against what the client relies on (`doctor`). Nothing outside this module sees Contentful's JSON.
 
 mod client;
 mod config;
 mod error;
 mod incremental;
+pub mod inspect;
 mod pacing;
+pub mod record;
 pub(crate) mod request;
 mod retry;
 pub mod user_agent;

@@ -1,16 +1,19 @@
 //! Pure renderers that turn a [`Plan`] into text for a terminal, JSON for machines and saved plans,
-//! or markdown for pull-request comments; and the reports of `apply`, drift, audit and explain.
+//! or markdown for pull-request comments; and the reports of `apply`, drift, audit, explain and
+//! doctor.
 //!
 //! Every function here is `fn(&Plan, &Options) -> String`: no I/O, no clock, no terminal
 //! detection. Whether to colour is decided by the caller and passed in [`RenderOptions::color`].
 
 mod apply;
+mod doctor;
 mod markdown;
 mod report;
 pub mod style;
 mod text;
 
 pub use apply::{apply_report_text, refusal_text, staleness_line};
+pub use doctor::doctor_text;
 pub use markdown::{MARKER_PREFIX, MAX_CHARS as MARKDOWN_MAX_CHARS, plan_markdown};
 pub use report::{
     DRIFT_MARKER_PREFIX, MARKDOWN_BUDGET, audit_csv, audit_markdown, audit_text, drift_markdown,

@@ -16,7 +16,7 @@ pub use http::{
 pub use seed::{
     DEFAULT_ROLES, SYNTHETIC_TOKEN, Seed, SeedAccessToken, SeedApiToken, SeedError, SeedInvitation,
     SeedOrgMembership, SeedOrganization, SeedRole, SeedSpace, SeedSpaceMembership, SeedSys,
-    SeedTeam, SeedTeamMembership, SeedTeamSpaceMembership, SeedUser, SyntheticSpec, demo_seed,
-    synthetic,
+    SeedTeam, SeedTeamMembership, SeedTeamSpaceMembership, SeedUser, SeedVariants, SyntheticSpec,
+    demo_seed, synthetic,
 };
 pub use world::{ApiError, ApiRequest, ApiResponse, ObjectKind, ROUTES, Route, World, match_route};

@@ -638,3 +638,107 @@ async fn personal_access_tokens_match_recordings() {
     );
     s.shutdown().await;
 }
+
+/// The shape differences between every response of a `--record DIR` folder and the sandbox's
+/// answer to the same request, as `file: path: what` lines (also a status that differs). The
+/// recording's organization id and space ids are those of its organization: each request is
+/// replayed against `server` with `org` and `space` in their place (the route template the
+/// recorder stores says which path segment is which). Only reads (`GET`) are replayed.
+pub(crate) async fn recording_differences(
+    dir: &Path,
+    server: &Server,
+    org: &str,
+    space: &str,
+) -> Vec<String> {
+    let mut files: Vec<_> = std::fs::read_dir(dir.join("contentful-access"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "json"))
+        .collect();
+    files.sort();
+    assert!(!files.is_empty(), "no recording in {}", dir.display());
+    let mut out = Vec::new();
+    for file in files {
+        let name = file.file_name().unwrap().to_string_lossy().into_owned();
+        let list: Value = serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
+        for it in list.as_array().unwrap() {
+            if it["request"]["method"] != "GET" {
+                continue;
+            }
+            let route = it["request"]["route"].as_str().unwrap();
+            let url = it["request"]["url"].as_str().unwrap();
+            let path = replay_path(route, url, org, space);
+            let status: u16 = it["response"]["status"]["code"]
+                .as_str()
+                .unwrap()
+                .parse()
+                .unwrap();
+            let body = it["response"]["body"].as_str().unwrap();
+            let recorded: Value = if body.is_empty() {
+                Value::Null
+            } else {
+                serde_json::from_str(body).unwrap()
+            };
+            let (st, ours) = get(server, &path).await;
+            if st != status {
+                out.push(format!(
+                    "{name}: GET {path}: status {status} recorded, {st} in sandbox"
+                ));
+                continue;
+            }
+            let mut diffs = Vec::new();
+            shape_diff(&recorded, &ours, "", &mut diffs);
+            diffs.sort();
+            diffs.dedup();
+            out.extend(diffs.into_iter().map(|d| format!("{name}: {d}")));
+        }
+    }
+    out
+}
+
+/// The recorded request's path and query, with the organization and space ids replaced.
+fn replay_path(route: &str, url: &str, org: &str, space: &str) -> String {
+    let after_scheme = url.split_once("://").map_or(url, |(_, rest)| rest);
+    let path_and_query = after_scheme.find('/').map_or("/", |i| &after_scheme[i..]);
+    let (path, query) = path_and_query
+        .split_once('?')
+        .map_or((path_and_query, None), |(p, q)| (p, Some(q)));
+    let template = route.split_once(' ').map_or(route, |(_, t)| t);
+    let segments: Vec<String> = template
+        .split('/')
+        .zip(path.split('/'))
+        .map(|(t, p)| match t {
+            "{org}" => org.to_string(),
+            "{space}" => space.to_string(),
+            _ => p.to_string(),
+        })
+        .collect();
+    let mut out = segments.join("/");
+    if let Some(q) = query {
+        out.push('?');
+        out.push_str(q);
+    }
+    out
+}
+
+#[test]
+fn replayed_paths_take_the_sandbox_ids() {
+    assert_eq!(
+        replay_path(
+            "GET /spaces/{space}/roles",
+            "https://api.contentful.com/spaces/real1/roles?limit=100&skip=0",
+            "o",
+            "s"
+        ),
+        "/spaces/s/roles?limit=100&skip=0"
+    );
+    assert_eq!(
+        replay_path(
+            "GET /organizations/{org}/teams",
+            "http://127.0.0.1:9/organizations/REAL/teams",
+            "o",
+            "s"
+        ),
+        "/organizations/o/teams"
+    );
+}

@@ -5,7 +5,7 @@
 #![allow(clippy::unwrap_used)]
 
 mod cli;
-mod fidelity;
-mod read;
+pub(crate) mod fidelity;
+pub(crate) mod read;
 mod rules;
 mod write;

@@ -34,6 +34,9 @@ enum Command {
     Drift(commands::drift::Args),
     /// Write an access file describing a live organization.
     Export(commands::export::Args),
+    /// Will plan and apply work here? Checks the token, the organization, the spaces, role names
+    /// and the API's responses, each finding with its evidence (read-only).
+    Doctor(commands::doctor::Args),
     /// Findings an admin should act on: seats, inactive members, expired invitations, tokens.
     Audit(commands::audit::Args),
     /// How one person (or everyone in one space) gets access, live and as the file wants it.
@@ -93,6 +96,7 @@ fn main() -> ExitCode {
         Command::Apply(args) => commands::apply::run(&cli.global, args),
         Command::Drift(args) => commands::drift::run(&cli.global, args),
         Command::Export(args) => commands::export::run(&cli.global, args),
+        Command::Doctor(args) => commands::doctor::run(&cli.global, args),
         Command::Audit(args) => commands::audit::run(&cli.global, args),
         Command::Explain(args) => commands::explain::run(&cli.global, args),
         Command::Sandbox(args) => commands::sandbox::run(&cli.global, args),

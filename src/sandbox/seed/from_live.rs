@@ -171,6 +171,7 @@ impl Seed {
                     user,
                 })
                 .collect(),
+            variants: Default::default(),
         };
         // Keep only what references resolve, so a partially read live state still loads.
         let roles: HashMap<String, String> = seed

@@ -76,6 +76,7 @@ pub fn demo_seed() -> Seed {
             access_tokens: vec![],
             invitations: vec![],
             api_tokens: vec![],
+            variants: SeedVariants::default(),
         }
     })
 }

@@ -231,5 +231,6 @@ pub fn synthetic(spec: &SyntheticSpec) -> Seed {
             token: SYNTHETIC_TOKEN.to_string(),
             user: "synuser000000".to_string(),
         }],
+        variants: Default::default(),
     }
 }

@@ -46,6 +46,26 @@ pub struct Seed {
     /// org owner or admin is the admin token ([`crate::sandbox::Server::admin_token`]).
     #[serde(default)]
     pub api_tokens: Vec<SeedApiToken>,
+    /// Documented variations of the API's answers to serve, to test how the tool copes.
+    #[serde(default, skip_serializing_if = "SeedVariants::is_default")]
+    pub variants: SeedVariants,
+}
+
+/// Variations of Contentful's answers the sandbox can serve (all off by default): shapes seen
+/// in the API's history or documentation that the client tolerates and `doctor` reports.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct SeedVariants {
+    /// Team list items (`GET /organizations/{org}/teams`) without `sys.version`; a single team
+    /// (`GET …/teams/{id}`) still has it.
+    #[serde(default)]
+    pub team_list_without_version: bool,
+}
+
+impl SeedVariants {
+    fn is_default(&self) -> bool {
+        self == &SeedVariants::default()
+    }
 }
 
 /// Optional bookkeeping every record can carry; missing parts are filled in on load.

@@ -56,7 +56,7 @@ pub(super) fn list_space_teams(w: &mut World, c: &Call) -> R<Reply> {
         .in_order()
         .filter(|t| teams.contains(&t.id.as_str()))
         .collect();
-    ok(list_of(teams, &lq, |t| w.team_json(t)))
+    ok(list_of(teams, &lq, |t| w.team_item_json(t)))
 }
 
 /// `GET /spaces/:space/users`

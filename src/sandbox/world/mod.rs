@@ -41,7 +41,7 @@ use store::{Groups, Rec, Table, created_at, fill};
 use super::seed::{
     Seed, SeedAccessToken, SeedApiToken, SeedError, SeedInvitation, SeedOrgMembership,
     SeedOrganization, SeedRole, SeedSpace, SeedSpaceMembership, SeedSys, SeedTeam,
-    SeedTeamMembership, SeedTeamSpaceMembership, SeedUser, default_epoch,
+    SeedTeamMembership, SeedTeamSpaceMembership, SeedUser, SeedVariants, default_epoch,
 };
 use crate::model::{Email, MembershipStatus, OrgRole};
 
@@ -135,6 +135,7 @@ pub struct World {
     tokens: Table<SeedAccessToken>,
     invitations: Table<SeedInvitation>,
     api_tokens: Vec<SeedApiToken>,
+    variants: SeedVariants,
     /// Values of the tokens created through `/users/me/access_tokens`, by token id (to stop a
     /// revoked one from authenticating).
     token_values: HashMap<String, String>,
@@ -184,6 +185,7 @@ impl World {
             tokens: Table::default(),
             invitations: Table::default(),
             api_tokens: seed.api_tokens,
+            variants: seed.variants,
             token_values: HashMap::new(),
             default_user: owner.clone(),
             id_state: 0x5EED_0000_0000_0001,
@@ -271,6 +273,7 @@ impl World {
             access_tokens: self.tokens.to_vec(),
             invitations: self.invitations.to_vec(),
             api_tokens: self.api_tokens.clone(),
+            variants: self.variants,
         }
     }
 

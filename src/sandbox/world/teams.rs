@@ -26,7 +26,7 @@ pub(super) fn list(w: &mut World, c: &Call) -> R<Reply> {
     let items = sort_generic(dated(items, &lq), &lq.order, |t, k| {
         name_or_sys_key(&t.name, &t.sys, k)
     });
-    ok(list_of(items, &lq, |t| w.team_json(t)))
+    ok(list_of(items, &lq, |t| w.team_item_json(t)))
 }
 
 /// `GET /organizations/:org/teams/:id`

@@ -134,6 +134,18 @@ impl World {
         })
     }
 
+    /// A team as a list item: without `sys.version` under the seed's
+    /// [`crate::sandbox::SeedVariants::team_list_without_version`].
+    pub(super) fn team_item_json(&self, t: &SeedTeam) -> Value {
+        let mut v = self.team_json(t);
+        if self.variants.team_list_without_version
+            && let Some(sys) = v.get_mut("sys").and_then(Value::as_object_mut)
+        {
+            sys.remove("version");
+        }
+        v
+    }
+
     pub(super) fn tm_json(&self, m: &SeedTeamMembership) -> Value {
         let user = self
             .oms

@@ -34,6 +34,8 @@ pub struct Args {
     #[arg(long, value_name = "FILE")]
     pub cache: Option<std::path::PathBuf>,
     #[command(flatten)]
+    pub record: super::RecordArg,
+    #[command(flatten)]
     pub now: super::NowArg,
     #[command(flatten)]
     pub target: TargetArgs,
@@ -45,7 +47,8 @@ pub fn run(global: &Global, args: Args) -> anyhow::Result<Exit> {
         return Ok(Exit::Error);
     };
     let now = args.now.read();
-    let target = args.target.target()?;
+    let mut target = args.target.target()?;
+    let recording = args.record.attach(&mut target)?;
     let rt = super::runtime()?;
     let result = match &args.cache {
         None => rt.block_on(ops::drift(target, &desired, now)),
@@ -66,6 +69,7 @@ pub fn run(global: &Global, args: Args) -> anyhow::Result<Exit> {
                 report
             }),
     };
+    super::Recording::finish(recording)?;
     let Some(report) = report_unresolved(global, result)? else {
         return Ok(Exit::Error);
     };

@@ -5,6 +5,7 @@ pub mod apply;
 pub mod audit;
 pub mod completions;
 pub mod connection;
+pub mod doctor;
 pub mod drift;
 pub mod explain;
 pub mod export;
@@ -68,6 +69,52 @@ pub struct ConfigArg {
         value_name = "FILE"
     )]
     pub config: std::path::PathBuf,
+}
+
+/// `--record DIR` (`doctor`, `plan`, `drift`): every response of the run, redacted, for a bug
+/// report and the fidelity tests.
+#[derive(Debug, Clone, Args)]
+pub struct RecordArg {
+    /// Write every response of this run into DIR, redacted (emails, names and free text replaced
+    /// by placeholders; no token, no Authorization, no cookies), to attach to a bug report.
+    #[arg(long, value_name = "DIR")]
+    pub record: Option<std::path::PathBuf>,
+}
+
+impl RecordArg {
+    /// Starts recording into the folder, when one was given: every response `target` gives.
+    pub fn attach(
+        &self,
+        target: &mut contentful_access::ops::Target,
+    ) -> anyhow::Result<Option<Recording>> {
+        let Some(dir) = &self.record else {
+            return Ok(None);
+        };
+        let recorder = contentful_access::contentful::record::Recorder::create(dir)?;
+        target.observe(recorder.clone());
+        Ok(Some(Recording {
+            recorder,
+            dir: dir.clone(),
+        }))
+    }
+}
+
+/// A recording under way.
+pub struct Recording {
+    recorder: std::sync::Arc<contentful_access::contentful::record::Recorder>,
+    dir: std::path::PathBuf,
+}
+
+impl Recording {
+    /// Says on stderr where the recording is (whatever the command's outcome: a failed run's
+    /// responses are what a bug report needs), or fails when a file could not be written.
+    pub fn finish(recording: Option<Recording>) -> anyhow::Result<()> {
+        if let Some(r) = recording {
+            let n = r.recorder.finish()?;
+            eprintln!("recorded {n} response(s), redacted, in {}", r.dir.display());
+        }
+        Ok(())
+    }
 }
 
 /// `--now`: the time a command runs at, for the commands that read the clock (`validate`, `plan`,

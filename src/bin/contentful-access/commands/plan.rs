@@ -42,6 +42,8 @@ pub struct Args {
     #[arg(long)]
     pub detailed_exitcode: bool,
     #[command(flatten)]
+    pub record: super::RecordArg,
+    #[command(flatten)]
     pub now: super::NowArg,
     #[command(flatten)]
     pub target: TargetArgs,
@@ -53,8 +55,10 @@ pub fn run(global: &Global, args: Args) -> anyhow::Result<Exit> {
         return Ok(Exit::Error);
     };
     let now = args.now.read();
-    let target = args.target.target()?;
+    let mut target = args.target.target()?;
+    let recording = args.record.attach(&mut target)?;
     let planned = super::runtime()?.block_on(ops::plan_org(target, &desired, now));
+    super::Recording::finish(recording)?;
     let Some((_live, plan)) = report_unresolved(global, planned)? else {
         return Ok(Exit::Error);
     };

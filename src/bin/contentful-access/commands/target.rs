@@ -39,6 +39,7 @@ impl TargetArgs {
                     None => demo_seed(),
                 }),
                 max_rps: self.connection.max_rps,
+                observers: Vec::new(),
             },
         })
     }
