@@ -127,7 +127,10 @@ async fn a_provisioned_user_is_granted_on_the_next_run() {
     let out = run_against(&server, &["plan", "-c", IDP_FILE, "--format", "json"]).await;
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(v["waiting"], serde_json::json!([]));
+    assert!(
+        v["waiting"].as_array().is_none_or(|w| w.is_empty()),
+        "nobody waits once provisioned: {v:#}"
+    );
     let mut kinds: Vec<&str> = v["operations"]
         .as_array()
         .unwrap()
@@ -160,7 +163,12 @@ fn an_identity_provider_team_whose_members_differ_from_the_file_is_not_changed()
     let yaml = std::fs::read_to_string(root().join(IDP_FILE)).unwrap();
     std::fs::write(
         &unmanaged,
-        yaml.replace("    managed_by: identity_provider\n", ""),
+        // Without managed_by the two removals are the plan's; allow them past max_removals.
+        yaml.replace("    managed_by: identity_provider\n", "")
+            .replace(
+                "  org_membership: identity_provider\n",
+                "  org_membership: identity_provider\n  max_removals: 10\n",
+            ),
     )
     .unwrap();
     let (code, out, err) = plan(&[
@@ -172,9 +180,7 @@ fn an_identity_provider_team_whose_members_differ_from_the_file_is_not_changed()
     assert_eq!(code, 2, "{out}{err}");
     for who in ["ben@idp.example", "eve@idp.example"] {
         assert!(
-            out.lines().any(|l| l.contains(who)
-                && l.contains("engineering")
-                && l.trim_start().starts_with('-')),
+            out.contains(&format!("~ user {who}\n      - team engineering")),
             "{who} leaves engineering without managed_by:\n{out}"
         );
     }
@@ -203,8 +209,11 @@ fn a_grant_expiring_tomorrow_stays_and_one_expired_yesterday_is_removed_with_its
         .filter(|l| l.trim_start().starts_with('-'))
         .collect();
     assert_eq!(removals.len(), 1, "{out}");
-    assert!(removals[0].contains("ann@small.example"), "{out}");
-    assert!(out.contains("expired on 2026-11-22"), "{out}");
+    assert!(
+        out.contains("  ~ user ann@small.example\n      - space archive [Editor]"),
+        "{out}"
+    );
+    assert!(removals[0].contains("expired on 2026-11-22"), "{out}");
     assert!(!out.contains("zed@small.example"), "{out}");
 
     let (_, md, _) = plan(&[
@@ -282,10 +291,10 @@ fn validate_warns_about_an_expiry_in_the_past() {
         "{access: [Editor], expires: 2026-11-22}",
         "{access: [Author], expires: 2026-11-24}",
     );
-    let (code, out, err) = run(&["validate", &file, "--now", NOW]);
+    let (code, out, err) = run(&["validate", "-c", &file, "--now", NOW]);
     assert_eq!(code, 0, "{out}{err}");
     assert!(
-        err.contains(":25:") && err.contains("ann@small.example's access to space archive expired on 2026-11-22; `plan` removes it"),
+        err.contains("access.yaml:22:44:") && err.contains("ann@small.example's access to space archive expired on 2026-11-22; `plan` removes it"),
         "{err}"
     );
     assert!(!err.contains("zed"), "{err}");
@@ -368,24 +377,19 @@ async fn an_expired_invitation_is_re_sent_once_then_pending_for_7_days() {
         "the sandbox dates the new invitation when it is sent"
     );
 
+    // A day later dee's new invitation is pending: not re-sent (others' invitations, dated by
+    // the seed, may have expired by then: only dee is this test's).
     let at = |d: Duration| (resent + d).to_rfc3339();
     let next_day = at(Duration::days(1));
     let out = run_against(
         &server,
-        &[
-            "plan",
-            "-c",
-            &file,
-            "--now",
-            &next_day,
-            "--detailed-exitcode",
-        ],
+        &["plan", "-c", &file, "--now", &next_day, "--format", "json"],
     )
     .await;
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "no change a day later: {}",
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(
+        !re_invites(&out.stdout).contains(&"dee@small.example".to_string()),
+        "no re-invite a day later: {}",
         text(&out.stdout)
     );
     assert!(
@@ -399,5 +403,5 @@ async fn an_expired_invitation_is_re_sent_once_then_pending_for_7_days() {
         &["plan", "-c", &file, "--now", &later, "--format", "json"],
     )
     .await;
-    assert_eq!(re_invites(&out.stdout), ["dee@small.example"]);
+    assert!(re_invites(&out.stdout).contains(&"dee@small.example".to_string()));
 }
