@@ -23,8 +23,8 @@ use super::request::{self, Request, remaining_skips};
 use super::retry::{Decision, Failure, RetryPolicy};
 use super::wire;
 use crate::model::{
-    Email, LiveAccessToken, LiveOrgMembership, LiveSpace, LiveSpaceMembership, LiveState, LiveTeam,
-    LiveTeamMembership, LiveTeamSpaceMembership, ObjectMeta, OrgRole,
+    Email, LiveAccessToken, LiveOrgMembership, LiveRole, LiveSpace, LiveSpaceMembership, LiveState,
+    LiveTeam, LiveTeamMembership, LiveTeamSpaceMembership, ObjectMeta, OrgRole, RoleDefinition,
 };
 
 /// The token's own user (`GET /users/me`).
@@ -1050,5 +1050,48 @@ impl Client {
     ) -> Result<(), ContentfulError> {
         self.delete(request::delete_space_membership(space, id))
             .await
+    }
+
+    /// One role of a space, with its definition.
+    pub async fn get_role(&self, space: &str, id: &str) -> Result<LiveRole, ContentfulError> {
+        let req = request::role(space, id);
+        let r: wire::Role = self.get_json(&req).await?;
+        Ok(r.into_live())
+    }
+
+    /// Creates a custom role in a space: `name` and the whole definition (unknown fields
+    /// verbatim). A name already used in the space is refused with a 422.
+    pub async fn create_role(
+        &self,
+        space: &str,
+        name: &str,
+        definition: &RoleDefinition,
+    ) -> Result<ObjectMeta, ContentfulError> {
+        self.write(request::create_role(space, name, definition))
+            .await
+    }
+
+    /// Replaces a role's name and definition; `version` is the one read (a stale one is a 409,
+    /// [`ContentfulError::is_version_mismatch`]).
+    pub async fn update_role(
+        &self,
+        space: &str,
+        id: &str,
+        version: u64,
+        name: &str,
+        definition: &RoleDefinition,
+    ) -> Result<ObjectMeta, ContentfulError> {
+        self.write(request::update_role(space, id, version, name, definition))
+            .await
+    }
+
+    /// Deletes a role at the version read.
+    pub async fn delete_role(
+        &self,
+        space: &str,
+        id: &str,
+        version: u64,
+    ) -> Result<(), ContentfulError> {
+        self.delete(request::delete_role(space, id, version)).await
     }
 }

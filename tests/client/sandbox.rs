@@ -483,3 +483,113 @@ async fn access_tokens_are_listed_without_their_values() {
     assert_eq!(got, want);
     assert!(tokens.iter().all(|t| !t.user_id.is_empty()));
 }
+
+/// A custom role with an environment-scoped policy and a field this tool does not know.
+fn reviewer_definition() -> contentful_access::model::RoleDefinition {
+    use serde_json::json;
+    contentful_access::model::RoleDefinition {
+        description: "Reviews entries".into(),
+        permissions: json!({"ContentModel": ["read"], "Settings": [], "ContentDelivery": "all"})
+            .as_object()
+            .cloned()
+            .unwrap(),
+        policies: vec![json!({
+            "effect": "allow", "actions": ["read", "update"],
+            "constraint": {"and": [
+                {"equals": [{"doc": "sys.type"}, "Entry"]},
+                {"in": [{"doc": "sys.environment.sys.id"}, ["master"]]}
+            ]},
+            "futurePolicyField": {"kept": true}
+        })],
+        other: [("futureRoleField".to_string(), json!(["kept", 1]))]
+            .into_iter()
+            .collect(),
+    }
+}
+
+#[tokio::test]
+async fn role_writes_round_trip_definitions_versions_and_refusals() {
+    let seed = synthetic(&SyntheticSpec {
+        spaces: 2,
+        ..SyntheticSpec::for_users(5)
+    });
+    let server = start(seed.clone(), 0).await;
+    let c = client(&server, 1000);
+    let space = seed.spaces[0].id.clone();
+    let other_space = seed.spaces[1].id.clone();
+    let def = reviewer_definition();
+
+    // Create: everything sent comes back, unknown fields included.
+    let created = c.create_role(&space, "Reviewer", &def).await.unwrap();
+    let read = c.get_role(&space, &created.id).await.unwrap();
+    assert_eq!(read.name, "Reviewer");
+    assert_eq!(read.version, created.version);
+    assert_eq!(read.definition, def);
+
+    // The same name in the same space is refused with a 422; in another space it is fine.
+    let err = c.create_role(&space, "Reviewer", &def).await.unwrap_err();
+    assert_eq!(err.status(), Some(422), "{err}");
+    assert!(err.to_string().contains("POST /spaces/"), "{err}");
+    assert!(err.request_id().is_some(), "{err}");
+    c.create_role(&other_space, "Reviewer", &def).await.unwrap();
+
+    // Update at the version read replaces the definition and bumps the version.
+    let mut changed = def.clone();
+    changed
+        .permissions
+        .insert("Settings".into(), serde_json::json!("all"));
+    changed.policies.pop();
+    let updated = c
+        .update_role(&space, &created.id, read.version, "Reviewer", &changed)
+        .await
+        .unwrap();
+    assert!(updated.version > read.version);
+    let reread = c.get_role(&space, &created.id).await.unwrap();
+    assert_eq!(reread.definition, changed);
+    assert_eq!(reread.version, updated.version);
+
+    // A stale version is a 409 conflict, named with its request and requestId.
+    let err = c
+        .update_role(&space, &created.id, read.version, "Reviewer", &def)
+        .await
+        .unwrap_err();
+    assert!(err.is_version_mismatch(), "{err}");
+    assert_eq!(err.status(), Some(409));
+    assert!(
+        err.to_string()
+            .starts_with(&format!("PUT /spaces/{space}/roles/{}: 409", created.id)),
+        "{err}"
+    );
+    assert!(err.request_id().is_some(), "{err}");
+    assert_eq!(c.get_role(&space, &created.id).await.unwrap(), reread);
+
+    // Renaming onto another role's name in the space is a 422 too.
+    let editor = seed
+        .roles
+        .iter()
+        .find(|r| r.space == space)
+        .unwrap()
+        .name
+        .clone();
+    let err = c
+        .update_role(&space, &created.id, updated.version, &editor, &changed)
+        .await
+        .unwrap_err();
+    assert_eq!(err.status(), Some(422), "{err}");
+
+    // Delete: a stale version is refused, the current one removes it.
+    let err = c
+        .delete_role(&space, &created.id, read.version)
+        .await
+        .unwrap_err();
+    assert!(err.is_version_mismatch(), "{err}");
+    c.delete_role(&space, &created.id, updated.version)
+        .await
+        .unwrap();
+    assert!(
+        c.get_role(&space, &created.id)
+            .await
+            .unwrap_err()
+            .is_not_found()
+    );
+}
