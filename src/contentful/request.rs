@@ -196,11 +196,15 @@ pub(crate) fn organizations() -> Request {
     collection("GET /organizations", "/organizations".to_string())
 }
 
-pub(crate) fn roles(space: &str) -> Request {
-    collection(
-        "GET /spaces/{space}/roles",
-        format!("/spaces/{}/roles", encode(space)),
-    )
+/// Every role of every space of the organization (User Management API, "get all space roles"):
+/// each role names its space in `sys.space`; `include=sys.space` is the one include documented.
+pub(crate) fn org_roles(org: &str) -> Request {
+    let mut r = collection(
+        "GET /organizations/{org}/roles",
+        format!("/organizations/{}/roles", encode(org)),
+    );
+    r.query.insert(0, ("include", "sys.space".into()));
+    r
 }
 
 pub(crate) fn access_tokens(org: &str) -> Request {
@@ -550,6 +554,16 @@ mod tests {
                 .contains("order=sys.createdAt")
         );
         assert!(!teams("o").display_path().contains("order="));
+    }
+
+    #[test]
+    fn the_org_wide_roles_read_includes_the_spaces_100_at_a_time() {
+        let r = org_roles("o 1");
+        assert_eq!(r.route, "GET /organizations/{org}/roles");
+        assert_eq!(
+            r.page(100).display_path(),
+            "/organizations/o%201/roles?include=sys.space&limit=100&skip=100"
+        );
     }
 
     #[test]

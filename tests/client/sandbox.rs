@@ -40,13 +40,14 @@ fn pages(n: usize) -> usize {
     n.div_ceil(100).max(1)
 }
 
-/// Requests a complete read needs: one per page of 100 of each collection, of each managed
-/// space's roles, plus `/users/me`.
+/// Requests a complete read needs: one per page of 100 of each collection and of the
+/// organization's roles (read once for every space when any is managed), plus `/users/me`.
 fn minimum_requests(seed: &Seed, managed: &[String]) -> usize {
-    let roles: usize = managed
-        .iter()
-        .map(|s| pages(seed.roles.iter().filter(|r| &r.space == s).count()))
-        .sum();
+    let roles = if managed.is_empty() {
+        0
+    } else {
+        pages(seed.roles.len())
+    };
     pages(seed.org_memberships.len())
         + pages(seed.teams.len())
         + pages(seed.team_memberships.len())
@@ -592,4 +593,36 @@ async fn role_writes_round_trip_definitions_versions_and_refusals() {
             .unwrap_err()
             .is_not_found()
     );
+}
+
+#[tokio::test]
+async fn the_org_wide_roles_read_gives_every_managed_space_its_roles_verbatim_in_one_request() {
+    let seed =
+        Seed::from_json(&std::fs::read_to_string("tests/seeds/roles.json").unwrap()).unwrap();
+    let server = start(seed.clone(), 0).await;
+    let c = client(&server, 1000);
+    let managed = vec!["mkt1".to_string(), "docs1".to_string()];
+    let live = c
+        .read_live_state(&seed.organization.id, &managed)
+        .await
+        .unwrap();
+    assert_eq!(
+        server.journal_counts().total,
+        minimum_requests(&seed, &managed)
+    );
+    assert_eq!(live.spaces["mkt1"].roles.len(), 2);
+    assert_eq!(live.spaces["docs1"].roles.len(), 1);
+    assert!(live.spaces["blog1"].roles.is_empty(), "not managed");
+    let translator = &live.spaces["mkt1"].roles["r-mkt-translator"];
+    assert_eq!(
+        translator.definition.other["futureRoleField"],
+        serde_json::json!(["kept", 1])
+    );
+    assert_eq!(
+        translator.definition.policies[0]["futurePolicyField"],
+        serde_json::json!({"kept": true})
+    );
+    let reviewer = &live.spaces["docs1"].roles["r-docs-reviewer"];
+    assert_eq!(reviewer.version, 5);
+    assert_eq!(reviewer.updated_by.as_deref(), Some("u-rita"));
 }
