@@ -162,3 +162,19 @@ fn audit_reports_roles_defined_differently_across_spaces_and_roles_nobody_uses()
         ]
     );
 }
+
+#[test]
+fn the_custom_roles_seed_and_its_access_file_agree() {
+    // The base roles-core's round trip builds on: the file matches the seed before any `roles:`.
+    let (code, out, err) = run(&[
+        "plan",
+        "--sandbox",
+        "tests/seeds/roles.json",
+        "-c",
+        "tests/seeds/roles-access.yaml",
+        "--color",
+        "never",
+    ]);
+    assert_eq!(code, 0, "{err}\n{out}");
+    assert!(out.contains("No changes."), "{out}");
+}

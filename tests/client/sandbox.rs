@@ -626,3 +626,37 @@ async fn the_org_wide_roles_read_gives_every_managed_space_its_roles_verbatim_in
     assert_eq!(reviewer.version, 5);
     assert_eq!(reviewer.updated_by.as_deref(), Some("u-rita"));
 }
+
+#[tokio::test]
+async fn a_role_that_is_someones_only_role_is_not_deleted_one_of_several_is() {
+    let seed =
+        Seed::from_json(&std::fs::read_to_string("tests/seeds/roles.json").unwrap()).unwrap();
+    let server = start(seed.clone(), 0).await;
+    let c = client(&server, 1000);
+    // Tom's only role in Marketing: refused (documented; the 422 is the sandbox's choice).
+    let translator = c.get_role("mkt1", "r-mkt-translator").await.unwrap();
+    let err = c
+        .delete_role("mkt1", &translator.id, translator.version)
+        .await
+        .unwrap_err();
+    assert_eq!(err.status(), Some(422), "{err}");
+    assert!(c.get_role("mkt1", &translator.id).await.is_ok());
+    // Once Tom also has Reviewer, the translator role goes and Tom keeps Reviewer.
+    let sm = c.get_space_membership("mkt1", "sm-tom-mkt").await.unwrap();
+    c.update_space_membership(
+        "mkt1",
+        &sm.meta.id,
+        sm.meta.version,
+        false,
+        &["r-mkt-translator".to_string(), "r-mkt-reviewer".to_string()],
+    )
+    .await
+    .unwrap();
+    c.delete_role("mkt1", &translator.id, translator.version)
+        .await
+        .unwrap();
+    let sm = c.get_space_membership("mkt1", "sm-tom-mkt").await.unwrap();
+    assert_eq!(sm.role_ids, BTreeSet::from(["r-mkt-reviewer".to_string()]));
+    // A role nobody holds is deleted at once.
+    c.delete_role("blog1", "r-blog-legacy", 0).await.unwrap();
+}
