@@ -273,6 +273,7 @@ impl File {
                 spaces: BTreeMap::new(),
                 teams: BTreeMap::new(),
                 users: BTreeMap::new(),
+                roles: BTreeMap::new(),
             },
             line: 10,
         };
