@@ -171,11 +171,38 @@ async fn read_meta(
             .get_space_membership(parent, id)
             .await
             .map(|m| m.meta),
+        // A role is found through its space's roles (the parent is the space id); not found
+        // reads as gone, so a plan whose role cannot be confirmed is stale, never applied blind.
+        ObjectKind::Role => {
+            let scope = ReadScope {
+                spaces: true,
+                ..ReadScope::NONE
+            };
+            let live = client
+                .read_scoped(org, &[parent.to_string()], scope, None)
+                .await?;
+            return Ok(live
+                .spaces
+                .values()
+                .find_map(|s| s.roles.get(id))
+                .map(|r| (role_meta(r), None)));
+        }
     };
     match r {
         Ok(meta) => Ok(Some((meta, None))),
         Err(e) if e.is_not_found() => Ok(None),
         Err(e) => Err(e),
+    }
+}
+
+/// A role's id and version as an [`ObjectMeta`].
+fn role_meta(r: &crate::model::LiveRole) -> ObjectMeta {
+    ObjectMeta {
+        id: r.id.clone(),
+        version: r.version,
+        created_at: None,
+        updated_at: r.updated_at,
+        updated_by: r.updated_by.clone(),
     }
 }
 
@@ -197,6 +224,7 @@ fn scope_of(kind: ObjectKind) -> ReadScope {
         ObjectKind::TeamMembership => scope.team_memberships = true,
         ObjectKind::TeamSpaceMembership => scope.team_space_memberships = true,
         ObjectKind::SpaceMembership => scope.space_memberships = true,
+        ObjectKind::Role => scope.spaces = true,
     }
     scope
 }
@@ -248,6 +276,12 @@ async fn by_pages(
                 .space_memberships
                 .into_iter()
                 .map(|(id, m)| (id, (m.meta, None)))
+                .collect(),
+            ObjectKind::Role => live
+                .spaces
+                .values()
+                .flat_map(|s| s.roles.values())
+                .map(|r| (r.id.clone(), (role_meta(r), None)))
                 .collect(),
         };
         out.insert(kind, metas);

@@ -39,7 +39,8 @@ pub(crate) const POLICY_KEYS: &[&str] = &[
     "prune_roles",
 ];
 /// Keys accepted in a custom role (`roles:` entry).
-pub(crate) const ROLE_KEYS: &[&str] = &["description", "spaces", "permissions", "policies", "extra"];
+pub(crate) const ROLE_KEYS: &[&str] =
+    &["description", "spaces", "permissions", "policies", "extra"];
 /// Keys of a policy in a custom role that this tool checks (others pass through verbatim).
 pub(crate) const ROLE_POLICY_EFFECTS: &[&str] = &["allow", "deny"];
 /// The actions a policy may list (or the word `all`), from Contentful's role documentation.
@@ -54,7 +55,8 @@ pub(crate) const ROLE_POLICY_ACTIONS: &[&str] = &[
     "unarchive",
 ];
 /// The operators a policy's `constraint` may use.
-pub(crate) const ROLE_CONSTRAINT_OPERATORS: &[&str] = &["and", "or", "not", "equals", "in", "paths"];
+pub(crate) const ROLE_CONSTRAINT_OPERATORS: &[&str] =
+    &["and", "or", "not", "equals", "in", "paths"];
 /// Keys accepted in a team.
 pub(crate) const TEAM_KEYS: &[&str] = &["description", "spaces", "managed_by"];
 /// Keys accepted in a user.

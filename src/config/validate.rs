@@ -525,7 +525,9 @@ impl<'a> Validator<'a> {
                     };
                     if !declared_spaces.contains(&space) {
                         let help = did_you_mean(&space, declared_spaces.iter()).or_else(|| {
-                            Some("declare it under the top-level `spaces:` with its space id".into())
+                            Some(
+                                "declare it under the top-level `spaces:` with its space id".into(),
+                            )
                         });
                         self.error(
                             item.at,
@@ -690,14 +692,13 @@ impl<'a> Validator<'a> {
         for (key, value) in entries {
             let op = self.text(key).unwrap_or_default();
             if !ROLE_CONSTRAINT_OPERATORS.contains(&op.as_str()) {
-                let help = did_you_mean(&op, ROLE_CONSTRAINT_OPERATORS.iter().copied()).or_else(
-                    || {
+                let help =
+                    did_you_mean(&op, ROLE_CONSTRAINT_OPERATORS.iter().copied()).or_else(|| {
                         Some(format!(
                             "constraint operators are {}",
                             ROLE_CONSTRAINT_OPERATORS.join(", ")
                         ))
-                    },
-                );
+                    });
                 self.error(
                     key.at,
                     format!("unknown constraint operator `{op}` in {what}"),
@@ -715,7 +716,11 @@ impl<'a> Validator<'a> {
                 ("not", Kind::Map(_)) => ok &= self.constraint(value, what),
                 ("equals" | "in" | "paths", Kind::Seq(_)) => {}
                 (_, _) => {
-                    let expected = if op == "not" { "a constraint (a mapping)" } else { "a list" };
+                    let expected = if op == "not" {
+                        "a constraint (a mapping)"
+                    } else {
+                        "a list"
+                    };
                     self.type_error(value, &format!("`{op}` in {what}"), expected);
                     ok = false;
                 }

@@ -463,5 +463,9 @@ fn roles_belong_to_the_root_file_and_prune_roles_is_a_boolean() {
         &format!("{HEAD}policy:\n  prune_roles: maybe\n"),
         "`prune_roles` must be true or false",
     );
-    assert!(ok(&format!("{HEAD}policy:\n  prune_roles: true\n")).policy.prune_roles);
+    assert!(
+        ok(&format!("{HEAD}policy:\n  prune_roles: true\n"))
+            .policy
+            .prune_roles
+    );
 }
