@@ -55,8 +55,11 @@ pub async fn apply(
     let levels = plan.levels.len();
     // Transport failures in a row when the run decided the API is unreachable (0: not decided).
     let unreachable = AtomicUsize::new(0);
+    // Role writes are not wired to the client yet: a plan with role operations starts nothing
+    // rather than applying the grants without the roles they name.
+    let roles_unsupported = plan.operations.iter().any(|o| o.kind.role_name().is_some());
     let halted = || {
-        if opts.stop.is_stopped() {
+        if roles_unsupported || opts.stop.is_stopped() {
             return true;
         }
         if unreachable.load(Ordering::SeqCst) > 0 {
@@ -175,7 +178,9 @@ pub async fn apply(
         .iter()
         .filter_map(|op| outcomes.remove(&op.id))
         .collect();
-    let stopped = if opts.stop.is_stopped() {
+    let stopped = if roles_unsupported {
+        Some(StopReason::RoleWritesUnsupported)
+    } else if opts.stop.is_stopped() {
         Some(StopReason::Interrupted)
     } else {
         match unreachable.load(Ordering::SeqCst) {
