@@ -743,6 +743,9 @@ pub enum Guardrail {
     OrgOwner,
     /// Every managed space that has an admin keeps one.
     SpaceAdmin,
+    /// No deleted custom role is still assigned after the plan (checked only for plans that
+    /// delete roles; not in [`Guardrail::ALL`], which lists the checks every plan shows).
+    RoleInUse,
 }
 
 impl Guardrail {
@@ -763,6 +766,7 @@ impl Guardrail {
             Guardrail::TokenUser => "token_user",
             Guardrail::OrgOwner => "org_owner",
             Guardrail::SpaceAdmin => "space_admin",
+            Guardrail::RoleInUse => "role_in_use",
         }
     }
 }
