@@ -19,7 +19,8 @@ use serde::{Deserialize, Serialize};
 use crate::model::LiveState;
 
 /// The cache format this build reads and writes.
-pub const FORMAT_VERSION: u32 = 1;
+// 2: roles carry their version, who/when and definition (issue 15).
+pub const FORMAT_VERSION: u32 = 2;
 
 /// How long before the newest change in a snapshot's read `since` is placed, beyond the read's
 /// own duration: covers clocks of the API's servers that disagree by up to this much.
@@ -210,7 +211,9 @@ mod tests {
             Err(NotUsed::OtherSpaces)
         );
         let text = std::fs::read_to_string(&path).unwrap();
-        std::fs::write(&path, text.replace("\"format\":1", "\"format\":99")).unwrap();
+        let this_format = format!("\"format\":{FORMAT_VERSION}");
+        assert!(text.contains(&this_format), "{text}");
+        std::fs::write(&path, text.replace(&this_format, "\"format\":99")).unwrap();
         assert_eq!(
             DriftCache::load(&path, "org1", &spaces),
             Err(NotUsed::OtherFormat(99))

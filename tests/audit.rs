@@ -74,12 +74,12 @@ fn audit_json_csv_and_markdown() {
     let v: serde_json::Value = serde_json::from_str(&json).unwrap();
     assert_eq!(v["seats"]["active"], 4);
     assert_eq!(v["seats_after_apply"]["pending"], 2);
-    assert_eq!(v["findings"].as_array().unwrap().len(), 8);
+    assert_eq!(v["findings"].as_array().unwrap().len(), 9);
     snap("audit__small_json", &json);
 
     let csv = audit(&["-c", FILE, "--format", "csv"]);
     assert_eq!(csv.lines().next().unwrap(), "kind,subject,message,evidence");
-    assert_eq!(csv.lines().count(), 9);
+    assert_eq!(csv.lines().count(), 10);
     snap("audit__small_csv", &csv);
 
     let md = audit(&["-c", FILE, "--format", "markdown"]);
@@ -104,4 +104,77 @@ fn audit_without_a_file_or_an_org_names_both_ways_to_run_it() {
     let stderr = crate::util::text(&out.stderr);
     assert!(stderr.contains("--config <FILE>"), "{stderr}");
     assert!(stderr.contains("--org <ID>"), "{stderr}");
+}
+
+#[test]
+fn audit_reports_roles_defined_differently_across_spaces_and_roles_nobody_uses() {
+    let args = [
+        "audit",
+        "--sandbox",
+        "tests/seeds/roles.json",
+        "-c",
+        "tests/seeds/roles-access.yaml",
+        "--now",
+        NOW,
+    ];
+    let (code, out, err) = run(&args);
+    assert_eq!(code, 0, "{err}");
+    // Reviewer: blog and marketing differ only in key and policy order (the same role); docs
+    // also lets reviewers publish.
+    assert!(
+        out.contains(
+            "[diverged_role] role Reviewer: defined differently across spaces: 2 definitions in 3 spaces"
+        ),
+        "{out}"
+    );
+    assert!(out.contains("definition 1: blog, marketing"), "{out}");
+    assert!(out.contains("definition 2: docs"), "{out}");
+    assert!(
+        out.contains("definitions 1 and 2 differ in: policies"),
+        "{out}"
+    );
+    assert!(
+        out.contains("[unassigned_role] role Legacy: assigned to nobody in 1 space"),
+        "{out}"
+    );
+    // Used roles are not reported: directly (the translator), through a team (Reviewer).
+    assert!(!out.contains("German translator"), "{out}");
+    assert!(!out.contains("[unassigned_role] role Reviewer"), "{out}");
+
+    let mut json_args = args.to_vec();
+    json_args.extend(["--format", "json"]);
+    let (code, json, err) = run(&json_args);
+    assert_eq!(code, 0, "{err}");
+    let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+    let facts: Vec<&serde_json::Value> = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["kind"] == "diverged_role" || f["kind"] == "unassigned_role")
+        .map(|f| &f["facts"])
+        .collect();
+    assert_eq!(
+        facts,
+        [
+            &serde_json::json!({"type": "role_definitions", "name": "Reviewer",
+                                "definitions": [["blog", "marketing"], ["docs"]]}),
+            &serde_json::json!({"type": "unassigned_role", "name": "Legacy", "spaces": ["blog"]}),
+        ]
+    );
+}
+
+#[test]
+fn the_custom_roles_seed_and_its_access_file_agree() {
+    // The base roles-core's round trip builds on: the file matches the seed before any `roles:`.
+    let (code, out, err) = run(&[
+        "plan",
+        "--sandbox",
+        "tests/seeds/roles.json",
+        "-c",
+        "tests/seeds/roles-access.yaml",
+        "--color",
+        "never",
+    ]);
+    assert_eq!(code, 0, "{err}\n{out}");
+    assert!(out.contains("No changes."), "{out}");
 }

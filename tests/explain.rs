@@ -208,3 +208,23 @@ fn explain_an_unknown_space_fails_and_names_the_managed_ones() {
         "{err}"
     );
 }
+
+#[test]
+fn explain_names_the_custom_role_per_space_and_the_team_it_comes_through() {
+    let (code, out, err) = run(&[
+        "explain",
+        "rita@roles.example",
+        "-c",
+        "tests/seeds/roles-access.yaml",
+        "--sandbox",
+        "tests/seeds/roles.json",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    for expected in [
+        "  blog\n    live: [Reviewer] directly → effective [Reviewer]",
+        "  docs\n    live: [Reviewer] through team reviewers → effective [Reviewer]",
+        "  marketing\n    live: [Reviewer] through team reviewers → effective [Reviewer]",
+    ] {
+        assert!(out.contains(expected), "missing {expected:?} in\n{out}");
+    }
+}

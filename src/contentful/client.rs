@@ -23,8 +23,8 @@ use super::request::{self, Request, remaining_skips};
 use super::retry::{Decision, Failure, RetryPolicy};
 use super::wire;
 use crate::model::{
-    Email, LiveAccessToken, LiveOrgMembership, LiveSpace, LiveSpaceMembership, LiveState, LiveTeam,
-    LiveTeamMembership, LiveTeamSpaceMembership, ObjectMeta, OrgRole,
+    Email, LiveAccessToken, LiveOrgMembership, LiveRole, LiveSpace, LiveSpaceMembership, LiveState,
+    LiveTeam, LiveTeamMembership, LiveTeamSpaceMembership, ObjectMeta, OrgRole, RoleDefinition,
 };
 
 /// The token's own user (`GET /users/me`).
@@ -197,6 +197,30 @@ pub(super) fn invalid(req: &Request, message: String) -> ContentfulError {
         path: req.display_path(),
         message,
         request_id: None,
+    }
+}
+
+/// Puts the roles of the organization-wide roles read into their spaces: only the managed spaces'
+/// (as the per-space reads before it did), and only spaces of this organization; a managed space
+/// missing from the organization stays missing, for the planner to report at its line of the
+/// access file. A role without a space link cannot be placed and is skipped with a warning.
+pub(super) fn attach_roles(
+    state: &mut LiveState,
+    managed: &BTreeSet<&String>,
+    roles: Vec<wire::Role>,
+) {
+    for r in roles {
+        let Some(space_id) = r.space_id() else {
+            tracing::warn!(role = %r.sys.id, "role without a space link; skipped");
+            continue;
+        };
+        if !managed.contains(&space_id) {
+            continue;
+        }
+        if let Some(space) = state.spaces.get_mut(&space_id) {
+            let r = r.into_live();
+            space.roles.insert(r.id.clone(), r);
+        }
     }
 }
 
@@ -588,12 +612,13 @@ impl Client {
 
     /// Reads one organization: members (with their users), teams, team memberships, team space
     /// memberships, space memberships, the org's spaces, the roles of each managed space and the
-    /// token's own user. Objects of unmanaged spaces are kept; only their roles are not read. A
+    /// token's own user. Objects of unmanaged spaces are kept; only their roles are not kept. A
     /// managed space that is not a space of the organization is left out of
     /// [`LiveState::spaces`] (the read does not fail), so the planner can report it.
     ///
-    /// Requests: one per page of 100 for each collection (at least one each), one per page of
-    /// roles per managed space, plus one for `/users/me`.
+    /// Requests: one per page of 100 for each collection (at least one each), one per page of 100
+    /// of the organization's roles (`GET /organizations/{org}/roles`, when any space is managed),
+    /// plus one for `/users/me`.
     pub async fn read_live_state(
         &self,
         org: &str,
@@ -616,7 +641,8 @@ impl Client {
             .await
     }
 
-    /// Reads only the collections `scope` names (and the roles of `managed_space_ids`); the
+    /// Reads only the collections `scope` names (and, with the organization-wide roles read, the
+    /// roles of `managed_space_ids`, placed only in spaces this read holds); the
     /// others stay empty in the returned state, and `me` is unset unless asked for. Apply's
     /// recovery after a 422 or a lost answer reads only the collection the write is about.
     pub async fn read_scoped(
@@ -641,20 +667,10 @@ impl Client {
         let tm_req = request::team_memberships(org);
         let tsm_req = request::team_space_memberships(org);
         let sm_req = request::space_memberships(org);
-        let roles = try_join_all(managed.iter().map(|space| {
-            let req = request::roles(space);
-            let tracker = &tracker;
-            async move {
-                match self.get_all::<wire::Role>(req, tracker).await {
-                    Ok((roles, _)) => Ok(((*space).clone(), Some(roles))),
-                    // A managed space that does not exist: leave it out of the state, so the
-                    // planner reports it against the access file's line.
-                    Err(e) if e.is_not_found() => Ok(((*space).clone(), None)),
-                    Err(e) => Err(e),
-                }
-            }
-        }));
         let tracker = &tracker;
+        // One paged read for the roles of every space (issue 15), instead of one per managed space.
+        let roles =
+            self.get_all_if::<wire::Role>(!managed.is_empty(), request::org_roles(org), tracker);
         let (me, (oms, users), (teams, _), (tms, _), (tsms, _), (sms, _), spaces, roles) = tokio::try_join!(
             me,
             self.get_all_if::<wire::OrgMembership>(scope.org_memberships, om_req.clone(), tracker),
@@ -727,23 +743,7 @@ impl Client {
         for s in spaces {
             state.spaces.insert(s.id.clone(), s);
         }
-        for (space_id, roles) in roles {
-            // Roles are attached only to spaces of this organization; a managed space missing
-            // from the organization stays missing, for the planner to report.
-            match (state.spaces.get_mut(&space_id), roles) {
-                (Some(space), Some(roles)) => {
-                    for r in roles {
-                        let r = r.into_live();
-                        space.roles.insert(r.id.clone(), r);
-                    }
-                }
-                // Not a warning: the planner reports it as an error at its line of the access file,
-                // and a log line before that error only confuses (shown without -v).
-                _ => {
-                    tracing::debug!(space = %space_id, "managed space is not a space of the organization")
-                }
-            }
-        }
+        attach_roles(&mut state, &managed, roles.0);
         Ok(state)
     }
 
@@ -1050,5 +1050,48 @@ impl Client {
     ) -> Result<(), ContentfulError> {
         self.delete(request::delete_space_membership(space, id))
             .await
+    }
+
+    /// One role of a space, with its definition.
+    pub async fn get_role(&self, space: &str, id: &str) -> Result<LiveRole, ContentfulError> {
+        let req = request::role(space, id);
+        let r: wire::Role = self.get_json(&req).await?;
+        Ok(r.into_live())
+    }
+
+    /// Creates a custom role in a space: `name` and the whole definition (unknown fields
+    /// verbatim). A name already used in the space is refused with a 422.
+    pub async fn create_role(
+        &self,
+        space: &str,
+        name: &str,
+        definition: &RoleDefinition,
+    ) -> Result<ObjectMeta, ContentfulError> {
+        self.write(request::create_role(space, name, definition))
+            .await
+    }
+
+    /// Replaces a role's name and definition; `version` is the one read (a stale one is a 409,
+    /// [`ContentfulError::is_version_mismatch`]).
+    pub async fn update_role(
+        &self,
+        space: &str,
+        id: &str,
+        version: u64,
+        name: &str,
+        definition: &RoleDefinition,
+    ) -> Result<ObjectMeta, ContentfulError> {
+        self.write(request::update_role(space, id, version, name, definition))
+            .await
+    }
+
+    /// Deletes a role at the version read.
+    pub async fn delete_role(
+        &self,
+        space: &str,
+        id: &str,
+        version: u64,
+    ) -> Result<(), ContentfulError> {
+        self.delete(request::delete_role(space, id, version)).await
     }
 }

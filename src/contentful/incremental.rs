@@ -14,7 +14,8 @@
 //!   collections), or when the server refuses one of these queries (a 400: a filter the endpoint
 //!   does not support) or the counts do not add up (the organization changed during the read).
 //!
-//! Roles come from the previous state (roles of a space that was not managed before are read);
+//! Roles are read afresh with the organization-wide roles read (one request per 100 roles; the
+//! endpoint documents no filter for what changed), so a role edited since the cache is seen;
 //! `/users/me` is always read.
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -94,7 +95,7 @@ impl Client {
         let tsm_req = request::team_space_memberships(org);
         let sm_req = request::space_memberships(org);
         let team_req = request::teams(org);
-        let (me, oms, teams, tms, tsms, sms, spaces) = tokio::try_join!(
+        let (me, oms, teams, tms, tsms, sms, spaces, roles) = tokio::try_join!(
             self.me(),
             self.refresh(
                 &om_req,
@@ -148,6 +149,14 @@ impl Client {
             ),
             // Spaces are few and carry no version to compare: read them.
             self.get_all::<wire::Space>(request::spaces(org), tracker),
+            // Roles: one or a few pages for the whole organization, read in full.
+            async {
+                if managed_space_ids.is_empty() {
+                    return Ok((Vec::new(), Vec::new()));
+                }
+                self.get_all::<wire::Role>(request::org_roles(org), tracker)
+                    .await
+            },
         )?;
         let mut state = LiveState {
             organization: org.to_string(),
@@ -188,31 +197,11 @@ impl Client {
         state.team_space_memberships = tsms.0;
         state.space_memberships = sms.0;
         for s in spaces.0 {
-            let mut s = s.into_live();
-            if let Some(before) = previous.spaces.get(&s.id) {
-                s.roles = before.roles.clone();
-            }
+            let s = s.into_live();
             state.spaces.insert(s.id.clone(), s);
         }
-        // Roles of managed spaces the previous state did not hold roles for.
-        for space in managed_space_ids {
-            let known = previous
-                .spaces
-                .get(space)
-                .is_some_and(|s| !s.roles.is_empty());
-            if known || !state.spaces.contains_key(space) {
-                continue;
-            }
-            let roles = self
-                .get_all::<wire::Role>(request::roles(space), tracker)
-                .await?;
-            if let Some(s) = state.spaces.get_mut(space) {
-                for r in roles.0 {
-                    let r = r.into_live();
-                    s.roles.insert(r.id.clone(), r);
-                }
-            }
-        }
+        let managed: BTreeSet<&String> = managed_space_ids.iter().collect();
+        super::client::attach_roles(&mut state, &managed, roles.0);
         Ok((state, stats))
     }
 

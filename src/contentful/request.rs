@@ -5,7 +5,7 @@
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use crate::model::{Email, OrgRole};
+use crate::model::{Email, OrgRole, RoleDefinition};
 
 /// The page size of every collection read (the API's maximum).
 pub(crate) const PAGE_SIZE: u64 = 100;
@@ -196,11 +196,15 @@ pub(crate) fn organizations() -> Request {
     collection("GET /organizations", "/organizations".to_string())
 }
 
-pub(crate) fn roles(space: &str) -> Request {
-    collection(
-        "GET /spaces/{space}/roles",
-        format!("/spaces/{}/roles", encode(space)),
-    )
+/// Every role of every space of the organization (User Management API, "get all space roles"):
+/// each role names its space in `sys.space`; `include=sys.space` is the one include documented.
+pub(crate) fn org_roles(org: &str) -> Request {
+    let mut r = collection(
+        "GET /organizations/{org}/roles",
+        format!("/organizations/{}/roles", encode(org)),
+    );
+    r.query.insert(0, ("include", "sys.space".into()));
+    r
 }
 
 pub(crate) fn access_tokens(org: &str) -> Request {
@@ -446,6 +450,73 @@ pub(crate) fn delete_space_membership(space: &str, id: &str) -> Request {
     }
 }
 
+pub(crate) fn role(space: &str, id: &str) -> Request {
+    Request::new(
+        Method::GET,
+        "GET /spaces/{space}/roles/{id}",
+        format!("/spaces/{}/roles/{}", encode(space), encode(id)),
+    )
+}
+
+/// A role's body: every unknown top-level field of the definition verbatim (so environment-scoped
+/// policies and future keys survive), then `name`, `description`, `permissions` and `policies`,
+/// which win over a same-named unknown field. `sys` is never sent.
+fn role_body(name: &str, definition: &RoleDefinition) -> Value {
+    let mut body = serde_json::Map::new();
+    for (k, v) in &definition.other {
+        if k != "sys" {
+            body.insert(k.clone(), v.clone());
+        }
+    }
+    body.insert("name".into(), json!(name));
+    body.insert("description".into(), json!(definition.description));
+    body.insert(
+        "permissions".into(),
+        Value::Object(definition.permissions.clone()),
+    );
+    body.insert("policies".into(), Value::Array(definition.policies.clone()));
+    Value::Object(body)
+}
+
+/// `POST /spaces/{space}/roles`: a custom role (Contentful assigns the id).
+pub(crate) fn create_role(space: &str, name: &str, definition: &RoleDefinition) -> Request {
+    Request::new(
+        Method::POST,
+        "POST /spaces/{space}/roles",
+        format!("/spaces/{}/roles", encode(space)),
+    )
+    .body(role_body(name, definition))
+}
+
+/// `PUT /spaces/{space}/roles/{id}` with `X-Contentful-Version`: the whole role is replaced, so
+/// the body carries every field (a field left out would be cleared).
+pub(crate) fn update_role(
+    space: &str,
+    id: &str,
+    version: u64,
+    name: &str,
+    definition: &RoleDefinition,
+) -> Request {
+    Request {
+        method: Method::PUT,
+        route: "PUT /spaces/{space}/roles/{id}",
+        ..role(space, id)
+    }
+    .version(version)
+    .body(role_body(name, definition))
+}
+
+/// `DELETE /spaces/{space}/roles/{id}` with `X-Contentful-Version`, so a role edited since it was
+/// read is not deleted unseen.
+pub(crate) fn delete_role(space: &str, id: &str, version: u64) -> Request {
+    Request {
+        method: Method::DELETE,
+        route: "DELETE /spaces/{space}/roles/{id}",
+        ..role(space, id)
+    }
+    .version(version)
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {
@@ -483,6 +554,16 @@ mod tests {
                 .contains("order=sys.createdAt")
         );
         assert!(!teams("o").display_path().contains("order="));
+    }
+
+    #[test]
+    fn the_org_wide_roles_read_includes_the_spaces_100_at_a_time() {
+        let r = org_roles("o 1");
+        assert_eq!(r.route, "GET /organizations/{org}/roles");
+        assert_eq!(
+            r.page(100).display_path(),
+            "/organizations/o%201/roles?include=sys.space&limit=100&skip=100"
+        );
     }
 
     #[test]
@@ -568,5 +649,50 @@ mod tests {
             r.body.unwrap(),
             json!({"name": "Editors", "description": ""})
         );
+    }
+
+    #[test]
+    fn role_writes_send_the_whole_definition_unknown_fields_included() {
+        let def = RoleDefinition {
+            description: "Reviews".into(),
+            permissions: json!({"ContentModel": ["read"]})
+                .as_object()
+                .cloned()
+                .unwrap(),
+            policies: vec![json!({"effect": "allow", "actions": ["read"],
+                                  "constraint": {"equals": [{"doc": "sys.type"}, "Entry"]}})],
+            other: [
+                ("environments".to_string(), json!({"master": true})),
+                ("name".to_string(), json!("ignored")),
+                ("sys".to_string(), json!({"id": "x"})),
+            ]
+            .into_iter()
+            .collect(),
+        };
+        let want = json!({
+            "name": "Reviewer", "description": "Reviews",
+            "permissions": {"ContentModel": ["read"]},
+            "policies": [{"effect": "allow", "actions": ["read"],
+                          "constraint": {"equals": [{"doc": "sys.type"}, "Entry"]}}],
+            "environments": {"master": true}
+        });
+        let r = create_role("sp", "Reviewer", &def);
+        assert_eq!(r.method, Method::POST);
+        assert_eq!(r.path, "/spaces/sp/roles");
+        assert!(r.headers.is_empty());
+        assert_eq!(r.body.unwrap(), want);
+
+        let r = update_role("sp", "r1", 4, "Reviewer", &def);
+        assert_eq!(r.method, Method::PUT);
+        assert_eq!(r.route, "PUT /spaces/{space}/roles/{id}");
+        assert_eq!(r.path, "/spaces/sp/roles/r1");
+        assert_eq!(r.headers, vec![("X-Contentful-Version", "4".to_string())]);
+        assert_eq!(r.body.unwrap(), want);
+
+        let r = delete_role("sp", "r1", 5);
+        assert_eq!(r.method, Method::DELETE);
+        assert_eq!(r.route, "DELETE /spaces/{space}/roles/{id}");
+        assert_eq!(r.headers, vec![("X-Contentful-Version", "5".to_string())]);
+        assert!(r.body.is_none());
     }
 }

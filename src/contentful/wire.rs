@@ -329,6 +329,11 @@ pub(crate) struct Role {
 }
 
 impl Role {
+    /// The id of the role's space (`sys.space`), as the organization-wide roles read gives it.
+    pub fn space_id(&self) -> Option<String> {
+        link_id(&self.sys.space)
+    }
+
     pub fn into_live(self) -> LiveRole {
         let meta = self.sys.meta();
         LiveRole {

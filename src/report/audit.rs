@@ -1,7 +1,8 @@
 //! Audit: findings an organization admin should act on, each with the evidence behind it: seats in
 //! use (and after the plan, with an access file), inactive members, expired invitations, members
 //! with a seat but no space access, managed spaces without an admin, and personal access tokens
-//! still active for people the file does not declare or would remove.
+//! still active for people the file does not declare or would remove; and custom roles: a role
+//! name defined differently in different spaces, and roles no membership uses.
 //!
 //! The clock is injected ([`AuditOptions::now`]), so a report is reproducible.
 
@@ -35,6 +36,10 @@ pub enum FindingKind {
     SpaceWithoutAdmin,
     /// An active personal access token of a member the file does not declare or would remove.
     UnmanagedToken,
+    /// A role name whose definition differs between the audited spaces.
+    DivergedRole,
+    /// A role that no space membership or team space membership uses.
+    UnassignedRole,
 }
 
 impl FindingKind {
@@ -47,6 +52,8 @@ impl FindingKind {
             FindingKind::SeatWithoutAccess => "seat_without_access",
             FindingKind::SpaceWithoutAdmin => "space_without_admin",
             FindingKind::UnmanagedToken => "unmanaged_token",
+            FindingKind::DivergedRole => "diverged_role",
+            FindingKind::UnassignedRole => "unassigned_role",
         }
     }
 }
@@ -119,6 +126,20 @@ pub enum Facts {
         last_used_at: Option<DateTime<Utc>>,
         /// When it expires (null: never).
         expires_at: Option<DateTime<Utc>>,
+    },
+    /// A role name's definitions (`diverged_role`): the spaces sharing each distinct definition.
+    RoleDefinitions {
+        /// The role's name.
+        name: String,
+        /// One list of spaces per distinct definition (by normal form), in the order first seen.
+        definitions: Vec<Vec<String>>,
+    },
+    /// A role used by nobody (`unassigned_role`).
+    UnassignedRole {
+        /// The role's name.
+        name: String,
+        /// The spaces where a role of that name exists and nobody has it.
+        spaces: Vec<String>,
     },
 }
 
@@ -493,6 +514,9 @@ pub fn audit(
         sorted_into(&mut findings, tokens);
     }
 
+    sorted_into(&mut findings, diverged_roles(live, &managed));
+    sorted_into(&mut findings, unassigned_roles(live, &managed));
+
     AuditReport {
         organization: live.organization.clone(),
         now: opts.now,
@@ -501,6 +525,130 @@ pub fn audit(
         seats_after_apply: seats_after,
         findings,
     }
+}
+
+/// The roles of the audited spaces whose roles were read, as (space label, role), by space label.
+fn audited_roles<'a>(
+    live: &'a LiveState,
+    managed: &'a [(String, String)],
+) -> Vec<(&'a str, &'a crate::model::LiveRole)> {
+    let mut out = Vec::new();
+    for (name, id) in managed {
+        if let Some(space) = live.spaces.get(id) {
+            out.extend(space.roles.values().map(|r| (name.as_str(), r)));
+        }
+    }
+    out
+}
+
+/// Role names defined differently (by [`crate::model::RoleDefinition::same_as`]) in different
+/// spaces: one finding per name, listing which spaces share which definition and what differs.
+fn diverged_roles(live: &LiveState, managed: &[(String, String)]) -> Vec<Finding> {
+    let mut by_name: BTreeMap<&str, Vec<(&str, &crate::model::RoleDefinition)>> = BTreeMap::new();
+    for (space, role) in audited_roles(live, managed) {
+        by_name
+            .entry(role.name.as_str())
+            .or_default()
+            .push((space, &role.definition));
+    }
+    let mut out = Vec::new();
+    for (name, defs) in by_name {
+        let mut groups: Vec<(&crate::model::RoleDefinition, Vec<String>)> = Vec::new();
+        for (space, def) in defs {
+            match groups.iter_mut().find(|(d, _)| d.same_as(def)) {
+                Some((_, spaces)) => spaces.push(space.to_string()),
+                None => groups.push((def, vec![space.to_string()])),
+            }
+        }
+        if groups.len() < 2 {
+            continue;
+        }
+        let spaces: usize = groups.iter().map(|(_, s)| s.len()).sum();
+        let mut evidence: Vec<String> = groups
+            .iter()
+            .enumerate()
+            .map(|(i, (_, s))| format!("definition {}: {}", i + 1, s.join(", ")))
+            .collect();
+        let (first, _) = groups[0];
+        let (a, b) = (first.normalized(), groups[1].0.normalized());
+        let mut parts = Vec::new();
+        if a.description != b.description {
+            parts.push("description");
+        }
+        if a.permissions != b.permissions {
+            parts.push("permissions");
+        }
+        if a.policies != b.policies {
+            parts.push("policies");
+        }
+        if a.other != b.other {
+            parts.push("other fields");
+        }
+        if !parts.is_empty() {
+            evidence.push(format!(
+                "definitions 1 and 2 differ in: {}",
+                parts.join(", ")
+            ));
+        }
+        out.push(Finding {
+            kind: FindingKind::DivergedRole,
+            subject: format!("role {name}"),
+            message: format!(
+                "defined differently across spaces: {} definitions in {spaces} spaces",
+                groups.len()
+            ),
+            evidence,
+            facts: Facts::RoleDefinitions {
+                name: name.to_string(),
+                definitions: groups.into_iter().map(|(_, s)| s).collect(),
+            },
+        });
+    }
+    out
+}
+
+/// Roles no space membership or team space membership uses: one finding per role name, listing
+/// the spaces where it is unused.
+fn unassigned_roles(live: &LiveState, managed: &[(String, String)]) -> Vec<Finding> {
+    let used: BTreeSet<&str> = live
+        .space_memberships
+        .values()
+        .flat_map(|m| m.role_ids.iter())
+        .chain(
+            live.team_space_memberships
+                .values()
+                .flat_map(|m| m.role_ids.iter()),
+        )
+        .map(String::as_str)
+        .collect();
+    let mut by_name: BTreeMap<&str, Vec<String>> = BTreeMap::new();
+    for (space, role) in audited_roles(live, managed) {
+        if !used.contains(role.id.as_str()) {
+            by_name
+                .entry(role.name.as_str())
+                .or_default()
+                .push(space.to_string());
+        }
+    }
+    by_name
+        .into_iter()
+        .map(|(name, spaces)| Finding {
+            kind: FindingKind::UnassignedRole,
+            subject: format!("role {name}"),
+            message: format!(
+                "assigned to nobody in {}",
+                plural(spaces.len(), "space", "spaces")
+            ),
+            evidence: vec![
+                format!("spaces: {}", spaces.join(", ")),
+                "no space membership or team space membership uses it".to_string(),
+            ],
+            facts: Facts::UnassignedRole {
+                name: name.to_string(),
+                spaces,
+            },
+        })
+        .collect()
 }
 
 fn sorted_into(out: &mut Vec<Finding>, mut more: Vec<Finding>) {
@@ -663,5 +811,104 @@ mod tests {
             }
         );
         assert_eq!(report.seats_after_apply, None);
+    }
+
+    fn role(id: &str, name: &str, permissions: serde_json::Value) -> crate::model::LiveRole {
+        let mut r = crate::model::LiveRole::named(id, name);
+        r.definition.permissions = permissions.as_object().cloned().unwrap();
+        r
+    }
+
+    #[test]
+    fn roles_that_diverge_across_spaces_or_that_nobody_uses_are_reported() {
+        use serde_json::json;
+        let mut live = org();
+        for (id, name) in [("s2", "Docs"), ("s3", "Shop")] {
+            live.spaces.insert(
+                id.into(),
+                LiveSpace {
+                    id: id.into(),
+                    name: name.into(),
+                    roles: BTreeMap::new(),
+                },
+            );
+        }
+        let read = json!({"ContentModel": ["read"], "Settings": []});
+        // Same permissions in another key order: not a difference.
+        let read_reordered = json!({"Settings": [], "ContentModel": ["read"]});
+        let write = json!({"ContentModel": ["read", "update"], "Settings": []});
+        let roles = [
+            ("s1", role("r1", "Reviewer", read.clone())),
+            ("s2", role("r2", "Reviewer", read_reordered)),
+            ("s3", role("r3", "Reviewer", write)),
+            ("s1", role("r4", "Writer", read.clone())),
+            ("s2", role("r5", "Writer", read)),
+        ];
+        for (space, r) in roles {
+            live.spaces
+                .get_mut(space)
+                .unwrap()
+                .roles
+                .insert(r.id.clone(), r);
+        }
+        // r1 and r5 are in use (directly, through a team); the others are not.
+        live.team_space_memberships.insert(
+            "tsm2".into(),
+            LiveTeamSpaceMembership {
+                meta: ObjectMeta::new("tsm2", 1),
+                team_id: "t1".into(),
+                space_id: "s1".into(),
+                admin: false,
+                role_ids: BTreeSet::from(["r1".to_string()]),
+            },
+        );
+        live.space_memberships.insert(
+            "sm1".into(),
+            crate::model::LiveSpaceMembership {
+                meta: ObjectMeta::new("sm1", 1),
+                space_id: "s2".into(),
+                user_id: "u1".into(),
+                admin: false,
+                role_ids: BTreeSet::from(["r5".to_string()]),
+            },
+        );
+        let report = audit(&live, None, &opts());
+        let of = |kind| {
+            report
+                .findings
+                .iter()
+                .filter(|f| f.kind == kind)
+                .collect::<Vec<_>>()
+        };
+        let diverged = of(FindingKind::DivergedRole);
+        assert_eq!(diverged.len(), 1, "{diverged:#?}");
+        assert_eq!(diverged[0].subject, "role Reviewer");
+        assert_eq!(
+            diverged[0].facts,
+            Facts::RoleDefinitions {
+                name: "Reviewer".into(),
+                definitions: vec![vec!["Blog".into(), "Docs".into()], vec!["Shop".into()]],
+            }
+        );
+        assert!(
+            diverged[0]
+                .evidence
+                .contains(&"definitions 1 and 2 differ in: permissions".to_string())
+        );
+        let unassigned = of(FindingKind::UnassignedRole);
+        let facts: Vec<&Facts> = unassigned.iter().map(|f| &f.facts).collect();
+        assert_eq!(
+            facts,
+            [
+                &Facts::UnassignedRole {
+                    name: "Reviewer".into(),
+                    spaces: vec!["Docs".into(), "Shop".into()],
+                },
+                &Facts::UnassignedRole {
+                    name: "Writer".into(),
+                    spaces: vec!["Blog".into()],
+                },
+            ]
+        );
     }
 }

@@ -95,16 +95,14 @@ fn build_org() -> Org {
             .map(|s| json!({"name": format!("Space {s}"), "sys": {"id": s, "version": 1}}))
             .collect(),
     );
-    c.insert(
-        "/spaces/sp1/roles".into(),
-        vec![json!({"name": "Editor", "sys": {"id": "r-editor"}})],
-    );
-    c.insert(
-        "/spaces/sp2/roles".into(),
-        (0..105)
-            .map(|i| json!({"name": format!("Role {i}"), "sys": {"id": format!("r{i}")}}))
-            .collect(),
-    );
+    // Every space's roles in one organization-wide collection, each naming its space.
+    let mut roles =
+        vec![json!({"name": "Editor", "sys": {"id": "r-editor", "space": link("Space", "sp1")}})];
+    roles.extend((0..105).map(|i| {
+        json!({"name": format!("Role {i}"), "sys": {"id": format!("r{i}"), "space": link("Space", "sp2")}})
+    }));
+    roles.push(json!({"name": "Editor", "sys": {"id": "r-sp3", "space": link("Space", "sp3")}}));
+    c.insert("/organizations/org1/roles".into(), roles);
     Org {
         collections: c,
         users,
@@ -244,10 +242,18 @@ async fn reads_every_page_of_every_collection_into_live_state() {
         "roles only for managed spaces"
     );
 
-    // The budget: 3 + 1 + 2 + 1 + 3 + 1 collection pages, 1 + 2 role pages, 1 for /users/me.
+    // The budget: 3 + 1 + 2 + 1 + 3 + 1 collection pages, 2 pages of the organization's 107
+    // roles (one read for every space, not one per managed space), 1 for /users/me.
     let seen = seen.lock().unwrap().clone();
-    assert_eq!(seen.len(), 15, "{seen:#?}");
-    assert_eq!(client.stats().requests, 15);
+    assert_eq!(seen.len(), 14, "{seen:#?}");
+    assert_eq!(client.stats().requests, 14);
+    assert_eq!(client.stats().by_route["GET /organizations/{org}/roles"], 2);
+    assert!(seen.iter().all(|u| !u.starts_with("/spaces/")), "{seen:#?}");
+    assert!(
+        seen.iter()
+            .filter(|u| u.starts_with("/organizations/org1/roles"))
+            .all(|u| u.contains("include=sys.space"))
+    );
     assert!(
         seen.iter()
             .all(|u| u == "/users/me" || u.contains("limit=100"))
@@ -258,12 +264,12 @@ async fn reads_every_page_of_every_collection_into_live_state() {
     );
 
     let progress = progress.lock().unwrap().clone();
-    assert_eq!(progress.len(), 15);
-    assert_eq!(progress.last().unwrap().done, 15);
-    assert_eq!(progress.last().unwrap().total, 15);
+    assert_eq!(progress.len(), 14);
+    assert_eq!(progress.last().unwrap().done, 14);
+    assert_eq!(progress.last().unwrap().total, 14);
     // Never "complete" before the last page: a progress bar would vanish too early.
     assert!(
-        progress[..14].iter().all(|p| p.done < p.total),
+        progress[..13].iter().all(|p| p.done < p.total),
         "{progress:?}"
     );
 }
@@ -280,14 +286,14 @@ async fn a_managed_space_that_does_not_exist_is_left_out_for_the_planner_to_repo
         .unwrap();
     assert!(!live.spaces.contains_key("nope"));
     assert_eq!(live.spaces["sp1"].roles.len(), 1);
-    // Its roles were asked for once, not retried.
-    let asked = seen
-        .lock()
-        .unwrap()
-        .iter()
-        .filter(|u| u.starts_with("/spaces/nope/"))
-        .count();
-    assert_eq!(asked, 1);
+    // Nothing is asked about it: roles come from the organization-wide read.
+    assert!(
+        !seen
+            .lock()
+            .unwrap()
+            .iter()
+            .any(|u| u.starts_with("/spaces/"))
+    );
 }
 
 #[tokio::test]
@@ -302,7 +308,7 @@ async fn requests_in_flight_never_exceed_the_configured_concurrency() {
         .await
         .unwrap();
     assert_eq!(live.org_memberships.len(), 250);
-    assert_eq!(seen.lock().unwrap().len(), 15);
+    assert_eq!(seen.lock().unwrap().len(), 14);
     // Concurrent, but bounded.
     assert_eq!(max_in_flight.load(Ordering::SeqCst), 3);
 }

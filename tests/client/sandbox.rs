@@ -40,13 +40,14 @@ fn pages(n: usize) -> usize {
     n.div_ceil(100).max(1)
 }
 
-/// Requests a complete read needs: one per page of 100 of each collection, of each managed
-/// space's roles, plus `/users/me`.
+/// Requests a complete read needs: one per page of 100 of each collection and of the
+/// organization's roles (read once for every space when any is managed), plus `/users/me`.
 fn minimum_requests(seed: &Seed, managed: &[String]) -> usize {
-    let roles: usize = managed
-        .iter()
-        .map(|s| pages(seed.roles.iter().filter(|r| &r.space == s).count()))
-        .sum();
+    let roles = if managed.is_empty() {
+        0
+    } else {
+        pages(seed.roles.len())
+    };
     pages(seed.org_memberships.len())
         + pages(seed.teams.len())
         + pages(seed.team_memberships.len())
@@ -482,4 +483,180 @@ async fn access_tokens_are_listed_without_their_values() {
     let got: BTreeSet<String> = tokens.iter().map(|t| t.id.clone()).collect();
     assert_eq!(got, want);
     assert!(tokens.iter().all(|t| !t.user_id.is_empty()));
+}
+
+/// A custom role with an environment-scoped policy and a field this tool does not know.
+fn reviewer_definition() -> contentful_access::model::RoleDefinition {
+    use serde_json::json;
+    contentful_access::model::RoleDefinition {
+        description: "Reviews entries".into(),
+        permissions: json!({"ContentModel": ["read"], "Settings": [], "ContentDelivery": "all"})
+            .as_object()
+            .cloned()
+            .unwrap(),
+        policies: vec![json!({
+            "effect": "allow", "actions": ["read", "update"],
+            "constraint": {"and": [
+                {"equals": [{"doc": "sys.type"}, "Entry"]},
+                {"in": [{"doc": "sys.environment.sys.id"}, ["master"]]}
+            ]},
+            "futurePolicyField": {"kept": true}
+        })],
+        other: [("futureRoleField".to_string(), json!(["kept", 1]))]
+            .into_iter()
+            .collect(),
+    }
+}
+
+#[tokio::test]
+async fn role_writes_round_trip_definitions_versions_and_refusals() {
+    let seed = synthetic(&SyntheticSpec {
+        spaces: 2,
+        ..SyntheticSpec::for_users(5)
+    });
+    let server = start(seed.clone(), 0).await;
+    let c = client(&server, 1000);
+    let space = seed.spaces[0].id.clone();
+    let other_space = seed.spaces[1].id.clone();
+    let def = reviewer_definition();
+
+    // Create: everything sent comes back, unknown fields included.
+    let created = c.create_role(&space, "Reviewer", &def).await.unwrap();
+    let read = c.get_role(&space, &created.id).await.unwrap();
+    assert_eq!(read.name, "Reviewer");
+    assert_eq!(read.version, created.version);
+    assert_eq!(read.definition, def);
+
+    // The same name in the same space is refused with a 422; in another space it is fine.
+    let err = c.create_role(&space, "Reviewer", &def).await.unwrap_err();
+    assert_eq!(err.status(), Some(422), "{err}");
+    assert!(err.to_string().contains("POST /spaces/"), "{err}");
+    assert!(err.request_id().is_some(), "{err}");
+    c.create_role(&other_space, "Reviewer", &def).await.unwrap();
+
+    // Update at the version read replaces the definition and bumps the version.
+    let mut changed = def.clone();
+    changed
+        .permissions
+        .insert("Settings".into(), serde_json::json!("all"));
+    changed.policies.pop();
+    let updated = c
+        .update_role(&space, &created.id, read.version, "Reviewer", &changed)
+        .await
+        .unwrap();
+    assert!(updated.version > read.version);
+    let reread = c.get_role(&space, &created.id).await.unwrap();
+    assert_eq!(reread.definition, changed);
+    assert_eq!(reread.version, updated.version);
+
+    // A stale version is a 409 conflict, named with its request and requestId.
+    let err = c
+        .update_role(&space, &created.id, read.version, "Reviewer", &def)
+        .await
+        .unwrap_err();
+    assert!(err.is_version_mismatch(), "{err}");
+    assert_eq!(err.status(), Some(409));
+    assert!(
+        err.to_string()
+            .starts_with(&format!("PUT /spaces/{space}/roles/{}: 409", created.id)),
+        "{err}"
+    );
+    assert!(err.request_id().is_some(), "{err}");
+    assert_eq!(c.get_role(&space, &created.id).await.unwrap(), reread);
+
+    // Renaming onto another role's name in the space is a 422 too.
+    let editor = seed
+        .roles
+        .iter()
+        .find(|r| r.space == space)
+        .unwrap()
+        .name
+        .clone();
+    let err = c
+        .update_role(&space, &created.id, updated.version, &editor, &changed)
+        .await
+        .unwrap_err();
+    assert_eq!(err.status(), Some(422), "{err}");
+
+    // Delete: a stale version is refused, the current one removes it.
+    let err = c
+        .delete_role(&space, &created.id, read.version)
+        .await
+        .unwrap_err();
+    assert!(err.is_version_mismatch(), "{err}");
+    c.delete_role(&space, &created.id, updated.version)
+        .await
+        .unwrap();
+    assert!(
+        c.get_role(&space, &created.id)
+            .await
+            .unwrap_err()
+            .is_not_found()
+    );
+}
+
+#[tokio::test]
+async fn the_org_wide_roles_read_gives_every_managed_space_its_roles_verbatim_in_one_request() {
+    let seed =
+        Seed::from_json(&std::fs::read_to_string("tests/seeds/roles.json").unwrap()).unwrap();
+    let server = start(seed.clone(), 0).await;
+    let c = client(&server, 1000);
+    let managed = vec!["mkt1".to_string(), "docs1".to_string()];
+    let live = c
+        .read_live_state(&seed.organization.id, &managed)
+        .await
+        .unwrap();
+    assert_eq!(
+        server.journal_counts().total,
+        minimum_requests(&seed, &managed)
+    );
+    assert_eq!(live.spaces["mkt1"].roles.len(), 2);
+    assert_eq!(live.spaces["docs1"].roles.len(), 1);
+    assert!(live.spaces["blog1"].roles.is_empty(), "not managed");
+    let translator = &live.spaces["mkt1"].roles["r-mkt-translator"];
+    assert_eq!(
+        translator.definition.other["futureRoleField"],
+        serde_json::json!(["kept", 1])
+    );
+    assert_eq!(
+        translator.definition.policies[0]["futurePolicyField"],
+        serde_json::json!({"kept": true})
+    );
+    let reviewer = &live.spaces["docs1"].roles["r-docs-reviewer"];
+    assert_eq!(reviewer.version, 5);
+    assert_eq!(reviewer.updated_by.as_deref(), Some("u-rita"));
+}
+
+#[tokio::test]
+async fn a_role_that_is_someones_only_role_is_not_deleted_one_of_several_is() {
+    let seed =
+        Seed::from_json(&std::fs::read_to_string("tests/seeds/roles.json").unwrap()).unwrap();
+    let server = start(seed.clone(), 0).await;
+    let c = client(&server, 1000);
+    // Tom's only role in Marketing: refused (documented; the 422 is the sandbox's choice).
+    let translator = c.get_role("mkt1", "r-mkt-translator").await.unwrap();
+    let err = c
+        .delete_role("mkt1", &translator.id, translator.version)
+        .await
+        .unwrap_err();
+    assert_eq!(err.status(), Some(422), "{err}");
+    assert!(c.get_role("mkt1", &translator.id).await.is_ok());
+    // Once Tom also has Reviewer, the translator role goes and Tom keeps Reviewer.
+    let sm = c.get_space_membership("mkt1", "sm-tom-mkt").await.unwrap();
+    c.update_space_membership(
+        "mkt1",
+        &sm.meta.id,
+        sm.meta.version,
+        false,
+        &["r-mkt-translator".to_string(), "r-mkt-reviewer".to_string()],
+    )
+    .await
+    .unwrap();
+    c.delete_role("mkt1", &translator.id, translator.version)
+        .await
+        .unwrap();
+    let sm = c.get_space_membership("mkt1", "sm-tom-mkt").await.unwrap();
+    assert_eq!(sm.role_ids, BTreeSet::from(["r-mkt-reviewer".to_string()]));
+    // A role nobody holds is deleted at once.
+    c.delete_role("blog1", "r-blog-legacy", 0).await.unwrap();
 }

@@ -393,8 +393,10 @@ fn request_logs_go_to_stderr_without_colour_codes_when_piped() {
     );
     assert_eq!(out.status.code(), Some(0));
     let stderr = text(&out.stderr);
-    // The demo org is read in exactly the minimum: /users/me, six collections, roles of 3 spaces.
-    assert_eq!(stderr.matches(" request ").count(), 10, "{stderr}");
+    // The demo org is read in exactly the minimum: /users/me, six collections, and one
+    // organization-wide roles read for the 3 managed spaces (not one per space).
+    assert_eq!(stderr.matches(" request ").count(), 8, "{stderr}");
+    assert_eq!(stderr.matches("/roles?").count(), 1, "{stderr}");
     assert!(!stderr.contains('\u{1b}'), "{stderr}");
     assert!(
         !text(&out.stdout).contains("request"),

@@ -61,10 +61,17 @@ impl Seed {
                     id: r.id.clone(),
                     space: s.id.clone(),
                     name: r.name.clone(),
-                    description: String::new(),
-                    policies: empty_array(),
-                    permissions: no_permissions(),
-                    sys: SeedSys::default(),
+                    description: r.definition.description.clone(),
+                    policies: serde_json::Value::Array(r.definition.policies.clone()),
+                    permissions: serde_json::Value::Object(r.definition.permissions.clone()),
+                    other: r.definition.other.clone(),
+                    sys: sys_of(&crate::model::ObjectMeta {
+                        id: r.id.clone(),
+                        version: r.version,
+                        created_at: None,
+                        updated_at: r.updated_at,
+                        updated_by: r.updated_by.clone(),
+                    }),
                 })
             })
             .collect();

@@ -114,6 +114,7 @@ pub(crate) fn default_roles_for(space: &str, mut next_id: impl FnMut() -> String
                  "constraint": {"and": [{"equals": [{"doc": "sys.type"}, "Entry"]}]}}
             ]),
             permissions: no_permissions(),
+            other: Default::default(),
             sys: SeedSys::default(),
         })
         .collect()

@@ -174,6 +174,10 @@ pub struct SeedRole {
     /// Permissions, as the API returns them (default: no permissions).
     #[serde(default = "no_permissions")]
     pub permissions: serde_json::Value,
+    /// Any other top-level field of the role (an environment scope, a future key), stored and
+    /// served verbatim so the client's round trip of fields it does not know can be tested.
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub other: std::collections::BTreeMap<String, serde_json::Value>,
     /// Bookkeeping.
     #[serde(default, skip_serializing_if = "SeedSys::is_default")]
     pub sys: SeedSys,

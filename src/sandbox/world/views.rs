@@ -210,7 +210,7 @@ impl World {
 }
 
 pub(super) fn role_json(r: &SeedRole) -> Value {
-    json!({
+    let mut v = json!({
         "name": r.name,
         "description": r.description,
         "policies": r.policies,
@@ -225,7 +225,13 @@ pub(super) fn role_json(r: &SeedRole) -> Value {
             "updatedBy": link("User", r.sys.updated_by.as_deref().unwrap_or_default()),
             "updatedAt": ts(r.sys.updated_at.unwrap_or_else(default_epoch)),
         }
-    })
+    });
+    if let Some(o) = v.as_object_mut() {
+        for (k, x) in &r.other {
+            o.entry(k.clone()).or_insert_with(|| x.clone());
+        }
+    }
+    v
 }
 
 /// A personal access token as the admin view (`/organizations/{org}/access_tokens`, with
