@@ -513,6 +513,7 @@ pub fn desired_from_live(live: &LiveState, spaces: &BTreeMap<String, String>) ->
             .collect(),
         teams,
         users,
+        roles: BTreeMap::new(),
     }
 }
 

@@ -315,6 +315,8 @@ pub struct DesiredState {
     pub teams: BTreeMap<String, DesiredTeam>,
     /// Declared users by normalised email.
     pub users: BTreeMap<Email, DesiredUser>,
+    /// Declared custom space roles by name (`roles:`), each with the managed spaces it applies to.
+    pub roles: BTreeMap<String, DesiredRole>,
 }
 
 impl DesiredState {
@@ -365,6 +367,36 @@ impl DesiredState {
             .find(|(_, s)| s.id == space_id)
             .map(|(n, _)| n.as_str())
     }
+
+    /// The declared role called `name` when it applies to the managed space `space_name`.
+    pub fn role_in(&self, name: &str, space_name: &str) -> Option<&DesiredRole> {
+        self.roles
+            .get(name)
+            .filter(|r| r.spaces.contains(space_name))
+    }
+
+    /// The declared roles that apply to the managed space `space_name`, by name.
+    pub fn roles_in<'s>(&'s self, space_name: &'s str) -> impl Iterator<Item = &'s DesiredRole> {
+        self.roles
+            .values()
+            .filter(move |r| r.spaces.contains(space_name))
+    }
+}
+
+/// A declared custom role (`roles:` entry): one definition applied to a set of managed spaces.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DesiredRole {
+    /// The role's name in Contentful (unique within a space, and within the file).
+    pub name: String,
+    /// What it grants, verbatim from the file (`extra` fields in [`RoleDefinition::other`]).
+    pub definition: RoleDefinition,
+    /// The managed spaces (local names) it applies to; `spaces: all` is expanded to every managed
+    /// space.
+    pub spaces: BTreeSet<String>,
+    /// Whether the file wrote `spaces: all` (export and messages say so).
+    pub all_spaces: bool,
+    /// Where the role is declared (its name).
+    pub at: Span,
 }
 
 /// Access the file gives an end to (see [`DesiredState::expiries`]).
@@ -431,6 +463,9 @@ pub struct Policy {
     pub reinvite_expired: bool,
     /// Who invites and removes organization members: the file (default) or an identity provider.
     pub org_membership: OrgMembershipSource,
+    /// True: custom roles the file does not declare are deleted from managed spaces. False
+    /// (default): they are reported as unmanaged and never changed.
+    pub prune_roles: bool,
 }
 
 impl Default for Policy {
@@ -443,6 +478,7 @@ impl Default for Policy {
             max_removals_at: Span::default(),
             reinvite_expired: true,
             org_membership: OrgMembershipSource::File,
+            prune_roles: false,
         }
     }
 }

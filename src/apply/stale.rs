@@ -171,11 +171,38 @@ async fn read_meta(
             .get_space_membership(parent, id)
             .await
             .map(|m| m.meta),
+        // A role is found through its space's roles (the parent is the space id); not found
+        // reads as gone, so a plan whose role cannot be confirmed is stale, never applied blind.
+        ObjectKind::Role => {
+            let scope = ReadScope {
+                spaces: true,
+                ..ReadScope::NONE
+            };
+            let live = client
+                .read_scoped(org, &[parent.to_string()], scope, None)
+                .await?;
+            return Ok(live
+                .spaces
+                .values()
+                .find_map(|s| s.roles.get(id))
+                .map(|r| (role_meta(r), None)));
+        }
     };
     match r {
         Ok(meta) => Ok(Some((meta, None))),
         Err(e) if e.is_not_found() => Ok(None),
         Err(e) => Err(e),
+    }
+}
+
+/// A role's id and version as an [`ObjectMeta`].
+fn role_meta(r: &crate::model::LiveRole) -> ObjectMeta {
+    ObjectMeta {
+        id: r.id.clone(),
+        version: r.version,
+        created_at: None,
+        updated_at: r.updated_at,
+        updated_by: r.updated_by.clone(),
     }
 }
 
@@ -201,6 +228,7 @@ fn add_to(mut scope: ReadScope, kind: ObjectKind) -> ReadScope {
         ObjectKind::TeamMembership => scope.team_memberships = true,
         ObjectKind::TeamSpaceMembership => scope.team_space_memberships = true,
         ObjectKind::SpaceMembership => scope.space_memberships = true,
+        ObjectKind::Role => scope.spaces = true,
     }
     scope
 }
@@ -226,6 +254,11 @@ pub(super) fn seen_in(live: &LiveState, kind: ObjectKind, id: &str) -> Option<Se
             .space_memberships
             .get(id)
             .map(|m| (m.meta.clone(), None)),
+        ObjectKind::Role => live
+            .spaces
+            .values()
+            .find_map(|s| s.roles.get(id))
+            .map(|r| (role_meta(r), None)),
     }
 }
 
@@ -241,7 +274,9 @@ pub(super) async fn read_by_pages(
     let mut kinds = BTreeSet::new();
     let mut scope = ReadScope::NONE;
     for (&kind, &n) in per_kind {
-        if n <= PER_OBJECT_UP_TO {
+        // Roles are read per space (a scoped read holds only the spaces it is given): never by
+        // the organization's pages here.
+        if n <= PER_OBJECT_UP_TO || kind == ObjectKind::Role {
             continue;
         }
         let total = client.collection_total(org, scope_of(kind)).await?;

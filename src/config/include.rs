@@ -26,7 +26,14 @@ use super::validate::did_you_mean;
 pub(crate) const INCLUDED_KEYS: &[&str] = &["teams", "users"];
 
 /// Top-level keys only the root file may have.
-const ROOT_ONLY_KEYS: &[&str] = &["version", "organization", "policy", "spaces", "include"];
+const ROOT_ONLY_KEYS: &[&str] = &[
+    "version",
+    "organization",
+    "policy",
+    "spaces",
+    "include",
+    "roles",
+];
 
 /// One file of an access file set, as read.
 #[derive(Debug, Clone)]

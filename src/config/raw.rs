@@ -26,6 +26,7 @@ pub(crate) const TOP_KEYS: &[&str] = &[
     "spaces",
     "teams",
     "users",
+    "roles",
 ];
 /// Keys accepted under `policy`.
 pub(crate) const POLICY_KEYS: &[&str] = &[
@@ -35,7 +36,27 @@ pub(crate) const POLICY_KEYS: &[&str] = &[
     "ignore",
     "reinvite_expired",
     "org_membership",
+    "prune_roles",
 ];
+/// Keys accepted in a custom role (`roles:` entry).
+pub(crate) const ROLE_KEYS: &[&str] =
+    &["description", "spaces", "permissions", "policies", "extra"];
+/// Keys of a policy in a custom role that this tool checks (others pass through verbatim).
+pub(crate) const ROLE_POLICY_EFFECTS: &[&str] = &["allow", "deny"];
+/// The actions a policy may list (or the word `all`), from Contentful's role documentation.
+pub(crate) const ROLE_POLICY_ACTIONS: &[&str] = &[
+    "read",
+    "create",
+    "update",
+    "delete",
+    "publish",
+    "unpublish",
+    "archive",
+    "unarchive",
+];
+/// The operators a policy's `constraint` may use.
+pub(crate) const ROLE_CONSTRAINT_OPERATORS: &[&str] =
+    &["and", "or", "not", "equals", "in", "paths"];
 /// Keys accepted in a team.
 pub(crate) const TEAM_KEYS: &[&str] = &["description", "spaces", "managed_by"];
 /// Keys accepted in a user.
@@ -80,6 +101,38 @@ pub struct RawConfig {
     #[serde(default)]
     #[schemars(schema_with = "users_schema")]
     pub users: BTreeMap<String, Option<RawUser>>,
+    /// Custom space roles by name (the role's name in Contentful), each applied to the managed
+    /// spaces it lists. Roles the file does not declare are left alone unless
+    /// `policy.prune_roles` is true. Only the root file may declare roles.
+    #[serde(default)]
+    pub roles: BTreeMap<String, RawRole>,
+}
+
+/// A custom space role: Contentful's `description`, `permissions` and `policies` written as YAML
+/// (a policy copied from the API or the web app works unchanged), applied to managed spaces.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(rename = "Role")]
+pub struct RawRole {
+    /// The role's description (absent means empty).
+    pub description: Option<String>,
+    /// The managed spaces (local names) the role is kept in, or the word `all` (every managed
+    /// space).
+    #[schemars(schema_with = "role_spaces_schema")]
+    pub spaces: serde_json::Value,
+    /// Contentful's `permissions`: a section (`ContentModel`, `Settings`, `ContentDelivery`,
+    /// `Environments`, `EnvironmentAliases`, `Tags`, ...) → a list of actions, or `all`.
+    #[serde(default)]
+    #[schemars(schema_with = "role_permissions_schema")]
+    pub permissions: serde_json::Map<String, serde_json::Value>,
+    /// Contentful's `policies`: `{effect: allow|deny, actions: [...] or all, constraint: {...}}`.
+    /// Every other field of a policy is kept verbatim.
+    #[serde(default)]
+    #[schemars(schema_with = "role_policies_schema")]
+    pub policies: Vec<serde_json::Value>,
+    /// Any other top-level field of the role body, sent verbatim.
+    #[serde(default)]
+    pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
 /// `include`: one glob pattern or a list of them.
@@ -137,6 +190,10 @@ pub struct RawPolicy {
     /// `identity_provider` (SSO/SCIM provisions members; the tool never invites or removes them,
     /// and manages only org roles, teams and space access).
     pub org_membership: Option<RawOrgMembership>,
+    /// `true`: custom roles in managed spaces that the file does not declare under `roles` are
+    /// deleted (a role still assigned to someone the file does not manage is refused). `false`
+    /// (default): they are reported as unmanaged and never changed.
+    pub prune_roles: Option<bool>,
 }
 
 /// `policy.org_membership`.
@@ -259,6 +316,53 @@ pub enum RawAccess {
     Word(String),
     /// Role names.
     Roles(Vec<String>),
+}
+
+fn role_spaces_schema(_: &mut SchemaGenerator) -> Schema {
+    json_schema!({
+        "oneOf": [
+            { "description": "Every managed space.", "const": "all" },
+            {
+                "description": "Managed spaces by local name.",
+                "type": "array",
+                "minItems": 1,
+                "uniqueItems": true,
+                "items": { "type": "string", "minLength": 1 }
+            }
+        ]
+    })
+}
+
+fn role_permissions_schema(_: &mut SchemaGenerator) -> Schema {
+    json_schema!({
+        "type": "object",
+        "additionalProperties": {
+            "oneOf": [
+                { "const": "all" },
+                { "type": "array", "uniqueItems": true, "items": { "type": "string" } }
+            ]
+        }
+    })
+}
+
+fn role_policies_schema(_: &mut SchemaGenerator) -> Schema {
+    json_schema!({
+        "type": "array",
+        "items": {
+            "type": "object",
+            "required": ["effect", "actions"],
+            "properties": {
+                "effect": { "enum": ROLE_POLICY_EFFECTS },
+                "actions": {
+                    "oneOf": [
+                        { "const": "all" },
+                        { "type": "array", "minItems": 1, "items": { "enum": ROLE_POLICY_ACTIONS } }
+                    ]
+                },
+                "constraint": { "type": "object" }
+            }
+        }
+    })
 }
 
 fn version_schema(_: &mut SchemaGenerator) -> Schema {

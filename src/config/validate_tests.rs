@@ -359,3 +359,113 @@ fn the_example_is_valid() {
             .is_ignored(&Principal::User(Email::new("ci-bot@acme.example")))
     );
 }
+
+const ROLES: &str = "roles:
+  Reviewer:
+    description: Reviews and publishes blog posts
+    spaces: [blog]
+    permissions:
+      ContentModel: [read]
+      Settings: []
+      ContentDelivery: all
+    policies:
+      - effect: allow
+        actions: [read, publish]
+        environments: [master]
+        constraint:
+          and:
+            - equals: [{doc: sys.type}, Entry]
+            - paths: [{doc: fields.%.%}]
+    extra:
+      future: {x: 1}
+  Translator:
+    spaces: all
+";
+
+#[test]
+fn roles_keep_their_definition_verbatim() {
+    let s = ok(&format!("{HEAD}{ROLES}"));
+    let r = &s.roles["Reviewer"];
+    assert_eq!(r.definition.description, "Reviews and publishes blog posts");
+    assert_eq!(r.spaces.iter().collect::<Vec<_>>(), ["blog"]);
+    assert!(!r.all_spaces);
+    assert_eq!(
+        serde_json::Value::Object(r.definition.permissions.clone()),
+        serde_json::json!({"ContentModel": ["read"], "Settings": [], "ContentDelivery": "all"})
+    );
+    // An unknown policy field (`environments`) and an `extra` field pass through untouched.
+    assert_eq!(
+        r.definition.policies,
+        vec![serde_json::json!({
+            "effect": "allow", "actions": ["read", "publish"], "environments": ["master"],
+            "constraint": {"and": [
+                {"equals": [{"doc": "sys.type"}, "Entry"]},
+                {"paths": [{"doc": "fields.%.%"}]}
+            ]}
+        })]
+    );
+    assert_eq!(r.definition.other["future"], serde_json::json!({"x": 1}));
+    let t = &s.roles["Translator"];
+    assert!(t.all_spaces);
+    assert_eq!(t.spaces.iter().collect::<Vec<_>>(), ["blog", "docs"]);
+    assert!(s.role_in("Reviewer", "blog").is_some());
+    assert!(s.role_in("Reviewer", "docs").is_none());
+    assert!(!s.policy.prune_roles);
+}
+
+#[test]
+fn role_shape_errors_are_located() {
+    let bad = format!(
+        "{HEAD}roles:
+  Reviewer:
+    spaces: [blgo]
+    permissions:
+      ContentModel: 3
+    policies:
+      - effect: alow
+        actions: [read, publsh]
+        constraint:
+          equal: [{{doc: sys.type}}, Entry]
+  Nobody:
+    description: x
+"
+    );
+    let m = messages(&bad);
+    assert_eq!(
+        m,
+        vec![
+            "8:14 role `Reviewer` applies to space `blgo`, which is not declared under `spaces` [did you mean `blog`?]".to_string(),
+            "10:21 permission `ContentModel` of role `Reviewer` must be a list of actions or the word `all`, found an integer [e.g. `ContentModel: [read]`, `Settings: []` or `ContentDelivery: all`]".into(),
+            "12:17 the `effect` of a policy of role `Reviewer` must be `allow` or `deny`, found `alow` [did you mean `allow`?]".into(),
+            "13:25 unknown action `publsh` in a policy of role `Reviewer` [did you mean `publish`?]".into(),
+            "15:11 unknown constraint operator `equal` in a policy of role `Reviewer` [did you mean `equals`?]".into(),
+            "16:3 role `Nobody` has no `spaces` [list the managed spaces it applies to (`spaces: [blog]`) or write `spaces: all`]".into(),
+        ]
+    );
+}
+
+#[test]
+fn a_declared_role_granted_outside_its_spaces_is_an_error_at_the_grant() {
+    let text = format!(
+        "{HEAD}{ROLES}teams:\n  writers:\n    spaces:\n      docs: [Translator, Reviewer]\nusers:\n  a@example.com:\n    spaces:\n      blog: [Reviewer]\n"
+    );
+    let m = messages(&text);
+    assert_eq!(m.len(), 1, "{m:#?}");
+    assert!(
+        m[0].starts_with("29:26 team `writers` is given role `Reviewer` in space `docs`, but the role (declared at line 7) applies only to: blog"),
+        "{m:#?}"
+    );
+}
+
+#[test]
+fn roles_belong_to_the_root_file_and_prune_roles_is_a_boolean() {
+    has(
+        &format!("{HEAD}policy:\n  prune_roles: maybe\n"),
+        "`prune_roles` must be true or false",
+    );
+    assert!(
+        ok(&format!("{HEAD}policy:\n  prune_roles: true\n"))
+            .policy
+            .prune_roles
+    );
+}

@@ -36,13 +36,71 @@ pub(crate) fn check(
     ops: &[Operation],
 ) -> Vec<GuardrailResult> {
     let unchanged = After::unchanged(before);
-    vec![
+    let mut out = vec![
         max_removals(desired, before, ops),
         protected(desired, ops),
         token_user(before, ops),
         org_owner(&unchanged, after),
         space_admin(desired, &unchanged, after),
-    ]
+    ];
+    // Checked (and shown) only when the plan deletes a role, so plans without role deletions
+    // keep the same list of results.
+    if ops
+        .iter()
+        .any(|o| matches!(o.kind, OpKind::DeleteRole { .. }))
+    {
+        out.push(role_in_use(before, after, ops));
+    }
+    out
+}
+
+/// A role is deleted only when, after the plan, nobody holds it: what still holds it belongs to
+/// someone the file does not manage (unmanaged with prune off, ignored or protected), whose
+/// access the deletion would silently change.
+fn role_in_use(before: &LiveState, after: &After<'_>, ops: &[Operation]) -> GuardrailResult {
+    let mut offenders = Vec::new();
+    for op in ops {
+        let OpKind::DeleteRole {
+            name,
+            space_name,
+            space_id,
+            role,
+            ..
+        } = &op.kind
+        else {
+            continue;
+        };
+        let holds = |admin: bool, ids: &BTreeSet<String>| !admin && ids.contains(&role.id);
+        for (_, sm) in after
+            .space_memberships
+            .filter(|sm| &sm.space_id == space_id && holds(sm.admin, &sm.role_ids))
+        {
+            let who = before
+                .users
+                .get(&sm.user_id)
+                .map_or_else(|| sm.user_id.clone(), |u| u.email.to_string());
+            offenders.push(format!("role {name} in space {space_name}: {who}"));
+        }
+        for (_, tsm) in after
+            .team_space_memberships
+            .filter(|t| &t.space_id == space_id && holds(t.admin, &t.role_ids))
+        {
+            let team = before
+                .teams
+                .get(&tsm.team_id)
+                .map_or_else(|| tsm.team_id.clone(), |t| t.name.clone());
+            offenders.push(format!("role {name} in space {space_name}: team {team}"));
+        }
+    }
+    result(
+        Guardrail::RoleInUse,
+        offenders.clone(),
+        "no deleted role is still assigned after the plan".to_string(),
+        format!(
+            "deleting a role still assigned to someone the file does not manage: {}",
+            list(&offenders)
+        ),
+    )
 }
 
 fn result(name: Guardrail, offenders: Vec<String>, ok: String, bad: String) -> GuardrailResult {
@@ -113,6 +171,9 @@ fn describe_removal(k: &OpKind) -> String {
         OpKind::DeleteSpaceMembership {
             email, space_name, ..
         } => format!("{email} from space {space_name}"),
+        OpKind::DeleteRole {
+            name, space_name, ..
+        } => format!("role {name} from space {space_name}"),
         other => other.name().to_string(),
     }
 }

@@ -10,6 +10,8 @@ mod error;
 mod guardrails;
 mod ops;
 mod order;
+pub mod role_diff;
+mod roles;
 pub mod signature;
 mod simulate;
 
@@ -17,6 +19,7 @@ pub(crate) use diff::Index;
 pub use document::PlanFileError;
 pub use error::{Diagnostic, PlanError, Unresolved};
 pub use ops::*;
+pub use roles::UnmanagedRole;
 pub use signature::{OpSignature, OpTarget, Unmatched, compare, signature, touched_by};
 pub use simulate::simulate;
 
@@ -70,6 +73,7 @@ pub fn build(
         pending: diff.pending,
         unmanaged: diff.unmanaged,
         waiting: diff.waiting,
+        unmanaged_roles: diff.unmanaged_roles,
     })
 }
 

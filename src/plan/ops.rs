@@ -13,7 +13,28 @@ use std::fmt;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::model::{Email, Expiry, ObjectMeta, OrgRole, Principal, SpaceAccess, Span};
+use crate::model::{
+    Email, Expiry, ObjectMeta, OrgRole, Principal, RoleDefinition, SpaceAccess, Span,
+};
+
+pub use super::role_diff::{PolicyChange, RoleChanges, ValueChange};
+
+/// The prefix of a role id that stands for a role created by an operation of the same plan:
+/// `created_by:op-007` in a membership's `role_ids`. `apply` replaces it with the id the create
+/// returned. A colon never appears in a Contentful id, so the two cannot be confused.
+pub const CREATED_ROLE_PREFIX: &str = "created_by:";
+
+/// The role id that stands for the role operation `op` creates (see [`CREATED_ROLE_PREFIX`]).
+pub fn created_role_id(op: &OpId) -> String {
+    format!("{CREATED_ROLE_PREFIX}{op}")
+}
+
+/// The operation whose created role `role_id` stands for, when it is a provisional id.
+pub fn created_role_op(role_id: &str) -> Option<OpId> {
+    role_id
+        .strip_prefix(CREATED_ROLE_PREFIX)
+        .map(|op| OpId(op.to_string()))
+}
 
 /// The version of the plan document format written by this build.
 pub const FORMAT_VERSION: u32 = 1;
@@ -78,6 +99,8 @@ pub enum ObjectKind {
     TeamSpaceMembership,
     /// A (direct, per user) space membership.
     SpaceMembership,
+    /// A custom space role.
+    Role,
 }
 
 /// A live object an operation reads or writes, with the `sys.version` the plan saw.
@@ -158,6 +181,10 @@ pub enum Cascade {
 /// What an operation does, with everything `apply` needs to do it and renderers to show it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
+// A role update carries both definitions and their diff; plans hold few operations in a `Vec`
+// that is built once, so the size of the largest variant costs little and keeps the JSON shape
+// and the renderers' pattern matches plain.
+#[allow(clippy::large_enum_variant)]
 pub enum OpKind {
     /// Invite a user to the organization (creates a pending org membership).
     Invite {
@@ -351,6 +378,49 @@ pub enum OpKind {
         /// The access that goes away.
         before: SpaceAccess,
     },
+    /// Create a custom role in a space (before any grant of it: memberships refer to it through
+    /// a [`created_role_id`]).
+    CreateRole {
+        /// The role's name.
+        name: String,
+        /// The managed space's local name.
+        space_name: String,
+        /// The space id.
+        space_id: String,
+        /// What it grants, as sent.
+        definition: RoleDefinition,
+    },
+    /// Change a custom role's definition (sent with `X-Contentful-Version`).
+    UpdateRole {
+        /// The role's name (unchanged).
+        name: String,
+        /// The managed space's local name.
+        space_name: String,
+        /// The space id.
+        space_id: String,
+        /// The role (id and version).
+        role: ObjectMeta,
+        /// The definition now.
+        before: RoleDefinition,
+        /// The definition after (sent as is).
+        after: RoleDefinition,
+        /// What changes, semantically (normal forms compared).
+        changes: RoleChanges,
+    },
+    /// Delete a custom role the file does not declare (`policy.prune_roles`), after every grant
+    /// of it is gone.
+    DeleteRole {
+        /// The role's name.
+        name: String,
+        /// The managed space's local name.
+        space_name: String,
+        /// The space id.
+        space_id: String,
+        /// The role (id and version).
+        role: ObjectMeta,
+        /// What it granted.
+        definition: RoleDefinition,
+    },
 }
 
 impl OpKind {
@@ -414,6 +484,15 @@ impl OpKind {
             OpKind::DeleteSpaceMembership {
                 email, space_name, ..
             } => format!("take {email}'s direct access to space {space_name} away"),
+            OpKind::CreateRole {
+                name, space_name, ..
+            } => format!("create role {name} in space {space_name}"),
+            OpKind::UpdateRole {
+                name, space_name, ..
+            } => format!("change role {name} in space {space_name}"),
+            OpKind::DeleteRole {
+                name, space_name, ..
+            } => format!("delete role {name} in space {space_name}"),
         }
     }
 
@@ -424,8 +503,10 @@ impl OpKind {
             | OpKind::CreateTeam { .. }
             | OpKind::AddTeamMember { .. }
             | OpKind::CreateTeamSpaceMembership { .. }
-            | OpKind::CreateSpaceMembership { .. } => Action::Add,
-            OpKind::ChangeOrgRole { .. }
+            | OpKind::CreateSpaceMembership { .. }
+            | OpKind::CreateRole { .. } => Action::Add,
+            OpKind::UpdateRole { .. }
+            | OpKind::ChangeOrgRole { .. }
             | OpKind::Reinvite { .. }
             | OpKind::UpdateTeam { .. }
             | OpKind::UpdateTeamSpaceMembership { .. }
@@ -434,7 +515,8 @@ impl OpKind {
             | OpKind::DeleteTeam { .. }
             | OpKind::RemoveTeamMember { .. }
             | OpKind::DeleteTeamSpaceMembership { .. }
-            | OpKind::DeleteSpaceMembership { .. } => Action::Remove,
+            | OpKind::DeleteSpaceMembership { .. }
+            | OpKind::DeleteRole { .. } => Action::Remove,
         }
     }
 
@@ -456,6 +538,9 @@ impl OpKind {
             OpKind::CreateSpaceMembership { .. } => "create_space_membership",
             OpKind::UpdateSpaceMembership { .. } => "update_space_membership",
             OpKind::DeleteSpaceMembership { .. } => "delete_space_membership",
+            OpKind::CreateRole { .. } => "create_role",
+            OpKind::UpdateRole { .. } => "update_role",
+            OpKind::DeleteRole { .. } => "delete_role",
         }
     }
 
@@ -479,6 +564,11 @@ impl OpKind {
             OpKind::RemoveOrgMember { .. } => 13,
             // Last: added after the others, so plans without one keep their operation ids.
             OpKind::Reinvite { .. } => 14,
+            // Role operations after those, for the same reason; their order against grants
+            // comes from dependencies, not from ranks.
+            OpKind::CreateRole { .. } => 15,
+            OpKind::UpdateRole { .. } => 16,
+            OpKind::DeleteRole { .. } => 17,
         }
     }
 
@@ -545,6 +635,21 @@ impl OpKind {
                 space_name,
                 space_id,
                 ..
+            }
+            | OpKind::CreateRole {
+                space_name,
+                space_id,
+                ..
+            }
+            | OpKind::UpdateRole {
+                space_name,
+                space_id,
+                ..
+            }
+            | OpKind::DeleteRole {
+                space_name,
+                space_id,
+                ..
             } => Some((space_name, space_id)),
             _ => None,
         }
@@ -560,6 +665,16 @@ impl OpKind {
             out.push(Principal::Team(t.to_string()));
         }
         out
+    }
+
+    /// The custom role this operation creates, changes or deletes, by name.
+    pub fn role_name(&self) -> Option<&str> {
+        match self {
+            OpKind::CreateRole { name, .. }
+            | OpKind::UpdateRole { name, .. }
+            | OpKind::DeleteRole { name, .. } => Some(name),
+            _ => None,
+        }
     }
 
     /// The cascades of a removal (empty for every other kind).
@@ -632,6 +747,9 @@ pub enum Guardrail {
     OrgOwner,
     /// Every managed space that has an admin keeps one.
     SpaceAdmin,
+    /// No deleted custom role is still assigned after the plan (checked only for plans that
+    /// delete roles; not in [`Guardrail::ALL`], which lists the checks every plan shows).
+    RoleInUse,
 }
 
 impl Guardrail {
@@ -652,6 +770,7 @@ impl Guardrail {
             Guardrail::TokenUser => "token_user",
             Guardrail::OrgOwner => "org_owner",
             Guardrail::SpaceAdmin => "space_admin",
+            Guardrail::RoleInUse => "role_in_use",
         }
     }
 }
@@ -808,6 +927,10 @@ pub struct Plan {
     pub waiting: Vec<WaitingUser>,
     /// Operation counts.
     pub summary: Summary,
+    /// Custom roles in managed spaces the file does not declare, left alone (absent unless the
+    /// file has a `roles:` section).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub unmanaged_roles: Vec<super::roles::UnmanagedRole>,
 }
 
 #[cfg(test)]
@@ -834,6 +957,7 @@ impl Plan {
             pending: vec![],
             unmanaged: vec![],
             waiting: vec![],
+            unmanaged_roles: vec![],
         }
     }
 }

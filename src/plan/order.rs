@@ -56,6 +56,10 @@ pub(crate) fn order(
         let p = match &d.kind {
             OpKind::Invite { email, .. } => provisional_invite(email),
             OpKind::CreateTeam { name, .. } => provisional_team(name),
+            k @ OpKind::CreateRole { .. } => match super::roles::provisional_of(k) {
+                Some(p) => p,
+                None => continue,
+            },
             _ => continue,
         };
         provisional.insert(p.clone(), ids[i].clone());
@@ -290,6 +294,8 @@ pub(crate) fn order(
         }
     }
 
+    super::roles::add_deps(&drafts, &by_provisional, &mut deps);
+
     // Keep an owner and every space's admins throughout: promotions to owner come before an
     // owner is demoted or removed (Contentful refuses to remove the last owner), and new space
     // admins come before old ones go.
@@ -364,7 +370,8 @@ pub(crate) fn order(
         .into_iter()
         .enumerate()
         .map(|(i, d)| {
-            let kind = resolve_refs(d.kind, &provisional);
+            let mut kind = resolve_refs(d.kind, &provisional);
+            super::roles::finalize_role_ids(&mut kind, &provisional);
             Operation {
                 id: ids[i].clone(),
                 action: kind.action(),

@@ -177,6 +177,8 @@ fn normalized(creators: &BTreeMap<&OpId, &OpKind>, kind: &OpKind) -> OpKind {
         | OpKind::DeleteSpaceMembership {
             space_membership, ..
         } => *space_membership = meta(space_membership),
+        OpKind::CreateRole { .. } => {}
+        OpKind::UpdateRole { role, .. } | OpKind::DeleteRole { role, .. } => *role = meta(role),
     }
     k
 }
@@ -195,7 +197,11 @@ pub fn touched_by(kind: &OpKind) -> Vec<Touched> {
         | OpKind::CreateTeam { .. }
         | OpKind::AddTeamMember { .. }
         | OpKind::CreateTeamSpaceMembership { .. }
-        | OpKind::CreateSpaceMembership { .. } => Vec::new(),
+        | OpKind::CreateSpaceMembership { .. }
+        | OpKind::CreateRole { .. } => Vec::new(),
+        OpKind::UpdateRole { role, .. } | OpKind::DeleteRole { role, .. } => {
+            vec![t(ObjectKind::Role, role)]
+        }
         OpKind::ChangeOrgRole { membership, .. }
         | OpKind::Reinvite { membership, .. }
         | OpKind::RemoveOrgMember { membership, .. } => {

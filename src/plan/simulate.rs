@@ -140,6 +140,8 @@ pub(crate) struct After<'a> {
     pub team_memberships: Layered<'a, LiveTeamMembership>,
     pub team_space_memberships: Layered<'a, LiveTeamSpaceMembership>,
     pub space_memberships: Layered<'a, LiveSpaceMembership>,
+    /// The spaces with their roles, copied only when the plan changes a role.
+    pub spaces: Option<BTreeMap<String, crate::model::LiveSpace>>,
 }
 
 impl<'a> After<'a> {
@@ -153,6 +155,7 @@ impl<'a> After<'a> {
             team_memberships: Layered::new(&live.team_memberships),
             team_space_memberships: Layered::new(&live.team_space_memberships),
             space_memberships: Layered::new(&live.space_memberships),
+            spaces: None,
         }
     }
 
@@ -164,13 +167,54 @@ impl<'a> After<'a> {
             me: self.live.me.clone(),
             users: self.users.into_map(),
             org_memberships: self.org_memberships.into_map(),
-            spaces: self.live.spaces.clone(),
+            spaces: self.spaces.unwrap_or_else(|| self.live.spaces.clone()),
             teams: self.teams.into_map(),
             team_memberships: self.team_memberships.into_map(),
             team_space_memberships: self.team_space_memberships.into_map(),
             space_memberships: self.space_memberships.into_map(),
             access_tokens: self.live.access_tokens.clone(),
         }
+    }
+}
+
+/// Applies one role operation to `spaces`: a created role gets the provisional id grants of it
+/// use ([`super::created_role_id`]), so memberships of the same plan refer to it.
+fn role_op(spaces: &mut BTreeMap<String, crate::model::LiveSpace>, op: &Operation) {
+    use crate::model::LiveRole;
+    match &op.kind {
+        OpKind::CreateRole {
+            name,
+            space_id,
+            definition,
+            ..
+        } => {
+            if let Some(space) = spaces.get_mut(space_id) {
+                let id = super::ops::created_role_id(&op.id);
+                let mut role = LiveRole::named(id.clone(), name.clone());
+                role.definition = definition.clone();
+                space.roles.insert(id, role);
+            }
+        }
+        OpKind::UpdateRole {
+            space_id,
+            role,
+            after,
+            ..
+        } => {
+            if let Some(r) = spaces
+                .get_mut(space_id)
+                .and_then(|sp| sp.roles.get_mut(&role.id))
+            {
+                r.definition = after.clone();
+                r.version += 1;
+            }
+        }
+        OpKind::DeleteRole { space_id, role, .. } => {
+            if let Some(space) = spaces.get_mut(space_id) {
+                space.roles.remove(&role.id);
+            }
+        }
+        _ => {}
     }
 }
 
@@ -390,6 +434,10 @@ pub(crate) fn simulate_ops<'a>(
                 space_membership, ..
             } => {
                 s.space_memberships.remove(&space_membership.id);
+            }
+            OpKind::CreateRole { .. } | OpKind::UpdateRole { .. } | OpKind::DeleteRole { .. } => {
+                let spaces = s.spaces.get_or_insert_with(|| live.spaces.clone());
+                role_op(spaces, op);
             }
         }
     }

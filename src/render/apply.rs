@@ -300,6 +300,7 @@ fn kind_name(kind: ObjectKind) -> &'static str {
         ObjectKind::TeamMembership => "team membership",
         ObjectKind::TeamSpaceMembership => "team space membership",
         ObjectKind::SpaceMembership => "space membership",
+        ObjectKind::Role => "role",
     }
 }
 

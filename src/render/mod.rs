@@ -94,6 +94,7 @@ mod tests {
             pending: vec![],
             unmanaged: vec![],
             waiting: vec![],
+            unmanaged_roles: vec![],
             summary: Summary::default(),
         };
         let json = plan_json(&plan);

@@ -325,6 +325,9 @@ fn line(plan: &Plan, op: &Operation) -> Line {
         | OpKind::DeleteSpaceMembership {
             space_name, before, ..
         } => format!("space {space_name} {before}"),
+        OpKind::CreateRole { space_name, .. } => format!("create in space {space_name}"),
+        OpKind::UpdateRole { space_name, .. } => format!("change in space {space_name}"),
+        OpKind::DeleteRole { space_name, .. } => format!("delete in space {space_name}"),
     };
     let children: Vec<String> = op.kind.cascades().iter().map(cascade_line).collect();
     Line {
@@ -385,6 +388,106 @@ fn operations(out: &mut String, plan: &Plan, p: &Paint) {
             for c in l.children {
                 let _ = writeln!(out, "          {}", p.action(Action::Remove, &c));
             }
+        }
+        out.push('\n');
+    }
+    roles(out, plan, p);
+}
+
+/// Role operations, one group per role and identical change: one definition created in (or
+/// one change made to) many spaces shows once with the list of spaces, then the semantic diff
+/// of the normal forms (for a change) or the definition (for a creation).
+fn roles(out: &mut String, plan: &Plan, p: &Paint) {
+    use crate::plan::role_diff::{pretty, text_diff};
+    // (role name, kind, content) → (ops)
+    let mut groups: BTreeMap<(String, u8, String), Vec<&Operation>> = BTreeMap::new();
+    for op in &plan.operations {
+        let key = match &op.kind {
+            OpKind::CreateRole {
+                name, definition, ..
+            } => (name.clone(), 0, pretty(definition)),
+            OpKind::UpdateRole {
+                name,
+                before,
+                after,
+                ..
+            } => (
+                name.clone(),
+                1,
+                format!("{}\n{}", pretty(before), pretty(after)),
+            ),
+            OpKind::DeleteRole { name, .. } => (name.clone(), 2, String::new()),
+            _ => continue,
+        };
+        groups.entry(key).or_default().push(op);
+    }
+    for ((name, _, _), ops) in groups {
+        let Some(first) = ops.first() else { continue };
+        let spaces: Vec<&str> = ops
+            .iter()
+            .filter_map(|o| o.kind.space().map(|(n, _)| n))
+            .collect();
+        let ids: Vec<&str> = ops.iter().map(|o| o.id.as_str()).collect();
+        let verb = match first.kind {
+            OpKind::CreateRole { .. } => "create",
+            OpKind::UpdateRole { .. } => "change",
+            _ => "delete",
+        };
+        let title = format!("{} role {name}", first.action.sign());
+        let _ = writeln!(out, "  {}", p.action(first.action, &title));
+        let note = match first.cause {
+            Some(c) => format!("({}; line {})", ids.join(", "), c.line),
+            None if first.action == Action::Remove => {
+                format!("({}; not in file, prune_roles)", ids.join(", "))
+            }
+            None => format!("({})", ids.join(", ")),
+        };
+        let _ = writeln!(
+            out,
+            "      {}  {}",
+            p.action(
+                first.action,
+                &format!("{} {verb} in {}", first.action.sign(), spaces.join(", "))
+            ),
+            p.with(DIM, &note)
+        );
+        match &first.kind {
+            OpKind::UpdateRole {
+                before,
+                after,
+                changes,
+                ..
+            } => {
+                for h in changes.headlines() {
+                    let _ = writeln!(out, "          {}", p.action(Action::Change, &h));
+                }
+                for (sign, text) in text_diff(before, after) {
+                    let action = match sign {
+                        '+' => Action::Add,
+                        '-' => Action::Remove,
+                        _ => {
+                            let _ =
+                                writeln!(out, "            {}", p.with(DIM, &format!("  {text}")));
+                            continue;
+                        }
+                    };
+                    let _ = writeln!(
+                        out,
+                        "            {}",
+                        p.action(action, &format!("{sign} {text}"))
+                    );
+                }
+            }
+            OpKind::CreateRole { definition, .. } => {
+                for l in pretty(definition).lines() {
+                    let _ = writeln!(
+                        out,
+                        "            {}",
+                        p.action(Action::Add, &format!("+ {l}"))
+                    );
+                }
+            }
+            _ => {}
         }
         out.push('\n');
     }

@@ -28,6 +28,11 @@ pub enum Who {
         /// The team's name.
         name: String,
     },
+    /// A custom role, by name.
+    Role {
+        /// The role's name.
+        name: String,
+    },
 }
 
 /// Which part of someone's access differs.
@@ -44,6 +49,8 @@ pub enum Aspect {
     TeamMembership,
     /// Access to a space (the space is [`Difference::space`]): a user's direct access, or a team's.
     SpaceAccess,
+    /// A custom role's definition (permissions, policies, description).
+    RoleDefinition,
 }
 
 /// One side of a difference (the file's or Contentful's), as data.
@@ -425,6 +432,57 @@ fn difference(op: &Operation, live: &LiveState) -> Difference {
                 access(before),
                 "no direct access".to_string(),
                 before.to_string(),
+            )
+        }
+        OpKind::CreateRole {
+            name, space_name, ..
+        } => {
+            space = Some(space_name.clone());
+            (
+                format!("role {name} in space {space_name}"),
+                Who::Role { name: name.clone() },
+                Aspect::RoleDefinition,
+                State::Present,
+                State::Absent,
+                "declared".to_string(),
+                "no such role".to_string(),
+            )
+        }
+        OpKind::UpdateRole {
+            name,
+            space_name,
+            role,
+            changes,
+            ..
+        } => {
+            meta = Some(role);
+            space = Some(space_name.clone());
+            (
+                format!("role {name} in space {space_name}"),
+                Who::Role { name: name.clone() },
+                Aspect::RoleDefinition,
+                State::Present,
+                State::Present,
+                "the declared definition".to_string(),
+                format!("another definition ({})", changes.headlines().join("; ")),
+            )
+        }
+        OpKind::DeleteRole {
+            name,
+            space_name,
+            role,
+            ..
+        } => {
+            meta = Some(role);
+            space = Some(space_name.clone());
+            (
+                format!("role {name} in space {space_name}"),
+                Who::Role { name: name.clone() },
+                Aspect::RoleDefinition,
+                State::NotDeclared,
+                State::Present,
+                "not declared (policy.prune_roles: true)".to_string(),
+                "a role".to_string(),
             )
         }
     };

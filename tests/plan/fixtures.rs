@@ -274,6 +274,7 @@ impl File {
                 spaces: BTreeMap::new(),
                 teams: BTreeMap::new(),
                 users: BTreeMap::new(),
+                roles: BTreeMap::new(),
             },
             line: 10,
         };

@@ -7,4 +7,5 @@ mod fixtures;
 mod lifecycle;
 mod props;
 mod random_org;
+mod roles;
 mod scenarios;

@@ -1,13 +1,16 @@
 //! Lookups the diff builds once over the live state ([`Index`]) and the resolution of role names
 //! to role ids per space ([`Resolver`]), with did-you-mean suggestions for names that do not resolve.
 
+use std::borrow::Cow;
+
 use super::*;
 
-/// Access resolved to what Contentful stores: admin, or role ids (borrowed from the live roles).
+/// Access resolved to what Contentful stores: admin, or role ids (borrowed from the live roles;
+/// owned for a role the same plan creates, see [`crate::plan::created_role_id`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Resolved<'l> {
     Admin,
-    Roles(BTreeSet<&'l str>),
+    Roles(BTreeSet<Cow<'l, str>>),
 }
 
 impl Resolved<'_> {
@@ -18,7 +21,10 @@ impl Resolved<'_> {
             Resolved::Roles(ids) => {
                 !admin
                     && ids.len() == role_ids.len()
-                    && ids.iter().zip(role_ids).all(|(a, b)| *a == b.as_str())
+                    && ids
+                        .iter()
+                        .zip(role_ids)
+                        .all(|(a, b)| a.as_ref() == b.as_str())
             }
         }
     }
@@ -168,6 +174,9 @@ pub(super) struct Resolver<'l> {
     /// first role by id when two share a name).
     spaces: FxHashMap<&'l str, (&'l LiveSpace, FxHashMap<&'l str, &'l str>)>,
     pub(super) problems: Vec<Unresolved>,
+    /// (managed space, role name) of every role the file declares: a grant of one that does not
+    /// exist yet refers to its creation in the same plan.
+    declared_roles: FxHashSet<(&'l str, &'l str)>,
 }
 
 impl<'l> Resolver<'l> {
@@ -176,6 +185,11 @@ impl<'l> Resolver<'l> {
         live: &'l LiveState,
         problems: Vec<Unresolved>,
     ) -> Self {
+        let declared_roles = desired
+            .roles
+            .values()
+            .flat_map(|r| r.spaces.iter().map(|s| (s.as_str(), r.name.as_str())))
+            .collect();
         let spaces = desired
             .spaces
             .iter()
@@ -188,7 +202,11 @@ impl<'l> Resolver<'l> {
                 Some((name.as_str(), (space, by_name)))
             })
             .collect();
-        Resolver { spaces, problems }
+        Resolver {
+            spaces,
+            problems,
+            declared_roles,
+        }
     }
 
     /// The grant in `space_name` resolved to role ids; `None` when the space is not managed or
@@ -207,7 +225,12 @@ impl<'l> Resolver<'l> {
                 for name in names {
                     match by_name.get(name.as_str()) {
                         Some(id) => {
-                            ids.insert(*id);
+                            ids.insert(Cow::Borrowed(*id));
+                        }
+                        None if self.declared_roles.contains(&(space_name, name.as_str())) => {
+                            ids.insert(Cow::Owned(crate::plan::roles::provisional_role_id(
+                                &space.id, name,
+                            )));
                         }
                         None => {
                             ok = false;
@@ -280,11 +303,13 @@ mod tests {
         let ids: BTreeSet<String> = ["r1".to_string(), "r2".to_string()].into();
         assert!(Resolved::Admin.matches_live(true, &ids));
         assert!(!Resolved::Admin.matches_live(false, &ids));
-        let same = Resolved::Roles(["r2", "r1"].into());
+        let roles =
+            |ids: &[&'static str]| Resolved::Roles(ids.iter().map(|&i| Cow::Borrowed(i)).collect());
+        let same = roles(&["r2", "r1"]);
         assert!(same.matches_live(false, &ids));
         assert!(!same.matches_live(true, &ids));
-        assert!(!Resolved::Roles(["r1"].into()).matches_live(false, &ids));
-        assert!(!Resolved::Roles(["r1", "r3"].into()).matches_live(false, &ids));
+        assert!(!roles(&["r1"]).matches_live(false, &ids));
+        assert!(!roles(&["r1", "r3"]).matches_live(false, &ids));
         assert!(Resolved::Admin.role_ids().is_empty());
         assert_eq!(same.role_ids(), vec!["r1", "r2"]);
     }

@@ -41,6 +41,8 @@ pub(crate) struct Diff {
     pub pending: Vec<PendingInvite>,
     pub unmanaged: Vec<Unmanaged>,
     pub waiting: Vec<WaitingUser>,
+    /// Live custom roles the file does not declare (see [`super::roles`]).
+    pub unmanaged_roles: Vec<super::roles::UnmanagedRole>,
 }
 
 /// The provisional id of the invitation of `email`, replaced by the real id after ordering.
@@ -145,6 +147,9 @@ pub(crate) fn diff(
     out.pending.sort();
     out.unmanaged.sort();
     out.waiting.sort();
+    let (role_drafts, unmanaged_roles) = super::roles::diff(desired, live);
+    out.drafts.extend(role_drafts);
+    out.unmanaged_roles = unmanaged_roles;
     Ok(out)
 }
 

@@ -50,8 +50,14 @@ pub fn run(global: &Global, args: Args) -> anyhow::Result<Exit> {
     } else {
         format!(" (with {})", plural(state.included.len(), "included file"))
     };
+    // Roles are named only when the file declares some, so existing output stays as it was.
+    let roles = if state.roles.is_empty() {
+        String::new()
+    } else {
+        format!(", {}", plural(state.roles.len(), "role"))
+    };
     let summary = format!(
-        "{}{files} is valid: {}, {}, {}.",
+        "{}{files} is valid: {}, {}, {}{roles}.",
         state.source_path,
         plural(state.users.len(), "user"),
         plural(state.teams.len(), "team"),
