@@ -1,7 +1,7 @@
 //! `doctor`: will `plan` and `apply` work against this organization with this token, and if
 //! not, why. Read-only, and about as cheap as one plan: it reads what a plan reads (the token's
 //! user, the organization's collections, the managed spaces' roles) plus the list of the token's
-//! organizations, while an [`Inspector`] looks at every response.
+//! organizations, while an [`Inspector`](crate::contentful::inspect::Inspector) looks at every response.
 //!
 //! The result is data: a [`DoctorReport`] of [`Finding`]s (severity, topic, message, evidence),
 //! rendered by [`crate::render::doctor_text`] and as a versioned JSON document. A finding of

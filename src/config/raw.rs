@@ -171,6 +171,7 @@ pub struct RawPolicy {
     pub prune: bool,
     /// A plan removing more than this is refused: a count (`5`) or a percentage of current
     /// organization members (`10%`, `2.5%`). Default `10%`.
+    #[serde(default)]
     #[schemars(schema_with = "max_removals_schema")]
     pub max_removals: Option<RawMaxRemovals>,
     /// Principals never changed or removed by this tool, whatever the file says: emails (users) or
