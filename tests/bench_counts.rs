@@ -8,7 +8,7 @@
 mod counts;
 
 use contentful_access::contentful::{Client, ClientConfig};
-use contentful_access::sandbox::{SandboxOptions, Server, SyntheticSpec, synthetic};
+use contentful_access::sandbox::{Server, SyntheticSpec, synthetic};
 use secrecy::SecretString;
 
 #[tokio::test]
@@ -18,15 +18,7 @@ async fn a_full_read_costs_exactly_the_minimum_the_benchmark_computes() {
     let org = seed.organization.id.clone();
     let managed: Vec<String> = seed.spaces.iter().map(|s| s.id.clone()).collect();
     let minimum = counts::minimum_read_requests(&seed, &managed);
-    let server = Server::start(
-        seed.clone(),
-        SandboxOptions {
-            rate_limit_per_sec: 0,
-            ..SandboxOptions::default()
-        },
-    )
-    .await
-    .unwrap();
+    let server = crate::util::unlimited_sandbox(seed.clone()).await;
     let mut cfg =
         ClientConfig::new(&server.base_url(), SecretString::from(server.admin_token())).unwrap();
     cfg.max_rps = 100;
@@ -73,15 +65,7 @@ async fn synthetic_org(
     use contentful_access::export;
     let seed = synthetic(&SyntheticSpec::for_users(users));
     let org = seed.organization.id.clone();
-    let server = Server::start(
-        seed,
-        SandboxOptions {
-            rate_limit_per_sec: 0,
-            ..SandboxOptions::default()
-        },
-    )
-    .await
-    .unwrap();
+    let server = crate::util::unlimited_sandbox(seed).await;
     let client = fast_client(&server);
     let spaces = client.list_spaces(&org).await.unwrap();
     let names = export::space_names(&org, &spaces, &[]).unwrap();

@@ -9,7 +9,7 @@ use std::path::Path;
 
 use contentful_access::contentful::inspect::Inspection;
 use contentful_access::doctor::{Severity, Subject, Topic, examine};
-use contentful_access::sandbox::{SandboxOptions, Seed, Server, demo_seed};
+use contentful_access::sandbox::{Seed, demo_seed};
 use serde_json::Value;
 
 use crate::sandbox::fidelity::recording_differences;
@@ -244,15 +244,7 @@ async fn recordings_are_redacted() {
         secrets.extend(u.last_name.clone());
     }
     secrets.extend(["Hushhush".into(), "Vaultspace".into()]);
-    let server = Server::start(
-        seed,
-        SandboxOptions {
-            rate_limit_per_sec: 0,
-            ..SandboxOptions::default()
-        },
-    )
-    .await
-    .unwrap();
+    let server = crate::util::unlimited_sandbox(seed).await;
     let dir = tempfile::tempdir().unwrap();
     let rec = dir.path().join("rec");
     let base = server.base_url();

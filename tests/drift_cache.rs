@@ -8,7 +8,7 @@
 use contentful_access::contentful::Client;
 use contentful_access::drift_cache::DriftCache;
 use contentful_access::model::{Email, LiveState, OrgRole};
-use contentful_access::sandbox::{SandboxOptions, Server, SyntheticSpec, synthetic};
+use contentful_access::sandbox::{Server, SyntheticSpec, synthetic};
 use proptest::prelude::*;
 
 use crate::util::fast_client as client;
@@ -16,15 +16,7 @@ use crate::util::fast_client as client;
 async fn start(users: usize) -> (Server, String) {
     let seed = synthetic(&SyntheticSpec::for_users(users));
     let org = seed.organization.id.clone();
-    let server = Server::start(
-        seed,
-        SandboxOptions {
-            rate_limit_per_sec: 0,
-            ..SandboxOptions::default()
-        },
-    )
-    .await
-    .unwrap();
+    let server = crate::util::unlimited_sandbox(seed).await;
     (server, org)
 }
 

@@ -6,7 +6,6 @@
 #![allow(clippy::unwrap_used)]
 
 use chrono::{DateTime, Duration, Utc};
-use contentful_access::sandbox::{SandboxOptions, Server};
 
 use crate::util::{root, run, run_against, text};
 
@@ -112,15 +111,7 @@ fn a_user_waiting_for_provisioning_is_listed_not_invited() {
 #[tokio::test]
 async fn a_provisioned_user_is_granted_on_the_next_run() {
     let seed = contentful_access::ops::load_seed(&root().join(IDP_SEED)).unwrap();
-    let server = Server::start(
-        seed,
-        SandboxOptions {
-            rate_limit_per_sec: 0,
-            ..SandboxOptions::default()
-        },
-    )
-    .await
-    .unwrap();
+    let server = crate::util::unlimited_sandbox(seed).await;
     // SCIM creates the member.
     let now: DateTime<Utc> = "2026-10-05T09:00:00Z".parse().unwrap();
     assert!(server.with_world(|w| w.provision_member("new@idp.example", now)));
@@ -321,15 +312,7 @@ fn re_invites(plan_json: &[u8]) -> Vec<String> {
 #[tokio::test]
 async fn an_expired_invitation_is_re_sent_once_then_pending_for_7_days() {
     let seed = contentful_access::ops::load_seed(&root().join(SMALL_SEED)).unwrap();
-    let server = Server::start(
-        seed,
-        SandboxOptions {
-            rate_limit_per_sec: 0,
-            ..SandboxOptions::default()
-        },
-    )
-    .await
-    .unwrap();
+    let server = crate::util::unlimited_sandbox(seed).await;
     let dir = tempfile::tempdir().unwrap();
     let file = small_file(&dir, "", "[Editor]", "[Author]");
 

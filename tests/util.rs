@@ -180,3 +180,12 @@ pub async fn plan_out(server: &Server, config: &Path, out: &Path) -> Output {
     let (config, out) = (config.display().to_string(), out.display().to_string());
     run_against(server, &["plan", "-c", &config, "--out", &out]).await
 }
+
+/// A sandbox serving `seed` without a rate limit (request counts and behaviour, not pacing).
+pub async fn unlimited_sandbox(seed: contentful_access::sandbox::Seed) -> Server {
+    let opts = SandboxOptions {
+        rate_limit_per_sec: 0,
+        ..SandboxOptions::default()
+    };
+    Server::start(seed, opts).await.unwrap()
+}

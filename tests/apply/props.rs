@@ -7,7 +7,7 @@ use contentful_access::contentful::Client;
 use contentful_access::export;
 use contentful_access::model::{DesiredState, Email, LiveState, MaxRemovals};
 use contentful_access::plan::{self, PlanOptions};
-use contentful_access::sandbox::{FaultConfig, FaultKind, SandboxOptions, Seed, Server};
+use contentful_access::sandbox::{FaultConfig, FaultKind, Seed, Server};
 use proptest::prelude::*;
 
 use super::fixtures::managed_spaces;
@@ -34,15 +34,7 @@ fn runtime() -> tokio::runtime::Runtime {
 /// A sandbox seeded with `live` (the first user's token) and a fast client for it.
 async fn serve(live: &LiveState) -> (Server, Client) {
     let seed = Seed::from_live_state(live, &Email::new(&email(0)));
-    let server = Server::start(
-        seed,
-        SandboxOptions {
-            rate_limit_per_sec: 0,
-            ..SandboxOptions::default()
-        },
-    )
-    .await
-    .unwrap();
+    let server = crate::util::unlimited_sandbox(seed).await;
     let client = crate::util::fast_client(&server);
     (server, client)
 }

@@ -7,7 +7,7 @@
 use std::time::Duration;
 
 use contentful_access::contentful::{Client, ClientConfig};
-use contentful_access::sandbox::{SandboxOptions, Server, SyntheticSpec, demo_seed, synthetic};
+use contentful_access::sandbox::{Server, SyntheticSpec, demo_seed, synthetic};
 use secrecy::SecretString;
 
 fn client(server: &Server) -> Client {
@@ -19,15 +19,7 @@ fn client(server: &Server) -> Client {
 }
 
 async fn start(seed: contentful_access::sandbox::Seed) -> Server {
-    Server::start(
-        seed,
-        SandboxOptions {
-            rate_limit_per_sec: 0,
-            ..SandboxOptions::default()
-        },
-    )
-    .await
-    .unwrap()
+    crate::util::unlimited_sandbox(seed).await
 }
 
 #[tokio::test]
