@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use super::failures::{failure, not_applied, unknown};
-use super::shapes::Find;
+use super::shapes::{Conflict, Find};
 use super::{CONFIRMED, Ctx, Done, MAX_RESENDS, NOT_APPLIED, NotDone, UNKNOWN};
 use crate::contentful::request::Request;
 use crate::contentful::{Client, ReadScope};
@@ -20,7 +20,8 @@ pub(super) async fn create(
     op: &OpId,
     req: &Request,
     find: &Find<'_>,
-    scope: ReadScope,
+    conflict: Option<&Conflict<'_>>,
+    (scope, roles_of): (ReadScope, Option<&str>),
 ) -> Result<Done, NotDone> {
     let mut resends = 0;
     loop {
@@ -41,10 +42,9 @@ pub(super) async fn create(
             return Err(failure(&e, None).into());
         }
         let reread = if duplicate {
-            ctx.shared_reread(scope).await
+            ctx.shared_reread(scope, roles_of).await
         } else {
-            ctx.client
-                .read_scoped(ctx.org, &[], scope, None)
+            ctx.reread(scope, roles_of)
                 .await
                 .map(Arc::new)
                 .map_err(Arc::new)
@@ -57,13 +57,28 @@ pub(super) async fn create(
                 return Err(unknown(&e, &e2, None));
             }
         };
+        // Someone else's object holds the natural key: never taken for this one, and a resend
+        // would only be refused as a duplicate.
+        let theirs = || conflict.and_then(|c| c(&live));
         match find(&live) {
             Some(id) if duplicate => return Ok(Done::already(Some(id))),
             Some(id) => {
                 ctx.resolved(op, req, Some(&id), CONFIRMED);
                 return Ok(Done::confirmed(Some(id)));
             }
-            None if duplicate => return Err(failure(&e, None).into()),
+            None if duplicate => {
+                let mut f = failure(&e, None);
+                if let Some(why) = theirs() {
+                    f.message = format!("{}: {why}", f.message);
+                }
+                return Err(f.into());
+            }
+            None if let Some(why) = theirs() => {
+                ctx.resolved(op, req, None, NOT_APPLIED);
+                let mut f = not_applied(&e, None);
+                f.message = format!("{}: {why}", f.message);
+                return Err(f.into());
+            }
             None => {
                 ctx.resolved(op, req, None, NOT_APPLIED);
                 if resends >= MAX_RESENDS {

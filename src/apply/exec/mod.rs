@@ -31,8 +31,10 @@ use super::{
 };
 use crate::contentful::request::Request;
 use crate::contentful::{Client, ContentfulError, ReadScope};
-use crate::model::LiveState;
-use crate::plan::{MembershipRef, ObjectKind, OpId, OpKind, Operation, Plan, TeamRef};
+use crate::model::{LiveSpace, LiveState};
+use crate::plan::{
+    MembershipRef, ObjectKind, OpId, OpKind, Operation, Plan, TeamRef, created_role_op,
+};
 
 use create::create;
 use delete::delete;
@@ -70,11 +72,8 @@ pub async fn apply(
     let levels = plan.levels.len();
     // Transport failures in a row when the run decided the API is unreachable (0: not decided).
     let unreachable = AtomicUsize::new(0);
-    // Role writes are not wired to the client yet: a plan with role operations starts nothing
-    // rather than applying the grants without the roles they name.
-    let roles_unsupported = plan.operations.iter().any(|o| o.kind.role_name().is_some());
     let halted = || {
-        if roles_unsupported || opts.stop.is_stopped() {
+        if opts.stop.is_stopped() {
             return true;
         }
         if unreachable.load(Ordering::SeqCst) > 0 {
@@ -165,6 +164,9 @@ pub async fn apply(
                                     OpKind::CreateTeam { .. } => {
                                         created.teams.insert(op.id.clone(), id);
                                     }
+                                    OpKind::CreateRole { .. } => {
+                                        created.roles.insert(op.id.clone(), id);
+                                    }
                                     _ => {}
                                 }
                             }
@@ -199,9 +201,7 @@ pub async fn apply(
         .iter()
         .filter_map(|op| outcomes.remove(&op.id))
         .collect();
-    let stopped = if roles_unsupported {
-        Some(StopReason::RoleWritesUnsupported)
-    } else if opts.stop.is_stopped() {
+    let stopped = if opts.stop.is_stopped() {
         Some(StopReason::Interrupted)
     } else {
         match unreachable.load(Ordering::SeqCst) {
@@ -233,6 +233,8 @@ fn outcome_of(op: &Operation, status: OpStatus) -> OpOutcome {
 struct Created {
     memberships: BTreeMap<OpId, String>,
     teams: BTreeMap<OpId, String>,
+    /// Custom roles, whose ids replace the `created_by:` role ids of later grants.
+    roles: BTreeMap<OpId, String>,
 }
 
 struct Ctx<'a> {
@@ -251,21 +253,44 @@ struct Ctx<'a> {
 
 /// A re-read shared by the operations of a level, or why it failed.
 type Reread = Result<Arc<LiveState>, Arc<ContentfulError>>;
-type SharedRereads = tokio::sync::Mutex<BTreeMap<ReadScope, Arc<tokio::sync::OnceCell<Reread>>>>;
+/// The level's re-reads by what they cover: collections, and the space whose roles are read.
+type SharedRereads =
+    tokio::sync::Mutex<BTreeMap<(ReadScope, Option<String>), Arc<tokio::sync::OnceCell<Reread>>>>;
 
 impl Ctx<'_> {
-    /// The level's re-read of `scope`: the first caller reads, the others wait for its answer.
-    async fn shared_reread(&self, scope: ReadScope) -> Reread {
-        let cell = self.rereads.lock().await.entry(scope).or_default().clone();
+    /// The level's re-read of `scope` (and of the roles of space `roles_of`): the first caller
+    /// reads, the others wait for its answer.
+    async fn shared_reread(&self, scope: ReadScope, roles_of: Option<&str>) -> Reread {
+        let key = (scope, roles_of.map(str::to_string));
+        let cell = self.rereads.lock().await.entry(key).or_default().clone();
         cell.get_or_init(|| async {
-            self.client
-                .read_scoped(self.org, &[], scope, None)
+            self.reread(scope, roles_of)
                 .await
                 .map(Arc::new)
                 .map_err(Arc::new)
         })
         .await
         .clone()
+    }
+
+    /// Reads `scope` now, and the roles of space `roles_of` (through the organization-wide
+    /// roles read, kept for that space only).
+    async fn reread(
+        &self,
+        scope: ReadScope,
+        roles_of: Option<&str>,
+    ) -> Result<LiveState, ContentfulError> {
+        let Some(space) = roles_of else {
+            return self.client.read_scoped(self.org, &[], scope, None).await;
+        };
+        let known = vec![LiveSpace {
+            id: space.to_string(),
+            name: String::new(),
+            roles: BTreeMap::new(),
+        }];
+        self.client
+            .read_scoped(self.org, &[space.to_string()], scope, Some(known))
+            .await
     }
 }
 
@@ -380,6 +405,13 @@ impl Ctx<'_> {
         }
     }
 
+    /// The role ids a grant sends: a role created earlier in this run (`created_by:op-N`) by the
+    /// id its creation returned. A provisional id is never sent to Contentful: one whose creation
+    /// is not known (it failed, and the grant should have been skipped) fails the grant.
+    fn role_ids(&self, ids: &[String]) -> Result<Vec<String>, OpFailure> {
+        substitute_roles(&self.created.roles, ids)
+    }
+
     fn membership_id(&self, m: &MembershipRef) -> Result<String, OpFailure> {
         match m {
             MembershipRef::Existing(id) => Ok(id.clone()),
@@ -395,6 +427,30 @@ impl Ctx<'_> {
     }
 }
 
+/// `ids` with every `created_by:` id replaced by the id of the role its operation created
+/// (`created`), sorted; an error for a provisional id whose creation is not in `created`.
+fn substitute_roles(
+    created: &BTreeMap<OpId, String>,
+    ids: &[String],
+) -> Result<Vec<String>, OpFailure> {
+    let mut out = ids
+        .iter()
+        .map(|id| match created_role_op(id) {
+            None => Ok(id.clone()),
+            Some(op) => created.get(&op).cloned().ok_or_else(|| {
+                plain_failure(
+                    format!(
+                        "the role {op} creates is not known (not created in this run); the grant is not sent"
+                    ),
+                    None,
+                )
+            }),
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    out.sort();
+    Ok(out)
+}
+
 const CONFIRMED: &str = "applied (confirmed after a lost response)";
 const NOT_APPLIED: &str = "not applied (re-read after a lost response)";
 const UNKNOWN: &str = "unknown (response lost, re-read failed)";
@@ -405,7 +461,19 @@ async fn run_op(ctx: &Ctx<'_>, op: &Operation) -> Result<Done, NotDone> {
             request,
             find,
             scope,
-        } => create(ctx, &op.id, &request, &find, scope).await,
+            roles_of,
+            conflict,
+        } => {
+            create(
+                ctx,
+                &op.id,
+                &request,
+                &find,
+                conflict.as_ref(),
+                (scope, roles_of),
+            )
+            .await
+        }
         Shape::Update {
             target,
             planned,
@@ -418,5 +486,28 @@ async fn run_op(ctx: &Ctx<'_>, op: &Operation) -> Result<Done, NotDone> {
             planned,
             request,
         } => delete(ctx, &op.id, &target, planned, &request).await,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_provisional_role_id_is_replaced_and_never_passed_through() {
+        let created: BTreeMap<OpId, String> = [(OpId::nth(1), "role-9".to_string())].into();
+        let ids = ["created_by:op-001".to_string(), "editor".to_string()];
+        assert_eq!(
+            substitute_roles(&created, &ids).ok(),
+            Some(vec!["editor".to_string(), "role-9".to_string()])
+        );
+        // The creation failed (or never ran): the grant fails instead of sending `created_by:`.
+        let ids = ["created_by:op-002".to_string()];
+        let err = substitute_roles(&created, &ids).err();
+        assert!(err.is_some_and(|f| f.message.contains("the role op-002 creates is not known")),);
+        assert_eq!(
+            substitute_roles(&BTreeMap::new(), &["editor".to_string()]).ok(),
+            Some(vec!["editor".to_string()])
+        );
     }
 }

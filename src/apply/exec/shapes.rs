@@ -5,11 +5,10 @@
 use std::collections::BTreeSet;
 
 use super::Ctx;
-use super::failures::plain_failure;
 use crate::apply::report::OpFailure;
 use crate::contentful::request::{self, Request};
 use crate::contentful::{Client, ContentfulError, ReadScope};
-use crate::model::{LiveState, ObjectMeta, OrgRole, SpaceAccess};
+use crate::model::{LiveState, ObjectMeta, OrgRole, RoleDefinition, SpaceAccess};
 use crate::plan::{ObjectKind, OpKind};
 
 /// The fields operations set on an object, as planned or as re-read.
@@ -22,6 +21,11 @@ pub(super) enum Content {
     },
     /// A team membership: nothing is set on it but its existence.
     Member,
+    /// A custom role: its name and definition in normal form (so order alone is no difference).
+    Role {
+        name: String,
+        definition: RoleDefinition,
+    },
     Access {
         admin: bool,
         role_ids: BTreeSet<String>,
@@ -29,6 +33,14 @@ pub(super) enum Content {
 }
 
 impl Content {
+    /// A role's content, its definition normalised.
+    pub(super) fn role(name: &str, definition: &RoleDefinition) -> Content {
+        Content::Role {
+            name: name.to_string(),
+            definition: definition.normalized(),
+        }
+    }
+
     pub(super) fn access(access: &SpaceAccess, role_ids: &[String]) -> Content {
         Content::Access {
             admin: matches!(access, SpaceAccess::Admin),
@@ -75,6 +87,7 @@ pub(super) enum Target {
     TeamMembership { team_id: String, id: String },
     TeamSpaceMembership { space_id: String, id: String },
     SpaceMembership { space_id: String, id: String },
+    Role { space_id: String, id: String },
 }
 
 impl Target {
@@ -85,6 +98,7 @@ impl Target {
             Target::TeamMembership { .. } => ObjectKind::TeamMembership,
             Target::TeamSpaceMembership { .. } => ObjectKind::TeamSpaceMembership,
             Target::SpaceMembership { .. } => ObjectKind::SpaceMembership,
+            Target::Role { .. } => ObjectKind::Role,
         }
     }
 
@@ -94,7 +108,8 @@ impl Target {
             | Target::Team { id }
             | Target::TeamMembership { id, .. }
             | Target::TeamSpaceMembership { id, .. }
-            | Target::SpaceMembership { id, .. } => id,
+            | Target::SpaceMembership { id, .. }
+            | Target::Role { id, .. } => id,
         }
     }
 
@@ -133,12 +148,30 @@ impl Target {
                 let m = c.get_space_membership(space_id, id).await?;
                 Current::access(m.admin, m.role_ids, m.meta)
             }
+            Target::Role { space_id, id } => {
+                let r = c.get_role(space_id, id).await?;
+                Current {
+                    content: Content::role(&r.name, &r.definition),
+                    meta: ObjectMeta {
+                        id: r.id,
+                        version: r.version,
+                        created_at: None,
+                        updated_at: r.updated_at,
+                        updated_by: r.updated_by,
+                    },
+                }
+            }
         })
     }
 }
 
 /// Recognises a created object by its natural key in a re-read organization; returns its id.
 pub(super) type Find<'a> = Box<dyn Fn(&LiveState) -> Option<String> + Send + Sync + 'a>;
+
+/// Explains, from a re-read organization, why a create cannot be recognised as done: an object
+/// with the same natural key but other content is there (someone else's), which is never taken
+/// for this operation's and never overwritten.
+pub(super) type Conflict<'a> = Box<dyn Fn(&LiveState) -> Option<String> + Send + Sync + 'a>;
 
 /// Builds a versioned request for the version given.
 pub(super) type Versioned<'a> = Box<dyn Fn(u64) -> Request + Send + Sync + 'a>;
@@ -147,11 +180,15 @@ pub(super) type Versioned<'a> = Box<dyn Fn(u64) -> Request + Send + Sync + 'a>;
 pub(super) enum Shape<'a> {
     /// POST a new object. Contentful has no idempotency keys, so after a lost answer (or a 422
     /// duplicate) the object is looked for by its natural key with `find`.
-    /// `scope` is what a re-read covers: only the collection(s) `find` looks in.
+    /// `scope` is what a re-read covers: only the collection(s) `find` looks in, plus the roles
+    /// of the space `roles_of` (a role is recognised by its name in its space). `conflict`
+    /// explains an object of the same natural key that is not this operation's.
     Create {
         request: Request,
         find: Find<'a>,
         scope: ReadScope,
+        roles_of: Option<&'a str>,
+        conflict: Option<Conflict<'a>>,
     },
     /// PUT with the planned version; afterwards the object must satisfy `wanted`. `before` is
     /// what the plan saw, for kinds whose planned version may be unknown (teams: list items
@@ -175,17 +212,64 @@ pub(super) enum Shape<'a> {
 pub(super) fn shape<'a>(ctx: &Ctx<'a>, kind: &'a OpKind) -> Result<Shape<'a>, OpFailure> {
     let org = ctx.org;
     Ok(match kind {
-        // The client's role writes (create, update with X-Contentful-Version, delete) come with
-        // the roles-read branch; until they are merged a role operation fails without a request.
-        OpKind::CreateRole { .. } | OpKind::UpdateRole { .. } | OpKind::DeleteRole { .. } => {
-            return Err(plain_failure(
-                format!(
-                    "{}: this build cannot write roles yet (issue 15, in progress)",
-                    kind.describe()
-                ),
-                None,
-            ));
+        OpKind::CreateRole {
+            name,
+            space_name,
+            space_id,
+            definition,
+        } => {
+            let wanted = definition.normalized();
+            let named = move |live: &LiveState| {
+                live.spaces
+                    .get(space_id.as_str())
+                    .and_then(|s| s.roles.values().find(|r| &r.name == name))
+                    .map(|r| (r.id.clone(), r.definition.normalized()))
+            };
+            let wanted_too = wanted.clone();
+            Shape::Create {
+                scope: ReadScope::NONE,
+                roles_of: Some(space_id),
+                request: request::create_role(space_id, name, definition),
+                // The natural key is the name within the space; only a role with the same
+                // definition is this operation's.
+                find: Box::new(move |live| {
+                    named(live).filter(|(_, d)| *d == wanted).map(|(id, _)| id)
+                }),
+                conflict: Some(Box::new(move |live| {
+                    named(live)
+                        .filter(|(_, d)| *d != wanted_too)
+                        .map(|(id, _)| {
+                            format!(
+                                "a role named {name} already exists in space {space_name} ({id}) with another definition; not overwritten, plan again"
+                            )
+                        })
+                })),
+            }
         }
+        OpKind::UpdateRole {
+            name,
+            space_id,
+            role,
+            after,
+            ..
+        } => Shape::Update {
+            target: Target::Role {
+                space_id: space_id.clone(),
+                id: role.id.clone(),
+            },
+            planned: role,
+            before: None,
+            wanted: Content::role(name, after),
+            request: Box::new(move |v| request::update_role(space_id, &role.id, v, name, after)),
+        },
+        OpKind::DeleteRole { space_id, role, .. } => Shape::Delete {
+            target: Target::Role {
+                space_id: space_id.clone(),
+                id: role.id.clone(),
+            },
+            planned: role,
+            request: Box::new(move |v| request::delete_role(space_id, &role.id, v)),
+        },
         OpKind::Invite {
             email,
             role,
@@ -206,6 +290,8 @@ pub(super) fn shape<'a>(ctx: &Ctx<'a>, kind: &'a OpKind) -> Result<Shape<'a>, Op
                 _ => None,
             };
             Shape::Create {
+                roles_of: None,
+                conflict: None,
                 scope: ReadScope {
                     org_memberships: true,
                     ..ReadScope::NONE
@@ -246,6 +332,8 @@ pub(super) fn shape<'a>(ctx: &Ctx<'a>, kind: &'a OpKind) -> Result<Shape<'a>, Op
             }),
         },
         OpKind::CreateTeam { name, description } => Shape::Create {
+            roles_of: None,
+            conflict: None,
             scope: ReadScope {
                 teams: true,
                 ..ReadScope::NONE
@@ -293,6 +381,8 @@ pub(super) fn shape<'a>(ctx: &Ctx<'a>, kind: &'a OpKind) -> Result<Shape<'a>, Op
             let team_id = ctx.team_id(team)?;
             let om_id = ctx.membership_id(membership)?;
             Shape::Create {
+                roles_of: None,
+                conflict: None,
                 scope: ReadScope {
                     team_memberships: true,
                     ..ReadScope::NONE
@@ -328,14 +418,19 @@ pub(super) fn shape<'a>(ctx: &Ctx<'a>, kind: &'a OpKind) -> Result<Shape<'a>, Op
             ..
         } => {
             let team_id = ctx.team_id(team)?;
+            let role_ids = ctx.role_ids(role_ids)?;
             let admin = matches!(access, SpaceAccess::Admin);
-            let wanted = Content::access(access, role_ids);
+            let wanted = Content::access(access, &role_ids);
             Shape::Create {
+                roles_of: None,
+                conflict: None,
                 scope: ReadScope {
                     team_space_memberships: true,
                     ..ReadScope::NONE
                 },
-                request: request::create_team_space_membership(space_id, &team_id, admin, role_ids),
+                request: request::create_team_space_membership(
+                    space_id, &team_id, admin, &role_ids,
+                ),
                 find: Box::new(move |live| {
                     live.team_space_memberships
                         .values()
@@ -359,21 +454,24 @@ pub(super) fn shape<'a>(ctx: &Ctx<'a>, kind: &'a OpKind) -> Result<Shape<'a>, Op
             after,
             role_ids,
             ..
-        } => Shape::Update {
-            target: Target::TeamSpaceMembership {
-                space_id: space_id.clone(),
-                id: tsm.id.clone(),
-            },
-            planned: tsm,
-            before: None,
-            wanted: Content::access(after, role_ids),
-            request: Box::new(move |v| {
-                let admin = matches!(after, SpaceAccess::Admin);
-                request::update_team_space_membership(
-                    space_id, &tsm.id, v, team_id, admin, role_ids,
-                )
-            }),
-        },
+        } => {
+            let role_ids = ctx.role_ids(role_ids)?;
+            Shape::Update {
+                target: Target::TeamSpaceMembership {
+                    space_id: space_id.clone(),
+                    id: tsm.id.clone(),
+                },
+                planned: tsm,
+                before: None,
+                wanted: Content::access(after, &role_ids),
+                request: Box::new(move |v| {
+                    let admin = matches!(after, SpaceAccess::Admin);
+                    request::update_team_space_membership(
+                        space_id, &tsm.id, v, team_id, admin, &role_ids,
+                    )
+                }),
+            }
+        }
         OpKind::DeleteTeamSpaceMembership { space_id, tsm, .. } => Shape::Delete {
             target: Target::TeamSpaceMembership {
                 space_id: space_id.clone(),
@@ -391,15 +489,18 @@ pub(super) fn shape<'a>(ctx: &Ctx<'a>, kind: &'a OpKind) -> Result<Shape<'a>, Op
             role_ids,
             ..
         } => {
+            let role_ids = ctx.role_ids(role_ids)?;
             let admin = matches!(access, SpaceAccess::Admin);
-            let wanted = Content::access(access, role_ids);
+            let wanted = Content::access(access, &role_ids);
             Shape::Create {
+                roles_of: None,
+                conflict: None,
                 scope: ReadScope {
                     org_memberships: true,
                     space_memberships: true,
                     ..ReadScope::NONE
                 },
-                request: request::create_space_membership(space_id, email, admin, role_ids),
+                request: request::create_space_membership(space_id, email, admin, &role_ids),
                 find: Box::new(move |live| {
                     let (user, _) = live.membership_by_email(email)?;
                     live.space_memberships
@@ -423,19 +524,22 @@ pub(super) fn shape<'a>(ctx: &Ctx<'a>, kind: &'a OpKind) -> Result<Shape<'a>, Op
             after,
             role_ids,
             ..
-        } => Shape::Update {
-            target: Target::SpaceMembership {
-                space_id: space_id.clone(),
-                id: sm.id.clone(),
-            },
-            planned: sm,
-            before: None,
-            wanted: Content::access(after, role_ids),
-            request: Box::new(move |v| {
-                let admin = matches!(after, SpaceAccess::Admin);
-                request::update_space_membership(space_id, &sm.id, v, admin, role_ids)
-            }),
-        },
+        } => {
+            let role_ids = ctx.role_ids(role_ids)?;
+            Shape::Update {
+                target: Target::SpaceMembership {
+                    space_id: space_id.clone(),
+                    id: sm.id.clone(),
+                },
+                planned: sm,
+                before: None,
+                wanted: Content::access(after, &role_ids),
+                request: Box::new(move |v| {
+                    let admin = matches!(after, SpaceAccess::Admin);
+                    request::update_space_membership(space_id, &sm.id, v, admin, &role_ids)
+                }),
+            }
+        }
         OpKind::DeleteSpaceMembership {
             space_id,
             space_membership: sm,
