@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use super::failures::{failure, not_applied, unknown};
 use super::shapes::{Conflict, Find};
-use super::{CONFIRMED, Ctx, Done, MAX_RESENDS, NOT_APPLIED, NotDone, UNKNOWN};
+use super::{CONFIRMED, Ctx, Done, NOT_APPLIED, NotDone, UNKNOWN};
 use crate::contentful::request::Request;
 use crate::contentful::{Client, ReadScope};
 use crate::plan::OpId;
@@ -79,13 +79,7 @@ pub(super) async fn create(
                 f.message = format!("{}: {why}", f.message);
                 return Err(f.into());
             }
-            None => {
-                ctx.resolved(op, req, None, NOT_APPLIED);
-                if resends >= MAX_RESENDS {
-                    return Err(not_applied(&e, None).into());
-                }
-                resends += 1;
-            }
+            None => ctx.resend(op, req, &e, None, &mut resends)?,
         }
     }
 }

@@ -1,9 +1,9 @@
 //! The delete shape: re-read the object, refuse if it changed since the plan, DELETE with the
 //! version read; an object already gone is done.
 
-use super::failures::{changed_during_apply, failure, not_applied, unknown};
+use super::failures::{changed_during_apply, failure, unknown};
 use super::shapes::{Target, Versioned};
-use super::{CONFIRMED, Ctx, Done, MAX_RESENDS, NOT_APPLIED, NotDone, UNKNOWN};
+use super::{CONFIRMED, Ctx, Done, NotDone, UNKNOWN};
 use crate::contentful::Client;
 use crate::contentful::request::Request;
 use crate::model::ObjectMeta;
@@ -78,11 +78,7 @@ pub(super) async fn delete(
             Err(e2) => return Err(failure(&e2, Some(id)).into()),
         };
         if lost && now.meta.version == version {
-            ctx.resolved(op, &req, Some(id), NOT_APPLIED);
-            if resends >= MAX_RESENDS {
-                return Err(not_applied(&e, Some(id)).into());
-            }
-            resends += 1;
+            ctx.resend(op, &req, &e, Some(id), &mut resends)?;
             continue;
         }
         return Err(changed_during_apply(&now.meta, planned.version, ctx.names).into());

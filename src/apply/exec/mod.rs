@@ -386,6 +386,24 @@ impl Ctx<'_> {
         result
     }
 
+    /// After a lost answer that a re-read showed not applied: journals that, and allows one more
+    /// send of the write, or fails the operation once [`MAX_RESENDS`] are used up.
+    fn resend(
+        &self,
+        op: &OpId,
+        req: &Request,
+        e: &ContentfulError,
+        object_id: Option<&str>,
+        resends: &mut u32,
+    ) -> Result<(), NotDone> {
+        self.resolved(op, req, object_id, NOT_APPLIED);
+        if *resends >= MAX_RESENDS {
+            return Err(failures::not_applied(e, object_id).into());
+        }
+        *resends += 1;
+        Ok(())
+    }
+
     /// Journals what re-reading after a lost answer showed (a second outcome for the write).
     fn resolved(&self, op: &OpId, req: &Request, object_id: Option<&str>, result: &str) {
         let mut rec = self.record(op, JournalPhase::Outcome, req);

@@ -1,9 +1,9 @@
 //! The update shape: PUT with the planned `sys.version`; a 409 or a lost answer re-reads the
 //! object and never overwrites someone else's change.
 
-use super::failures::{changed_during_apply, failure, gone, not_applied, unknown};
+use super::failures::{changed_during_apply, failure, gone, unknown};
 use super::shapes::{Content, Target, Versioned};
-use super::{CONFIRMED, Ctx, Done, MAX_RESENDS, NOT_APPLIED, NotDone, UNKNOWN};
+use super::{CONFIRMED, Ctx, Done, NotDone, UNKNOWN};
 use crate::contentful::Client;
 use crate::contentful::request::Request;
 use crate::model::ObjectMeta;
@@ -76,11 +76,7 @@ pub(super) async fn update(
             return Ok(Done::already(None));
         }
         if lost && cur.meta.version == version {
-            ctx.resolved(op, &req, Some(id), NOT_APPLIED);
-            if resends >= MAX_RESENDS {
-                return Err(not_applied(&e, Some(id)).into());
-            }
-            resends += 1;
+            ctx.resend(op, &req, &e, Some(id), &mut resends)?;
             continue;
         }
         return Err(changed_during_apply(&cur.meta, planned.version, ctx.names).into());
