@@ -279,6 +279,15 @@ fn mixed() -> (World, Wanted) {
     (world, wanted)
 }
 
+/// The [`mixed`] case served and planned: the sandbox, its client, the access file, the plan.
+async fn mixed_planned() -> (Server, Client, DesiredState, VerifiedPlan) {
+    let (world, wanted) = mixed();
+    let (server, c) = serve(&live_of(&world)).await;
+    let d = desired_of(&wanted);
+    let p = checked(&c, &d).await.expect("not refused");
+    (server, c, d, p)
+}
+
 fn kinds(p: &Plan) -> Vec<&'static str> {
     let mut k: Vec<&'static str> = p.operations.iter().map(|o| o.kind.name()).collect();
     k.sort();
@@ -287,10 +296,7 @@ fn kinds(p: &Plan) -> Vec<&'static str> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_plan_that_creates_grants_changes_and_deletes_roles_applies_and_converges() {
-    let (world, wanted) = mixed();
-    let (server, c) = serve(&live_of(&world)).await;
-    let d = desired_of(&wanted);
-    let p = checked(&c, &d).await.expect("not refused");
+    let (server, c, d, p) = mixed_planned().await;
     assert_eq!(
         kinds(&p),
         [
@@ -362,10 +368,7 @@ async fn a_plan_that_creates_grants_changes_and_deletes_roles_applies_and_conver
 /// `created_by:` id (the substitution itself refuses one; see the unit test in `apply::exec`).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_role_someone_else_created_meanwhile_fails_the_create_and_skips_its_grant() {
-    let (world, wanted) = mixed();
-    let (server, c) = serve(&live_of(&world)).await;
-    let d = desired_of(&wanted);
-    let p = checked(&c, &d).await.expect("not refused");
+    let (server, c, d, p) = mixed_planned().await;
     // Someone creates Publisher in blog with another definition after the plan.
     c.create_role(BLOG, "Publisher", &definition(0))
         .await
@@ -402,7 +405,7 @@ async fn a_role_someone_else_created_meanwhile_fails_the_create_and_skips_its_gr
         sandbox_writes(&server)
     );
     // The same role with the same definition is taken as already there.
-    let (server2, c2) = serve(&live_of(&world)).await;
+    let (server2, c2) = serve(&live_of(&mixed().0)).await;
     let p2 = checked(&c2, &d).await.expect("not refused");
     c2.create_role(BLOG, "Publisher", &definition(2))
         .await
@@ -426,10 +429,7 @@ async fn a_role_someone_else_created_meanwhile_fails_the_create_and_skips_its_gr
 /// and reports who changed it.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_role_edited_during_apply_is_not_overwritten() {
-    let (world, wanted) = mixed();
-    let (server, c) = serve(&live_of(&world)).await;
-    let d = desired_of(&wanted);
-    let p = checked(&c, &d).await.expect("not refused");
+    let (server, c, _, p) = mixed_planned().await;
     let id = format!("r-{BLOG}-0");
     let now_role = c.get_role(BLOG, &id).await.unwrap();
     c.update_role(BLOG, &id, now_role.version, "Reviewer", &definition(2))
@@ -555,11 +555,8 @@ async fn a_saved_plan_with_role_operations_applies_and_a_role_edited_since_makes
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_rehearsal_applies_role_operations_in_a_sandbox_seeded_with_the_live_roles() {
-    let (world, wanted) = mixed();
-    let (server, c) = serve(&live_of(&world)).await;
-    let d = desired_of(&wanted);
+    let (server, c, d, p) = mixed_planned().await;
     let live = read(&c, &d).await;
-    let p = checked(&c, &d).await.expect("not refused");
     server.clear_journal();
     let r = apply::rehearse(
         &live,
