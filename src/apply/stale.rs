@@ -71,55 +71,36 @@ pub enum Staleness {
 /// memberships under their space.
 fn parents(plan: &Plan) -> BTreeMap<(ObjectKind, String), String> {
     let mut out = BTreeMap::new();
-    let cascade = |c: &Cascade, out: &mut BTreeMap<_, _>| match c {
-        Cascade::TeamMembership {
-            team_id,
-            team_membership,
-            ..
-        } => {
-            out.insert(
-                (ObjectKind::TeamMembership, team_membership.id.clone()),
-                team_id.clone(),
-            );
-        }
-        Cascade::SpaceMembership {
-            space_id,
-            space_membership,
-            ..
-        } => {
-            out.insert(
-                (ObjectKind::SpaceMembership, space_membership.id.clone()),
-                space_id.clone(),
-            );
-        }
-        Cascade::TeamSpaceMembership { space_id, tsm, .. } => {
-            out.insert(
-                (ObjectKind::TeamSpaceMembership, tsm.id.clone()),
-                space_id.clone(),
-            );
-        }
+    let mut put = |kind: ObjectKind, id: &str, parent: &str| {
+        out.insert((kind, id.to_string()), parent.to_string());
     };
     for op in &plan.operations {
         for c in op.kind.cascades() {
-            cascade(c, &mut out);
+            match c {
+                Cascade::TeamMembership {
+                    team_id,
+                    team_membership,
+                    ..
+                } => put(ObjectKind::TeamMembership, &team_membership.id, team_id),
+                Cascade::SpaceMembership {
+                    space_id,
+                    space_membership,
+                    ..
+                } => put(ObjectKind::SpaceMembership, &space_membership.id, space_id),
+                Cascade::TeamSpaceMembership { space_id, tsm, .. } => {
+                    put(ObjectKind::TeamSpaceMembership, &tsm.id, space_id)
+                }
+            }
         }
         match &op.kind {
             OpKind::RemoveTeamMember {
                 team_id,
                 team_membership,
                 ..
-            } => {
-                out.insert(
-                    (ObjectKind::TeamMembership, team_membership.id.clone()),
-                    team_id.clone(),
-                );
-            }
+            } => put(ObjectKind::TeamMembership, &team_membership.id, team_id),
             OpKind::UpdateTeamSpaceMembership { space_id, tsm, .. }
             | OpKind::DeleteTeamSpaceMembership { space_id, tsm, .. } => {
-                out.insert(
-                    (ObjectKind::TeamSpaceMembership, tsm.id.clone()),
-                    space_id.clone(),
-                );
+                put(ObjectKind::TeamSpaceMembership, &tsm.id, space_id)
             }
             OpKind::UpdateSpaceMembership {
                 space_id,
@@ -130,12 +111,7 @@ fn parents(plan: &Plan) -> BTreeMap<(ObjectKind, String), String> {
                 space_id,
                 space_membership,
                 ..
-            } => {
-                out.insert(
-                    (ObjectKind::SpaceMembership, space_membership.id.clone()),
-                    space_id.clone(),
-                );
-            }
+            } => put(ObjectKind::SpaceMembership, &space_membership.id, space_id),
             _ => {}
         }
     }

@@ -86,9 +86,6 @@ pub enum StopReason {
         /// Transport failures in a row when the run stopped.
         consecutive_failures: usize,
     },
-    /// The plan creates, changes or deletes custom roles, which this build cannot write yet
-    /// (issue 15): nothing was started, so no grant goes out without its role.
-    RoleWritesUnsupported,
 }
 
 impl fmt::Display for StopReason {
@@ -100,10 +97,6 @@ impl fmt::Display for StopReason {
             } => write!(
                 f,
                 "Contentful unreachable ({consecutive_failures} requests in a row got no response)"
-            ),
-            StopReason::RoleWritesUnsupported => write!(
-                f,
-                "the plan changes custom roles, which this version cannot apply yet; nothing was changed"
             ),
         }
     }

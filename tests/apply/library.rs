@@ -441,38 +441,3 @@ async fn a_team_listed_without_a_version_is_read_before_its_update_and_edits_are
     );
     server.shutdown().await;
 }
-
-/// Until `apply` can write custom roles (issue 15), a plan with a role operation starts nothing:
-/// no grant goes out without the role it names, and the report says why.
-#[tokio::test]
-async fn a_plan_with_role_operations_writes_nothing_and_says_why() {
-    let server = crate::util::demo_sandbox().await;
-    let c = client(&server);
-    let yaml = std::fs::read_to_string(crate::util::root().join("examples/access.yaml")).unwrap();
-    let role = "\nroles:\n  Reviewer:\n    description: Reviews posts\n    spaces: [blog]\n    \
-                permissions: {ContentModel: [read]}\n    policies: []\n\nteams:\n";
-    let yaml = yaml.replacen("\nteams:\n", role, 1);
-    let d = contentful_access::config::load_str("access.yaml", &yaml).unwrap();
-    let p = plan_now(&c, &d).await;
-    assert!(
-        p.operations
-            .iter()
-            .any(|o| matches!(o.kind, OpKind::CreateRole { .. })),
-        "{:#?}",
-        p.operations
-    );
-    server.clear_journal();
-    let report = apply::apply(&c, &p, &ApplyOptions::default(), &mut NoObserver).await;
-    assert_eq!(
-        report.stopped,
-        Some(apply::StopReason::RoleWritesUnsupported)
-    );
-    assert!(
-        report
-            .outcomes
-            .iter()
-            .all(|o| !matches!(o.status, OpStatus::Applied { .. }))
-    );
-    assert_eq!(sandbox_writes(&server), Vec::<(String, String)>::new());
-    server.shutdown().await;
-}

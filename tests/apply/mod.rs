@@ -17,5 +17,6 @@ mod props;
 #[path = "../plan/random_org.rs"]
 mod random_org;
 mod reviewed;
+mod roles;
 mod signals;
 mod verify;
