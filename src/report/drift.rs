@@ -177,10 +177,17 @@ fn difference(op: &Operation, live: &LiveState) -> Difference {
     let team = |name: &str| Who::Team {
         name: name.to_string(),
     };
-    let access = |a: &SpaceAccess| State::Access { access: a.clone() };
+    let team_grant = |t: &str, space: &str, file, contentful| {
+        let subject = format!("team {t} in space {space}");
+        access_row(subject, team(t), file, contentful, "no access")
+    };
+    let user_grant = |email: &Email, space: &str, file, contentful| {
+        let subject = format!("{email} in space {space}");
+        access_row(subject, user(email), file, contentful, "no direct access")
+    };
     let mut space = None;
     let mut in_team = None;
-    let (subject, who, aspect, file, contentful, file_says, contentful_has) = match &op.kind {
+    let (subject, who, aspect, file, contentful, file_says, contentful_has): Row = match &op.kind {
         OpKind::Invite { email, role, .. } => (
             format!("user {email}"),
             user(email),
@@ -329,15 +336,7 @@ fn difference(op: &Operation, live: &LiveState) -> Difference {
             ..
         } => {
             space = Some(space_name.clone());
-            (
-                format!("team {team_name} in space {space_name}"),
-                team(team_name),
-                Aspect::SpaceAccess,
-                access(wanted),
-                State::Absent,
-                wanted.to_string(),
-                "no access".to_string(),
-            )
+            team_grant(team_name, space_name, Some(wanted), None)
         }
         OpKind::UpdateTeamSpaceMembership {
             team_name,
@@ -349,15 +348,7 @@ fn difference(op: &Operation, live: &LiveState) -> Difference {
         } => {
             meta = Some(tsm);
             space = Some(space_name.clone());
-            (
-                format!("team {team_name} in space {space_name}"),
-                team(team_name),
-                Aspect::SpaceAccess,
-                access(after),
-                access(before),
-                after.to_string(),
-                before.to_string(),
-            )
+            team_grant(team_name, space_name, Some(after), Some(before))
         }
         OpKind::DeleteTeamSpaceMembership {
             team_name,
@@ -368,15 +359,7 @@ fn difference(op: &Operation, live: &LiveState) -> Difference {
         } => {
             meta = Some(tsm);
             space = Some(space_name.clone());
-            (
-                format!("team {team_name} in space {space_name}"),
-                team(team_name),
-                Aspect::SpaceAccess,
-                State::Absent,
-                access(before),
-                "no access".to_string(),
-                before.to_string(),
-            )
+            team_grant(team_name, space_name, None, Some(before))
         }
         OpKind::CreateSpaceMembership {
             email,
@@ -385,15 +368,7 @@ fn difference(op: &Operation, live: &LiveState) -> Difference {
             ..
         } => {
             space = Some(space_name.clone());
-            (
-                format!("{email} in space {space_name}"),
-                user(email),
-                Aspect::SpaceAccess,
-                access(wanted),
-                State::Absent,
-                wanted.to_string(),
-                "no direct access".to_string(),
-            )
+            user_grant(email, space_name, Some(wanted), None)
         }
         OpKind::UpdateSpaceMembership {
             email,
@@ -405,15 +380,7 @@ fn difference(op: &Operation, live: &LiveState) -> Difference {
         } => {
             meta = Some(space_membership);
             space = Some(space_name.clone());
-            (
-                format!("{email} in space {space_name}"),
-                user(email),
-                Aspect::SpaceAccess,
-                access(after),
-                access(before),
-                after.to_string(),
-                before.to_string(),
-            )
+            user_grant(email, space_name, Some(after), Some(before))
         }
         OpKind::DeleteSpaceMembership {
             email,
@@ -424,28 +391,17 @@ fn difference(op: &Operation, live: &LiveState) -> Difference {
         } => {
             meta = Some(space_membership);
             space = Some(space_name.clone());
-            (
-                format!("{email} in space {space_name}"),
-                user(email),
-                Aspect::SpaceAccess,
-                State::Absent,
-                access(before),
-                "no direct access".to_string(),
-                before.to_string(),
-            )
+            user_grant(email, space_name, None, Some(before))
         }
         OpKind::CreateRole {
             name, space_name, ..
         } => {
             space = Some(space_name.clone());
-            (
-                format!("role {name} in space {space_name}"),
-                Who::Role { name: name.clone() },
-                Aspect::RoleDefinition,
-                State::Present,
-                State::Absent,
-                "declared".to_string(),
-                "no such role".to_string(),
+            role_row(
+                name,
+                space_name,
+                (State::Present, "declared".to_string()),
+                (State::Absent, "no such role".to_string()),
             )
         }
         OpKind::UpdateRole {
@@ -457,14 +413,14 @@ fn difference(op: &Operation, live: &LiveState) -> Difference {
         } => {
             meta = Some(role);
             space = Some(space_name.clone());
-            (
-                format!("role {name} in space {space_name}"),
-                Who::Role { name: name.clone() },
-                Aspect::RoleDefinition,
-                State::Present,
-                State::Present,
-                "the declared definition".to_string(),
-                format!("another definition ({})", changes.headlines().join("; ")),
+            role_row(
+                name,
+                space_name,
+                (State::Present, "the declared definition".to_string()),
+                (
+                    State::Present,
+                    format!("another definition ({})", changes.headlines().join("; ")),
+                ),
             )
         }
         OpKind::DeleteRole {
@@ -475,14 +431,14 @@ fn difference(op: &Operation, live: &LiveState) -> Difference {
         } => {
             meta = Some(role);
             space = Some(space_name.clone());
-            (
-                format!("role {name} in space {space_name}"),
-                Who::Role { name: name.clone() },
-                Aspect::RoleDefinition,
-                State::NotDeclared,
-                State::Present,
-                "not declared (policy.prune_roles: true)".to_string(),
-                "a role".to_string(),
+            role_row(
+                name,
+                space_name,
+                (
+                    State::NotDeclared,
+                    "not declared (policy.prune_roles: true)".to_string(),
+                ),
+                (State::Present, "a role".to_string()),
             )
         }
     };
@@ -503,6 +459,53 @@ fn difference(op: &Operation, live: &LiveState) -> Difference {
         included_file: None,
         fix: op.kind.name().to_string(),
     }
+}
+
+/// One difference's subject, who it is about, aspect, the file's and Contentful's state (as data)
+/// and the same two as text.
+type Row = (String, Who, Aspect, State, State, String, String);
+
+/// The row of a space grant (a user's or a team's): what the file wants and what Contentful has,
+/// `None` for no grant at all (shown as `none`).
+fn access_row(
+    subject: String,
+    who: Who,
+    file: Option<&SpaceAccess>,
+    contentful: Option<&SpaceAccess>,
+    none: &str,
+) -> Row {
+    let state =
+        |a: Option<&SpaceAccess>| a.map_or(State::Absent, |a| State::Access { access: a.clone() });
+    let text = |a: Option<&SpaceAccess>| a.map_or_else(|| none.to_string(), ToString::to_string);
+    (
+        subject,
+        who,
+        Aspect::SpaceAccess,
+        state(file),
+        state(contentful),
+        text(file),
+        text(contentful),
+    )
+}
+
+/// The row of a custom role in a space: the file's state and text, then Contentful's.
+fn role_row(
+    name: &str,
+    space_name: &str,
+    (file, file_says): (State, String),
+    (contentful, contentful_has): (State, String),
+) -> Row {
+    (
+        format!("role {name} in space {space_name}"),
+        Who::Role {
+            name: name.to_string(),
+        },
+        Aspect::RoleDefinition,
+        file,
+        contentful,
+        file_says,
+        contentful_has,
+    )
 }
 
 fn with_count(text: String, cascades: usize) -> String {

@@ -98,3 +98,16 @@ pub(super) fn opt_bool(b: &Value, key: &str) -> R<Option<bool>> {
         )),
     }
 }
+
+/// The body's `name`: present and not blank (422 `size` otherwise, as Contentful answers for a
+/// space, a team or a token without a name).
+pub(super) fn required_name(b: &Value) -> R<String> {
+    let name_v = b.get("name").ok_or_else(|| missing("name"))?;
+    name_v
+        .as_str()
+        .filter(|n| !n.trim().is_empty())
+        .map(str::to_string)
+        .ok_or_else(|| {
+            ApiError::validation("size", "name", name_v.clone(), "must be a non-empty string")
+        })
+}

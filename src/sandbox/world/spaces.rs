@@ -5,7 +5,9 @@ use serde_json::{Value, json};
 
 use super::World;
 use super::access::require_admin;
-use super::body::{check_keys, check_version, check_version_if_sent, missing, opt_bool, opt_str};
+use super::body::{
+    check_keys, check_version, check_version_if_sent, missing, opt_bool, opt_str, required_name,
+};
 use super::error::{ApiError, R};
 use super::query::{
     ListQuery, bool_str, collection, dated, filter_any_ok, filter_ok, list_of, name_or_sys_key,
@@ -352,14 +354,7 @@ pub(super) fn create(w: &mut World, c: &Call) -> R<Reply> {
     }
     let b = c.body()?;
     check_keys(&b, &["name", "defaultLocale"])?;
-    let name_v = b.get("name").ok_or_else(|| missing("name"))?;
-    let name = name_v
-        .as_str()
-        .filter(|n| !n.trim().is_empty())
-        .ok_or_else(|| {
-            ApiError::validation("size", "name", name_v.clone(), "must be a non-empty string")
-        })?
-        .to_string();
+    let name = required_name(&b)?;
     let id = w
         .next_id()
         .chars()

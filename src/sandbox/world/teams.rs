@@ -5,7 +5,9 @@ use serde_json::{Value, json};
 
 use super::World;
 use super::access::require_admin;
-use super::body::{check_keys, check_version, check_version_if_sent, missing, opt_bool};
+use super::body::{
+    check_keys, check_version, check_version_if_sent, missing, opt_bool, required_name,
+};
 use super::error::{ApiError, R};
 use super::query::{
     ListQuery, bool_str, collection, dated, filter_ok, list_of, name_or_sys_key, sort_generic,
@@ -280,14 +282,7 @@ impl World {
     }
 
     pub(super) fn team_fields(&self, b: &Value, this: Option<&str>) -> R<(String, Option<String>)> {
-        let name_v = b.get("name").ok_or_else(|| missing("name"))?;
-        let name = name_v
-            .as_str()
-            .filter(|n| !n.trim().is_empty())
-            .ok_or_else(|| {
-                ApiError::validation("size", "name", name_v.clone(), "must be a non-empty string")
-            })?
-            .to_string();
+        let name = required_name(&b)?;
         let description = match b.get("description") {
             None | Some(Value::Null) => None,
             Some(Value::String(s)) => Some(s.clone()),

@@ -7,7 +7,7 @@ use chrono::Duration;
 use serde_json::{Value, json};
 
 use super::World;
-use super::body::{check_keys, missing};
+use super::body::{check_keys, missing, required_name};
 use super::error::{ApiError, R};
 use super::query::{ListQuery, list_of, sort_generic, sys_key};
 use super::routes::{Call, Reply, created, ok};
@@ -40,14 +40,7 @@ pub(super) fn get(w: &mut World, c: &Call) -> R<Reply> {
 pub(super) fn create(w: &mut World, c: &Call) -> R<Reply> {
     let b = c.body()?;
     check_keys(&b, &["name", "scopes", "expiresIn"])?;
-    let name_v = b.get("name").ok_or_else(|| missing("name"))?;
-    let name = name_v
-        .as_str()
-        .filter(|n| !n.trim().is_empty())
-        .ok_or_else(|| {
-            ApiError::validation("size", "name", name_v.clone(), "must be a non-empty string")
-        })?
-        .to_string();
+    let name = required_name(&b)?;
     let scopes_v = b.get("scopes").ok_or_else(|| missing("scopes"))?;
     let scopes: Vec<String> = scopes_v
         .as_array()

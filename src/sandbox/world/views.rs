@@ -9,7 +9,7 @@ use super::store::created_at;
 use crate::model::MembershipStatus;
 use crate::sandbox::seed::{
     SeedAccessToken, SeedInvitation, SeedOrgMembership, SeedRole, SeedSpace, SeedSpaceMembership,
-    SeedTeam, SeedTeamMembership, SeedTeamSpaceMembership, SeedUser, default_epoch,
+    SeedSys, SeedTeam, SeedTeamMembership, SeedTeamSpaceMembership, SeedUser, default_epoch,
 };
 
 pub(super) fn ts(t: DateTime<Utc>) -> String {
@@ -18,6 +18,24 @@ pub(super) fn ts(t: DateTime<Utc>) -> String {
 
 pub(super) fn ts_opt(t: Option<DateTime<Utc>>) -> Value {
     t.map_or(Value::Null, |t| Value::String(ts(t)))
+}
+
+/// A record's `sys`: its type, id, version, when and by whom it was created and last updated,
+/// plus `more` (its links and the fields only its kind has).
+fn sys_json(kind: &str, id: &str, sys: &SeedSys, more: Value) -> Value {
+    let mut v = json!({
+        "type": kind,
+        "id": id,
+        "version": sys.version,
+        "createdAt": ts(created_at(sys)),
+        "updatedAt": ts(sys.updated_at.unwrap_or_else(default_epoch)),
+        "createdBy": link("User", sys.created_by.as_deref().unwrap_or_default()),
+        "updatedBy": link("User", sys.updated_by.as_deref().unwrap_or_default()),
+    });
+    if let (Some(o), Value::Object(more)) = (v.as_object_mut(), more) {
+        o.extend(more);
+    }
+    v
 }
 
 pub(super) fn link(link_type: &str, id: &str) -> Value {
@@ -67,24 +85,22 @@ impl World {
     pub(super) fn om_json(&self, m: &SeedOrgMembership) -> Value {
         json!({
             "role": m.role.as_str(),
-            "sys": {
-                "type": "OrganizationMembership",
-                "id": m.id,
-                "version": m.sys.version,
-                "status": status_str(m.status),
-                "createdAt": ts(created_at(&m.sys)),
-                "updatedAt": ts(m.sys.updated_at.unwrap_or_else(default_epoch)),
-                "createdBy": link("User", m.sys.created_by.as_deref().unwrap_or_default()),
-                "updatedBy": link("User", m.sys.updated_by.as_deref().unwrap_or_default()),
-                "lastActiveAt": ts_opt(m.last_active_at),
-                "sso": m.sso.as_ref().map_or(Value::Null, |s| json!({
-                    "lastSignInAt": ts_opt(s.last_sign_in_at),
-                    "isExemptFromRestrictedMode": s.is_exempt_from_restricted_mode,
-                    "exemptionReasons": s.exemption_reasons,
-                })),
-                "user": link("User", &m.user),
-                "organization": link("Organization", &self.org.id),
-            }
+            "sys": sys_json(
+                "OrganizationMembership",
+                &m.id,
+                &m.sys,
+                json!({
+                    "status": status_str(m.status),
+                    "lastActiveAt": ts_opt(m.last_active_at),
+                    "sso": m.sso.as_ref().map_or(Value::Null, |s| json!({
+                        "lastSignInAt": ts_opt(s.last_sign_in_at),
+                        "isExemptFromRestrictedMode": s.is_exempt_from_restricted_mode,
+                        "exemptionReasons": s.exemption_reasons,
+                    })),
+                    "user": link("User", &m.user),
+                    "organization": link("Organization", &self.org.id),
+                }),
+            )
         })
     }
 
@@ -120,17 +136,15 @@ impl World {
         json!({
             "name": t.name,
             "description": t.description,
-            "sys": {
-                "type": "Team",
-                "id": t.id,
-                "version": t.sys.version,
-                "memberCount": self.tms_by_team.len(&t.id),
-                "organization": link("Organization", &self.org.id),
-                "createdAt": ts(created_at(&t.sys)),
-                "updatedAt": ts(t.sys.updated_at.unwrap_or_else(default_epoch)),
-                "createdBy": link("User", t.sys.created_by.as_deref().unwrap_or_default()),
-                "updatedBy": link("User", t.sys.updated_by.as_deref().unwrap_or_default()),
-            }
+            "sys": sys_json(
+                "Team",
+                &t.id,
+                &t.sys,
+                json!({
+                    "memberCount": self.tms_by_team.len(&t.id),
+                    "organization": link("Organization", &self.org.id),
+                }),
+            )
         })
     }
 
@@ -155,19 +169,17 @@ impl World {
         json!({
             "admin": m.admin,
             "organizationMembershipId": m.org_membership,
-            "sys": {
-                "type": "TeamMembership",
-                "id": m.id,
-                "version": m.sys.version,
-                "createdAt": ts(created_at(&m.sys)),
-                "updatedAt": ts(m.sys.updated_at.unwrap_or_else(default_epoch)),
-                "createdBy": link("User", m.sys.created_by.as_deref().unwrap_or_default()),
-                "updatedBy": link("User", m.sys.updated_by.as_deref().unwrap_or_default()),
-                "organization": link("Organization", &self.org.id),
-                "organizationMembership": link("OrganizationMembership", &m.org_membership),
-                "team": link("Team", &m.team),
-                "user": link("User", &user),
-            }
+            "sys": sys_json(
+                "TeamMembership",
+                &m.id,
+                &m.sys,
+                json!({
+                    "organization": link("Organization", &self.org.id),
+                    "organizationMembership": link("OrganizationMembership", &m.org_membership),
+                    "team": link("Team", &m.team),
+                    "user": link("User", &user),
+                }),
+            )
         })
     }
 
@@ -175,34 +187,30 @@ impl World {
         json!({
             "admin": m.admin,
             "roles": m.roles.iter().map(|r| link("Role", r)).collect::<Vec<_>>(),
-            "sys": {
-                "type": "TeamSpaceMembership",
-                "id": m.id,
-                "version": m.sys.version,
-                "createdAt": ts(created_at(&m.sys)),
-                "updatedAt": ts(m.sys.updated_at.unwrap_or_else(default_epoch)),
-                "createdBy": link("User", m.sys.created_by.as_deref().unwrap_or_default()),
-                "updatedBy": link("User", m.sys.updated_by.as_deref().unwrap_or_default()),
-                "team": link("Team", &m.team),
-                "space": link("Space", &m.space),
-            }
+            "sys": sys_json(
+                "TeamSpaceMembership",
+                &m.id,
+                &m.sys,
+                json!({
+                    "team": link("Team", &m.team),
+                    "space": link("Space", &m.space),
+                }),
+            )
         })
     }
 
     pub(super) fn sm_json(&self, m: &SeedSpaceMembership) -> Value {
         json!({
             "admin": m.admin,
-            "sys": {
-                "type": "SpaceMembership",
-                "id": m.id,
-                "version": m.sys.version,
-                "space": link("Space", &m.space),
-                "user": link("User", &m.user),
-                "createdBy": link("User", m.sys.created_by.as_deref().unwrap_or_default()),
-                "createdAt": ts(created_at(&m.sys)),
-                "updatedBy": link("User", m.sys.updated_by.as_deref().unwrap_or_default()),
-                "updatedAt": ts(m.sys.updated_at.unwrap_or_else(default_epoch)),
-            },
+            "sys": sys_json(
+                "SpaceMembership",
+                &m.id,
+                &m.sys,
+                json!({
+                    "space": link("Space", &m.space),
+                    "user": link("User", &m.user),
+                }),
+            ),
             "user": link("User", &m.user),
             "roles": m.roles.iter().map(|r| link("Role", r)).collect::<Vec<_>>(),
         })
@@ -211,16 +219,14 @@ impl World {
     pub(super) fn space_json(&self, s: &SeedSpace) -> Value {
         json!({
             "name": s.name,
-            "sys": {
-                "type": "Space",
-                "id": s.id,
-                "version": s.sys.version,
-                "createdBy": link("User", s.sys.created_by.as_deref().unwrap_or_default()),
-                "createdAt": ts(created_at(&s.sys)),
-                "updatedBy": link("User", s.sys.updated_by.as_deref().unwrap_or_default()),
-                "updatedAt": ts(s.sys.updated_at.unwrap_or_else(default_epoch)),
-                "organization": link("Organization", &self.org.id),
-            }
+            "sys": sys_json(
+                "Space",
+                &s.id,
+                &s.sys,
+                json!({
+                    "organization": link("Organization", &self.org.id),
+                }),
+            )
         })
     }
 }
@@ -231,16 +237,14 @@ pub(super) fn role_json(r: &SeedRole) -> Value {
         "description": r.description,
         "policies": r.policies,
         "permissions": r.permissions,
-        "sys": {
-            "type": "Role",
-            "id": r.id,
-            "version": r.sys.version,
-            "space": link("Space", &r.space),
-            "createdBy": link("User", r.sys.created_by.as_deref().unwrap_or_default()),
-            "createdAt": ts(created_at(&r.sys)),
-            "updatedBy": link("User", r.sys.updated_by.as_deref().unwrap_or_default()),
-            "updatedAt": ts(r.sys.updated_at.unwrap_or_else(default_epoch)),
-        }
+        "sys": sys_json(
+            "Role",
+            &r.id,
+            &r.sys,
+            json!({
+                "space": link("Space", &r.space),
+            }),
+        )
     });
     if let Some(o) = v.as_object_mut() {
         for (k, x) in &r.other {

@@ -8,7 +8,6 @@ use contentful_access::doctor::Subject;
 use contentful_access::ops;
 use contentful_access::render;
 
-use super::target::TargetArgs;
 use super::validate::load_config;
 use super::{Exit, Global, print_stdout};
 
@@ -37,11 +36,7 @@ pub struct Args {
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
     #[command(flatten)]
-    pub record: super::RecordArg,
-    #[command(flatten)]
-    pub now: super::NowArg,
-    #[command(flatten)]
-    pub target: TargetArgs,
+    pub read: super::ReadArgs,
 }
 
 /// Runs `doctor`.
@@ -60,9 +55,11 @@ pub fn run(global: &Global, args: Args) -> anyhow::Result<Exit> {
             anyhow::bail!("give an access file (-c FILE) or an organization (--org ID)")
         }
     };
-    let now = args.now.read();
-    let mut target = args.target.target()?;
-    let recording = args.record.attach(&mut target)?;
+    let super::Reading {
+        target,
+        recording,
+        now,
+    } = args.read.start()?;
     let result = super::runtime()?.block_on(ops::doctor(target, subject, now));
     super::Recording::finish(recording)?;
     let report = result?;

@@ -5,7 +5,6 @@ use contentful_access::ops;
 use contentful_access::render;
 
 use super::plan::report_unresolved;
-use super::target::TargetArgs;
 use super::validate::load_config;
 use super::{Exit, Global, print_stdout};
 
@@ -34,11 +33,7 @@ pub struct Args {
     #[arg(long, value_name = "FILE")]
     pub cache: Option<std::path::PathBuf>,
     #[command(flatten)]
-    pub record: super::RecordArg,
-    #[command(flatten)]
-    pub now: super::NowArg,
-    #[command(flatten)]
-    pub target: TargetArgs,
+    pub read: super::ReadArgs,
 }
 
 /// Runs `drift`.
@@ -46,9 +41,11 @@ pub fn run(global: &Global, args: Args) -> anyhow::Result<Exit> {
     let Some(desired) = load_config(global, &args.file.config)? else {
         return Ok(Exit::Error);
     };
-    let now = args.now.read();
-    let mut target = args.target.target()?;
-    let recording = args.record.attach(&mut target)?;
+    let super::Reading {
+        target,
+        recording,
+        now,
+    } = args.read.start()?;
     let rt = super::runtime()?;
     let result = match &args.cache {
         None => rt.block_on(ops::drift(target, &desired, now)),

@@ -99,6 +99,43 @@ impl RecordArg {
     }
 }
 
+/// The arguments of every command that reads the organization and may record what it read:
+/// `--record`, `--now` and where to connect.
+#[derive(Debug, Args)]
+pub struct ReadArgs {
+    #[command(flatten)]
+    pub record: RecordArg,
+    #[command(flatten)]
+    pub now: NowArg,
+    #[command(flatten)]
+    pub target: target::TargetArgs,
+}
+
+impl ReadArgs {
+    /// Reads the clock (or `--now`) once, resolves the target and starts the recording, if any.
+    pub fn start(&self) -> anyhow::Result<Reading> {
+        let now = self.now.read();
+        let mut target = self.target.target()?;
+        let recording = self.record.attach(&mut target)?;
+        Ok(Reading {
+            target,
+            recording,
+            now,
+        })
+    }
+}
+
+/// What [`ReadArgs::start`] prepared: the target to read, the recording under way and the run's
+/// one clock reading.
+pub struct Reading {
+    /// Where to connect.
+    pub target: contentful_access::ops::Target,
+    /// The recording, when `--record` was given; [`Recording::finish`] it after the run.
+    pub recording: Option<Recording>,
+    /// The time the run happens at.
+    pub now: chrono::DateTime<chrono::Utc>,
+}
+
 /// A recording under way.
 pub struct Recording {
     recorder: std::sync::Arc<contentful_access::contentful::record::Recorder>,

@@ -10,7 +10,6 @@ use contentful_access::ops::{self, OpsError};
 use contentful_access::plan::Plan;
 use contentful_access::render::{self, RenderOptions};
 
-use super::target::TargetArgs;
 use super::validate::{load_config, print_config_errors};
 use super::{Exit, Global, print_stdout};
 
@@ -42,11 +41,7 @@ pub struct Args {
     #[arg(long)]
     pub detailed_exitcode: bool,
     #[command(flatten)]
-    pub record: super::RecordArg,
-    #[command(flatten)]
-    pub now: super::NowArg,
-    #[command(flatten)]
-    pub target: TargetArgs,
+    pub read: super::ReadArgs,
 }
 
 /// Runs `plan`.
@@ -54,9 +49,11 @@ pub fn run(global: &Global, args: Args) -> anyhow::Result<Exit> {
     let Some(desired) = load_config(global, &args.file.config)? else {
         return Ok(Exit::Error);
     };
-    let now = args.now.read();
-    let mut target = args.target.target()?;
-    let recording = args.record.attach(&mut target)?;
+    let super::Reading {
+        target,
+        recording,
+        now,
+    } = args.read.start()?;
     let planned = super::runtime()?.block_on(ops::plan_org(target, &desired, now));
     super::Recording::finish(recording)?;
     let Some((_live, plan)) = report_unresolved(global, planned)? else {
