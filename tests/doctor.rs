@@ -14,7 +14,9 @@ use serde_json::Value;
 
 use crate::sandbox::fidelity::recording_differences;
 use crate::sandbox::read::{MARKETING, ORG};
-use crate::util::{bin, demo_desired, demo_sandbox, fast_client, now, root, snap_with, text};
+use crate::util::{
+    bin, demo_desired, demo_sandbox, fast_client, files_under, now, root, snap_with, text,
+};
 
 const DEMO_FILE: &str = "examples/access.yaml";
 
@@ -263,7 +265,7 @@ async fn recordings_are_redacted() {
     let mut files = 0;
     let mut all = String::new();
     let mut responses = String::new();
-    for entry in walk(&rec) {
+    for entry in files_under(&rec) {
         let content = std::fs::read_to_string(&entry).unwrap();
         files += 1;
         all.push_str(&content);
@@ -289,7 +291,7 @@ async fn recordings_are_redacted() {
     let me: Value = serde_json::from_str(me[0]["response"]["body"].as_str().unwrap()).unwrap();
     let email = me["email"].as_str().unwrap();
     assert!(email.ends_with("@example.invalid"), "{email}");
-    let members = walk(&rec)
+    let members = files_under(&rec)
         .into_iter()
         .find(|p| p.to_string_lossy().contains("organization-memberships"))
         .unwrap();
@@ -297,20 +299,6 @@ async fn recordings_are_redacted() {
     assert!(members.contains(email), "{email} not in the members' page");
     assert!(members.contains(&me["firstName"].as_str().unwrap().to_string()));
     server.shutdown().await;
-}
-
-fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
-    let mut out = Vec::new();
-    for e in std::fs::read_dir(dir).unwrap() {
-        let p = e.unwrap().path();
-        if p.is_dir() {
-            out.extend(walk(&p));
-        } else {
-            out.push(p);
-        }
-    }
-    out.sort();
-    out
 }
 
 /// `plan --record` and `drift --record` write a folder the fidelity comparison reads: each

@@ -189,3 +189,25 @@ pub async fn unlimited_sandbox(seed: contentful_access::sandbox::Seed) -> Server
     };
     Server::start(seed, opts).await.unwrap()
 }
+
+/// Every file below `dir`, in sorted order (what a recording or an export wrote).
+pub fn files_under(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).unwrap() {
+        let p = e.unwrap().path();
+        if p.is_dir() {
+            out.extend(files_under(&p));
+        } else {
+            out.push(p);
+        }
+    }
+    out.sort();
+    out
+}
+
+/// `plan -c examples/access.yaml --sandbox` with `extra` arguments: the README's main command.
+pub fn demo_plan(extra: &[&str]) -> std::process::Output {
+    let mut args = vec!["plan", "-c", "examples/access.yaml", "--sandbox"];
+    args.extend_from_slice(extra);
+    cli(&args, &[])
+}

@@ -37,20 +37,6 @@ fn the_action_calls_only_subcommands_and_flags_that_exist() {
 fn the_action_comments_with_the_same_script_as_the_plan_example() {
     let action = parse(&read(ACTION)).expect("YAML");
     let plan = parse(&read(GITHUB[0])).expect("YAML");
-    let script_of = |steps: &Value| {
-        steps
-            .as_array()
-            .expect("steps")
-            .iter()
-            .find(|s| {
-                s["uses"]
-                    .as_str()
-                    .is_some_and(|u| u.starts_with("actions/github-script"))
-            })
-            .and_then(|s| s["with"]["script"].as_str())
-            .expect("a github-script step")
-            .to_string()
-    };
     let ours = script_of(get(&action, &["runs", "steps"]));
     assert_eq!(
         ours,

@@ -22,17 +22,14 @@ fn plan_comments_are_found_by_the_marker_the_tool_prints() {
     let plan = parse(&read(GITHUB[0])).expect("YAML");
     assert!(get(&plan, &["on", "pull_request"]).is_object());
     assert_eq!(get(&plan, &["permissions", "pull-requests"]), "write");
-    let steps = get(&plan, &["jobs", "plan", "steps"])
-        .as_array()
-        .expect("steps");
-    assert!(steps.iter().any(|s| {
-        s["uses"]
-            .as_str()
-            .is_some_and(|u| u.starts_with("actions/upload-artifact"))
-            && s["with"]["path"]
+    let steps = get(&plan, &["jobs", "plan", "steps"]);
+    assert!(
+        steps_using(steps, "actions/upload-artifact")
+            .iter()
+            .any(|s| s["with"]["path"]
                 .as_str()
-                .is_some_and(|p| p.contains("plan.json"))
-    }));
+                .is_some_and(|p| p.contains("plan.json")))
+    );
     assert_eq!(
         get(
             &plan,

@@ -13,7 +13,7 @@ use std::process::{Command, Output};
 
 use serde_json::Value;
 
-use crate::util::{cli, root, text};
+use crate::util::{cli, demo_plan, root, text};
 
 mod action;
 mod cli;
@@ -322,19 +322,28 @@ pub(crate) fn get<'a>(value: &'a Value, path: &[&str]) -> &'a Value {
     path.iter().fold(value, |v, key| &v[*key])
 }
 
+/// The steps (of a job's or an action's `steps`) that use `action` (`actions/upload-artifact`).
+pub(crate) fn steps_using<'a>(steps: &'a Value, action: &str) -> Vec<&'a Value> {
+    steps
+        .as_array()
+        .expect("steps")
+        .iter()
+        .filter(|s| s["uses"].as_str().is_some_and(|u| u.starts_with(action)))
+        .collect()
+}
+
+/// The script of the `actions/github-script` step among `steps`.
+pub(crate) fn script_of(steps: &Value) -> String {
+    steps_using(steps, "actions/github-script")
+        .first()
+        .and_then(|s| s["with"]["script"].as_str())
+        .expect("a github-script step")
+        .to_string()
+}
+
 /// The first line `plan --format markdown` prints for the demo org.
 fn markdown_marker_line() -> String {
-    let out = cli(
-        &[
-            "plan",
-            "-c",
-            "examples/access.yaml",
-            "--sandbox",
-            "--format",
-            "markdown",
-        ],
-        &[],
-    );
+    let out = demo_plan(&["--format", "markdown"]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     text(&out.stdout).lines().next().unwrap_or("").to_string()
 }
@@ -461,18 +470,7 @@ fn run_comment_script(plan_md: Option<&str>, earlier: Value) -> Option<Vec<(Stri
         return None;
     }
     let workflow = parse(&read(GITHUB[0])).expect("YAML");
-    let script = get(&workflow, &["jobs", "plan", "steps"])
-        .as_array()
-        .expect("steps")
-        .iter()
-        .find(|s| {
-            s["uses"]
-                .as_str()
-                .is_some_and(|u| u.starts_with("actions/github-script"))
-        })
-        .and_then(|s| s["with"]["script"].as_str())
-        .expect("a github-script step")
-        .to_string();
+    let script = script_of(get(&workflow, &["jobs", "plan", "steps"]));
     let dir = tempfile::tempdir().expect("temp dir");
     if let Some(md) = plan_md {
         std::fs::write(dir.path().join("plan.md"), md).expect("write");

@@ -125,18 +125,15 @@ fn two_applies_never_overlap() {
         "contentful-access-apply"
     );
     assert_eq!(get(&apply, &["concurrency", "cancel-in-progress"]), false);
-    let steps = get(&apply, &["jobs", "apply", "steps"])
-        .as_array()
-        .expect("steps");
-    assert!(steps.iter().any(|s| {
-        s["uses"]
-            .as_str()
-            .is_some_and(|u| u.starts_with("actions/upload-artifact"))
-            && s["with"]["path"]
+    let steps = get(&apply, &["jobs", "apply", "steps"]);
+    assert!(
+        steps_using(steps, "actions/upload-artifact")
+            .iter()
+            .any(|s| s["with"]["path"]
                 .as_str()
                 .is_some_and(|p| p.contains("journal.jsonl"))
-            && s["if"] == "always()"
-    }));
+                && s["if"] == "always()")
+    );
 
     let gitlab = parse(&read(GITLAB)).expect("YAML");
     assert_eq!(

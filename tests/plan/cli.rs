@@ -140,17 +140,7 @@ fn json_and_markdown_formats_and_out_file() {
     assert_eq!(printed.organization, "2AcmeDemoOrgSandbox001");
     assert_eq!(printed.counts(), (2, 2, 1));
 
-    let out = cli(
-        &[
-            "plan",
-            "-c",
-            "examples/access.yaml",
-            "--sandbox",
-            "--format",
-            "markdown",
-        ],
-        &[],
-    );
+    let out = crate::util::demo_plan(&["--format", "markdown"]);
     assert_eq!(out.status.code(), Some(0));
     let md = text(&out.stdout);
     assert!(

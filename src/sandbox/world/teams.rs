@@ -282,7 +282,7 @@ impl World {
     }
 
     pub(super) fn team_fields(&self, b: &Value, this: Option<&str>) -> R<(String, Option<String>)> {
-        let name = required_name(&b)?;
+        let name = required_name(b)?;
         let description = match b.get("description") {
             None | Some(Value::Null) => None,
             Some(Value::String(s)) => Some(s.clone()),
