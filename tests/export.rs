@@ -270,7 +270,7 @@ fn split_round_trip_cli(org: &str, seed: Option<&str>) -> BTreeMap<String, Strin
     assert_eq!(code, 1, "{err}");
     assert!(err.contains("cannot create"), "{err}");
     let mut files = BTreeMap::new();
-    for entry in walk(&out) {
+    for entry in crate::util::files_under(&out) {
         let name = entry
             .strip_prefix(&out)
             .unwrap()
@@ -279,20 +279,6 @@ fn split_round_trip_cli(org: &str, seed: Option<&str>) -> BTreeMap<String, Strin
         files.insert(name, std::fs::read_to_string(&entry).unwrap());
     }
     files
-}
-
-fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
-    let mut out = Vec::new();
-    for e in std::fs::read_dir(dir).unwrap() {
-        let p = e.unwrap().path();
-        if p.is_dir() {
-            out.extend(walk(&p));
-        } else {
-            out.push(p);
-        }
-    }
-    out.sort();
-    out
 }
 
 #[test]
