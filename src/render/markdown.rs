@@ -154,6 +154,21 @@ pub fn plan_markdown(plan: &Plan, opts: &RenderOptions) -> String {
         out.push('\n');
     }
 
+    let unmanaged_roles = super::text::unmanaged_roles(plan);
+    if !unmanaged_roles.is_empty() {
+        let _ = writeln!(
+            out,
+            "**Custom roles not declared in `{}`, left unchanged:**",
+            opts.config_display
+        );
+        for (name, spaces) in unmanaged_roles.iter().take(LIST_LIMIT) {
+            let spaces: Vec<String> = spaces.iter().map(|s| code(s)).collect();
+            let _ = writeln!(out, "- role {}: {}", code(name), spaces.join(", "));
+        }
+        more(&mut out, unmanaged_roles.len());
+        out.push('\n');
+    }
+
     roles(&mut out, plan);
 
     if !plan.operations.is_empty() {

@@ -147,6 +147,19 @@ pub(crate) fn plan_text_body(plan: &Plan, opts: &RenderOptions) -> String {
         out.push('\n');
     }
 
+    if !plan.unmanaged_roles.is_empty() {
+        let _ = writeln!(
+            out,
+            "Custom roles not declared in {} and left unchanged:",
+            opts.config_display
+        );
+        for (name, spaces) in unmanaged_roles(plan) {
+            let text = format!("role {name}: {}", spaces.join(", "));
+            let _ = writeln!(out, "{}", wrap(&text, "    ", "      ", width));
+        }
+        out.push('\n');
+    }
+
     if plan.refused {
         let names: Vec<&str> = plan.failed_guardrails().map(|g| g.name.as_str()).collect();
         let _ = writeln!(
@@ -392,6 +405,18 @@ fn operations(out: &mut String, plan: &Plan, p: &Paint) {
         out.push('\n');
     }
     roles(out, plan, p);
+}
+
+/// The custom roles the plan leaves alone because the file does not declare them there: role
+/// name → the managed spaces (local names) holding it.
+pub(crate) fn unmanaged_roles(plan: &Plan) -> BTreeMap<&str, Vec<&str>> {
+    let mut out: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+    for r in &plan.unmanaged_roles {
+        out.entry(r.name.as_str())
+            .or_default()
+            .push(r.space_name.as_str());
+    }
+    out
 }
 
 /// Role operations that make one identical change to one role, in space order: one definition

@@ -335,6 +335,17 @@ fn roles_reordered_alone_plan_and_render_as_no_changes() {
     assert!(p.operations.is_empty(), "{:#?}", p.operations);
     let text = contentful_access::render::plan_text(&p, &Default::default());
     assert!(text.contains("No changes."), "{text}");
+    // Reviewer and Legacy are not declared: listed as left unchanged, once per name.
+    assert!(
+        text.contains(
+            "Custom roles not declared in access.yaml and left unchanged:\n    role Legacy: blog\n    role Reviewer: blog, docs, marketing\n"
+        ),
+        "{text}"
+    );
     let md = contentful_access::render::plan_markdown(&p, &Default::default());
-    assert!(!md.contains("Custom roles"), "{md}");
+    assert!(!md.contains("**Custom roles** ("), "{md}");
+    assert!(
+        md.contains("- role `Reviewer`: `blog`, `docs`, `marketing`"),
+        "{md}"
+    );
 }
