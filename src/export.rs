@@ -7,13 +7,25 @@
 //! booleans, `null`, text with YAML punctuation). Managed spaces are named by a slug of their live
 //! name (`Marketing EU` → `marketing-eu`), made unique with `-2`, `-3`, … Pending invitees are
 //! marked with a comment.
+//!
+//! Custom roles ([`exported_roles`]): every role of the exported spaces is declared once under
+//! `roles:`, with the spaces that hold an identical definition (equal normal forms, see
+//! [`RoleDefinition::same_as`]) or `spaces: all`. A role name whose definitions differ between the
+//! exported spaces is *not* declared: the file keys roles by name, so only one definition could
+//! carry the name, and declaring it for some spaces would make the grants of that name in the
+//! others an error (or, in a later plan, rewrite them). Such a name stays unmanaged (planning
+//! changes nothing; `audit` reports it as `diverged_role`) and the file says so in a comment.
+//! Permissions, policies and unknown fields (`extra`) are written in Contentful's own JSON shape
+//! as YAML, from the definition of the first space (by local name) that holds it, so environment
+//! scopes and fields this tool does not know round-trip untouched.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 
 use crate::model::{
-    DesiredGrant, DesiredSpace, DesiredState, DesiredTeam, DesiredUser, Email, LiveSpace,
-    LiveState, MembershipStatus, PersonName, Policy, SpaceAccess, Span,
+    DesiredGrant, DesiredRole, DesiredSpace, DesiredState, DesiredTeam, DesiredUser, Email,
+    LiveRole, LiveSpace, LiveState, MembershipStatus, PersonName, Policy, RoleDefinition,
+    SpaceAccess, Span,
 };
 use crate::plan::Index;
 
@@ -232,6 +244,13 @@ fn root_part(
         "  prune: false        # undeclared users and teams are reported, never removed"
     );
     let _ = writeln!(out, "  max_removals: 10%");
+    let roles = exported_roles(live, &desired_spaces(desired));
+    if !roles.declared.is_empty() {
+        let _ = writeln!(
+            out,
+            "  prune_roles: false  # roles not declared under `roles` are reported, never deleted"
+        );
+    }
     let _ = writeln!(out);
 
     if desired.spaces.is_empty() {
@@ -247,10 +266,298 @@ fn root_part(
             let _ = writeln!(out, "  {}: {}{live_name}", scalar(name), scalar(&s.id));
         }
     }
+    write_roles(&mut out, &roles);
     if include.is_none() {
         let _ = writeln!(out);
     }
     out
+}
+
+/// The managed spaces of `desired`: local name → id.
+fn desired_spaces(desired: &DesiredState) -> BTreeMap<String, String> {
+    desired
+        .spaces
+        .iter()
+        .map(|(n, s)| (n.clone(), s.id.clone()))
+        .collect()
+}
+
+/// The custom roles of the exported spaces, as the file declares them.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ExportedRoles {
+    /// One declaration per role name whose definition is the same in every exported space that
+    /// has it, by name.
+    pub declared: BTreeMap<String, DesiredRole>,
+    /// Role names left undeclared (unmanaged), with why.
+    pub left_out: Vec<LeftOutRole>,
+}
+
+/// A role name [`exported_roles`] does not declare.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LeftOutRole {
+    /// The role's name.
+    pub name: String,
+    /// Why it is not declared.
+    pub why: LeftOutReason,
+}
+
+/// Why a role name is not declared.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LeftOutReason {
+    /// The exported spaces hold different definitions under this name: the spaces (local names)
+    /// of each distinct definition, the most common first (then by first space name).
+    Diverged(Vec<BTreeSet<String>>),
+    /// The access file cannot declare a role of this name (`admin`, or an empty name).
+    ReservedName,
+}
+
+/// The custom roles of the exported `spaces` (local name → id): names whose definition is the
+/// same (normal forms equal) in every exported space holding them are declared once, with those
+/// spaces (`all_spaces` when that is every exported space); other names are left out, with why.
+/// Planning the declarations against `live` changes no role.
+pub fn exported_roles(live: &LiveState, spaces: &BTreeMap<String, String>) -> ExportedRoles {
+    // Role name → (local space name, the role there), spaces in local-name order. Contentful keeps
+    // names unique within a space; should two share one, the first by id is the one the planner
+    // compares, so it is the one exported.
+    let mut by_name: BTreeMap<&str, Vec<(&str, &LiveRole)>> = BTreeMap::new();
+    for (space_name, id) in spaces {
+        let Some(space) = live.spaces.get(id) else {
+            continue;
+        };
+        let mut seen = BTreeSet::new();
+        for role in space.roles.values() {
+            if seen.insert(role.name.as_str()) {
+                by_name
+                    .entry(role.name.as_str())
+                    .or_default()
+                    .push((space_name.as_str(), role));
+            }
+        }
+    }
+    let mut out = ExportedRoles::default();
+    for (name, held) in by_name {
+        if name.trim().is_empty() || name == "admin" {
+            out.left_out.push(LeftOutRole {
+                name: name.to_string(),
+                why: LeftOutReason::ReservedName,
+            });
+            continue;
+        }
+        // Distinct definitions (by normal form), each with its first verbatim definition and the
+        // spaces holding it.
+        let mut groups: Vec<(RoleDefinition, &RoleDefinition, BTreeSet<String>)> = Vec::new();
+        for (space_name, role) in &held {
+            let normal = role.definition.normalized();
+            match groups.iter_mut().find(|(n, _, _)| *n == normal) {
+                Some((_, _, in_spaces)) => {
+                    in_spaces.insert(space_name.to_string());
+                }
+                None => groups.push((
+                    normal,
+                    &role.definition,
+                    BTreeSet::from([space_name.to_string()]),
+                )),
+            }
+        }
+        if let [(_, definition, in_spaces)] = groups.as_slice() {
+            out.declared.insert(
+                name.to_string(),
+                DesiredRole {
+                    name: name.to_string(),
+                    definition: (*definition).clone(),
+                    all_spaces: in_spaces.len() == spaces.len(),
+                    spaces: in_spaces.clone(),
+                    at: Span::default(),
+                },
+            );
+        } else {
+            let mut variants: Vec<BTreeSet<String>> =
+                groups.into_iter().map(|(_, _, s)| s).collect();
+            variants.sort_by(|a, b| b.len().cmp(&a.len()).then_with(|| a.cmp(b)));
+            out.left_out.push(LeftOutRole {
+                name: name.to_string(),
+                why: LeftOutReason::Diverged(variants),
+            });
+        }
+    }
+    out
+}
+
+/// The `roles:` section (nothing when there is no role to declare or mention).
+fn write_roles(out: &mut String, roles: &ExportedRoles) {
+    if roles.declared.is_empty() && roles.left_out.is_empty() {
+        return;
+    }
+    let _ = writeln!(out);
+    for left in &roles.left_out {
+        match &left.why {
+            LeftOutReason::Diverged(variants) => {
+                let list: Vec<String> = variants
+                    .iter()
+                    .map(|v| v.iter().cloned().collect::<Vec<_>>().join(", "))
+                    .collect();
+                let _ = writeln!(
+                    out,
+                    "# Role `{}` is not declared: its definitions differ between spaces ({}).",
+                    one_line(&left.name),
+                    list.join(" / ")
+                );
+                let _ = writeln!(
+                    out,
+                    "# It stays unmanaged (`audit` reports it); make it one definition to declare it."
+                );
+            }
+            LeftOutReason::ReservedName => {
+                let _ = writeln!(
+                    out,
+                    "# Role `{}` is not declared: an access file cannot use that name; it stays unmanaged.",
+                    one_line(&left.name)
+                );
+            }
+        }
+    }
+    if roles.declared.is_empty() {
+        let _ = writeln!(out, "roles: {{}}");
+        return;
+    }
+    let _ = writeln!(out, "roles:");
+    for (name, role) in &roles.declared {
+        let _ = writeln!(out, "  {}:", scalar(name));
+        let d = &role.definition;
+        if !d.description.is_empty() {
+            let _ = writeln!(out, "    description: {}", scalar(&d.description));
+        }
+        if role.all_spaces {
+            let _ = writeln!(out, "    spaces: all");
+        } else {
+            let list: Vec<String> = role.spaces.iter().map(|s| flow_item(s)).collect();
+            let _ = writeln!(out, "    spaces: [{}]", list.join(", "));
+        }
+        if !d.permissions.is_empty() {
+            yaml_entry(
+                out,
+                "    ",
+                "permissions",
+                &serde_json::Value::Object(d.permissions.clone()),
+            );
+        }
+        if !d.policies.is_empty() {
+            yaml_entry(
+                out,
+                "    ",
+                "policies",
+                &serde_json::Value::Array(d.policies.clone()),
+            );
+        }
+        if !d.other.is_empty() {
+            let extra: serde_json::Map<String, serde_json::Value> = d
+                .other
+                .iter()
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect();
+            yaml_entry(out, "    ", "extra", &serde_json::Value::Object(extra));
+        }
+    }
+}
+
+/// Widest flow value (`[a, b]`, `{doc: x}`) written on one line; wider ones are written as blocks.
+const FLOW_WIDTH: usize = 72;
+
+/// `key: value` at `indent`, the value as YAML that reads back as the same JSON: flow style when
+/// it is a scalar or small and flat enough, block style otherwise.
+fn yaml_entry(out: &mut String, indent: &str, key: &str, value: &serde_json::Value) {
+    match flow(value) {
+        Some(text) if indent.len() + key.len() + text.len() <= FLOW_WIDTH => {
+            let _ = writeln!(out, "{indent}{}: {text}", scalar(key));
+        }
+        _ => {
+            let _ = writeln!(out, "{indent}{}:", scalar(key));
+            yaml_block(out, &format!("{indent}  "), value);
+        }
+    }
+}
+
+/// A mapping or sequence in block style at `indent` (a scalar on its own line otherwise).
+fn yaml_block(out: &mut String, indent: &str, value: &serde_json::Value) {
+    use serde_json::Value;
+    match value {
+        Value::Object(map) => {
+            for (k, v) in ordered(map) {
+                yaml_entry(out, indent, k, v);
+            }
+        }
+        Value::Array(items) => {
+            for item in items {
+                match flow(item) {
+                    Some(text) if indent.len() + 2 + text.len() <= FLOW_WIDTH => {
+                        let _ = writeln!(out, "{indent}- {text}");
+                    }
+                    _ => {
+                        // The item as a block one level deeper, its first line's indentation
+                        // turned into the dash.
+                        let deeper = format!("{indent}  ");
+                        let mut block = String::new();
+                        yaml_block(&mut block, &deeper, item);
+                        let _ =
+                            write!(out, "{indent}- {}", &block[deeper.len().min(block.len())..]);
+                    }
+                }
+            }
+        }
+        scalar_value => {
+            let _ = writeln!(out, "{indent}{}", flow(scalar_value).unwrap_or_default());
+        }
+    }
+}
+
+/// The value in flow style when it is a scalar, an empty collection, a mapping of scalars, or a
+/// sequence of those (`[{doc: sys.type}, Entry]`); `None` for anything deeper.
+fn flow(value: &serde_json::Value) -> Option<String> {
+    use serde_json::Value;
+    fn leaf(v: &Value) -> Option<String> {
+        match v {
+            Value::Null => Some("null".to_string()),
+            Value::Bool(b) => Some(b.to_string()),
+            Value::Number(n) => Some(n.to_string()),
+            Value::String(s) => Some(scalar(s)),
+            Value::Array(items) if items.is_empty() => Some("[]".to_string()),
+            Value::Object(map) if map.is_empty() => Some("{}".to_string()),
+            _ => None,
+        }
+    }
+    fn flat(v: &Value) -> Option<String> {
+        match v {
+            Value::Array(items) => {
+                let parts: Option<Vec<String>> = items.iter().map(leaf).collect();
+                Some(format!("[{}]", parts?.join(", ")))
+            }
+            Value::Object(map) => {
+                let parts: Option<Vec<String>> = ordered(map)
+                    .into_iter()
+                    .map(|(k, v)| leaf(v).map(|v| format!("{}: {v}", scalar(k))))
+                    .collect();
+                Some(format!("{{{}}}", parts?.join(", ")))
+            }
+            other => leaf(other),
+        }
+    }
+    match value {
+        Value::Array(items) => {
+            let parts: Option<Vec<String>> = items.iter().map(flat).collect();
+            Some(format!("[{}]", parts?.join(", ")))
+        }
+        other => flat(other),
+    }
+}
+
+/// A mapping's entries in a stable order that reads well: a policy's `effect`, `actions` and
+/// `constraint` first, then every key in sorted order.
+fn ordered(map: &serde_json::Map<String, serde_json::Value>) -> Vec<(&str, &serde_json::Value)> {
+    const FIRST: [&str; 3] = ["effect", "actions", "constraint"];
+    let mut entries: Vec<(&str, &serde_json::Value)> =
+        map.iter().map(|(k, v)| (k.as_str(), v)).collect();
+    entries.sort_by_key(|(k, _)| (FIRST.iter().position(|f| f == k).unwrap_or(FIRST.len()), *k));
+    entries
 }
 
 /// A `teams:` section with these teams (`teams: {}` when there is none).
@@ -513,7 +820,7 @@ pub fn desired_from_live(live: &LiveState, spaces: &BTreeMap<String, String>) ->
             .collect(),
         teams,
         users,
-        roles: BTreeMap::new(),
+        roles: exported_roles(live, spaces).declared,
     }
 }
 
@@ -555,6 +862,31 @@ mod tests {
         }
         assert_eq!(flow_item("admin"), "\"admin\"");
         assert_eq!(flow_item("a, b"), "\"a, b\"");
+    }
+
+    #[test]
+    fn role_json_written_as_yaml_reads_back_as_the_same_json() {
+        let long: Vec<String> = (0..30).map(|i| format!("field{i}")).collect();
+        let value = serde_json::json!({
+            "texts": ["true", "1", "", "a: b", "- x", "#", "ü", "all", "admin", "null", "[x]"],
+            "numbers": [-1, 0, 2.5, 18446744073709551615_u64],
+            "others": [null, true, false, {}, [], [[]], [{}]],
+            "nested": {"and": [{"or": [{"in": [{"doc": "a"}, ["b", "c"]]}]}, {"not": {"equals": [1, 2]}}]},
+            "long": long,
+            "deep": [[{"a": [{"b": 1}]}], [1, [2, [3]]]],
+            "key with: colon": {"true": "yes", "1": 1},
+        });
+        let mut doc = String::from(
+            "version: 1\norganization: o\nspaces:\n  s: s1\nroles:\n  R:\n    spaces: all\n",
+        );
+        yaml_entry(&mut doc, "    ", "extra", &value);
+        let d = crate::config::load_str("x.yaml", &doc).unwrap();
+        let other =
+            serde_json::Value::Object(d.roles["R"].definition.other.clone().into_iter().collect());
+        assert_eq!(other, value, "{doc}");
+        // Wide lists go in block style, narrow ones stay on one line.
+        assert!(doc.contains("      long:\n        - field0\n"), "{doc}");
+        assert!(doc.contains("- in: [{doc: a}, [b, c]]"), "{doc}");
     }
 
     #[test]

@@ -425,7 +425,24 @@ pub async fn audit_input(
                 let (live, plan) = s.plan(d, now).await?;
                 (live, Some(plan))
             }
-            None => (s.read(org, &[]).await?, None),
+            // The whole organization: every space's roles too (the organization-wide roles
+            // read holds them all), so the role findings cover every space. The spaces are
+            // listed first and handed to the read, which then does not list them again.
+            // (A mistyped organization answers 404: the plain read says which ones the token
+            // reaches.)
+            None => match s.client.list_spaces(org).await {
+                Ok(all) => {
+                    let ids: Vec<String> = all.iter().map(|sp| sp.id.clone()).collect();
+                    (s.read_knowing_spaces(org, &ids, Some(all)).await?, None)
+                }
+                Err(e) if e.is_not_found() => (s.read(org, &[]).await?, None),
+                Err(source) => {
+                    return Err(OpsError::ListSpaces {
+                        org: org.to_string(),
+                        source: Box::new(source),
+                    });
+                }
+            },
         };
         let tokens = s.client.read_access_tokens(org).await;
         Ok(AuditInput { live, plan, tokens })

@@ -344,3 +344,40 @@ fn the_custom_roles_seed_and_its_access_file_agree() {
     assert_eq!(code, 0, "{err}\n{out}");
     assert!(out.contains("No changes."), "{out}");
 }
+
+/// Without an access file (`--org`), the role findings cover every space of the organization:
+/// the organization-wide roles read holds them all (before, no role was read without `-c`).
+#[test]
+fn audit_without_a_file_reports_role_findings_over_every_space() {
+    let args = [
+        "audit",
+        "--sandbox",
+        "tests/seeds/roles.json",
+        "--org",
+        "RolesOrg01",
+        "--now",
+        NOW,
+        "--format",
+        "json",
+    ];
+    let (code, json, err) = run(&args);
+    assert_eq!(code, 0, "{err}");
+    let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+    let facts: Vec<&serde_json::Value> = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["kind"] == "diverged_role" || f["kind"] == "unassigned_role")
+        .map(|f| &f["facts"])
+        .collect();
+    // Spaces are named by their names in Contentful (there is no file to name them).
+    assert_eq!(
+        facts,
+        [
+            &serde_json::json!({"type": "role_definitions", "name": "Reviewer",
+                                "definitions": [["Blog", "Marketing"], ["Docs"]]}),
+            &serde_json::json!({"type": "unassigned_role", "name": "Legacy", "spaces": ["Blog"]}),
+        ],
+        "{json}"
+    );
+}

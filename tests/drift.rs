@@ -208,3 +208,72 @@ fn drift_with_prune_reports_an_undeclared_team() {
         "{out}"
     );
 }
+
+/// Issue 15: a role edited in the web app after the export shows in `drift` with who and when.
+/// The roles seed is exported, then the German translator role in marketing is given `delete` on
+/// entries through the real client, the edit attributed to Tom at a fixed time (as Contentful
+/// records the web app's user), and drift compares the exported file with the organization.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn drift_reports_a_role_edited_after_the_export_with_who_and_when() {
+    use crate::util::{fast_client, root, run_against, unlimited_sandbox};
+    use contentful_access::sandbox::{ObjectKind, Seed};
+    let seed =
+        Seed::from_json(&std::fs::read_to_string(root().join("tests/seeds/roles.json")).unwrap())
+            .unwrap();
+    let server = unlimited_sandbox(seed).await;
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("access.yaml");
+    let file = file.to_str().unwrap();
+    let out = run_against(&server, &["export", "--org", "RolesOrg01", "-o", file]).await;
+    assert!(out.status.success(), "{}", crate::util::text(&out.stderr));
+    let out = run_against(&server, &["drift", "-c", file]).await;
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        crate::util::text(&out.stdout)
+    );
+
+    let client = fast_client(&server);
+    let role = client.get_role("mkt1", "r-mkt-translator").await.unwrap();
+    let mut edited = role.definition.clone();
+    edited.policies[0]["actions"] = serde_json::json!(["read", "update", "delete"]);
+    client
+        .update_role("mkt1", &role.id, role.version, &role.name, &edited)
+        .await
+        .unwrap();
+    let at = chrono::DateTime::parse_from_rfc3339("2026-11-30T16:45:00Z")
+        .unwrap()
+        .to_utc();
+    assert!(server.with_world(|w| w.bump_version(ObjectKind::Role, &role.id, "u-tom", at)));
+
+    let out = run_against(&server, &["drift", "-c", file, "--color", "never"]).await;
+    let text = crate::util::text(&out.stdout);
+    assert_eq!(out.status.code(), Some(2), "{text}");
+    assert!(text.contains("German translator"), "{text}");
+    assert!(
+        text.contains("last changed by tom@roles.example at 2026-11-30T16:45:00Z"),
+        "{text}"
+    );
+    let out = run_against(&server, &["drift", "-c", file, "--format", "markdown"]).await;
+    let md = crate::util::text(&out.stdout);
+    assert!(md.contains("tom@roles.example"), "{md}");
+    let path = [(regex_escape(file), "access.yaml")];
+    let filters: Vec<(&str, &str)> = path.iter().map(|(a, b)| (a.as_str(), *b)).collect();
+    crate::util::snap_with("drift__role_edited_text", &text, &filters, None);
+    crate::util::snap_with("drift__role_edited_markdown", &md, &filters, None);
+    server.shutdown().await;
+}
+
+/// `s` as a regular expression matching itself.
+fn regex_escape(s: &str) -> String {
+    s.chars()
+        .flat_map(|c| {
+            if c.is_ascii_alphanumeric() || c == '/' || c == '_' || c == '-' {
+                vec![c]
+            } else {
+                vec!['\\', c]
+            }
+        })
+        .collect()
+}

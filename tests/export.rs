@@ -178,6 +178,9 @@ fn export_of_the_10k_user_synthetic_org_round_trips() {
         let text = export::export(&live, &names, "test");
         let desired = config::load_str("export.yaml", &text).unwrap();
         assert_eq!(desired.users.len(), 10_000);
+        // Every space holds the same default roles: each is declared once, for all spaces.
+        assert!(!desired.roles.is_empty());
+        assert!(desired.roles.values().all(|r| r.all_spaces), "{text:.2000}");
         assert_no_changes(&desired, &live);
         let total = started.elapsed();
         eprintln!(
@@ -267,7 +270,7 @@ fn split_round_trip_cli(org: &str, seed: Option<&str>) -> BTreeMap<String, Strin
     assert_eq!(code, 1, "{err}");
     assert!(err.contains("cannot create"), "{err}");
     let mut files = BTreeMap::new();
-    for entry in walk(&out) {
+    for entry in crate::util::files_under(&out) {
         let name = entry
             .strip_prefix(&out)
             .unwrap()
@@ -276,20 +279,6 @@ fn split_round_trip_cli(org: &str, seed: Option<&str>) -> BTreeMap<String, Strin
         files.insert(name, std::fs::read_to_string(&entry).unwrap());
     }
     files
-}
-
-fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
-    let mut out = Vec::new();
-    for e in std::fs::read_dir(dir).unwrap() {
-        let p = e.unwrap().path();
-        if p.is_dir() {
-            out.extend(walk(&p));
-        } else {
-            out.push(p);
-        }
-    }
-    out.sort();
-    out
 }
 
 #[test]
@@ -386,4 +375,116 @@ async fn export_reads_the_spaces_collection_once() {
         journal.by_route
     );
     server.shutdown().await;
+}
+
+/// The custom-roles seed (issue 15): Reviewer identical up to order in marketing and blog and
+/// diverged in docs, German translator (environment-scoped, unknown fields) in marketing, Legacy
+/// (assigned to nobody) in blog.
+const ROLES_SEED: &str = "tests/seeds/roles.json";
+
+/// The roles seed, exported whole through the binary: it plans to "No changes" (run by
+/// [`round_trip_cli`]), declares every role whose definition is one, says why Reviewer (defined
+/// differently in docs) is not declared, and reads well (snapshot).
+#[test]
+fn export_of_custom_roles_plans_to_no_changes_and_reads_well() {
+    let text = round_trip_cli("RolesOrg01", Some(ROLES_SEED));
+    let d = config::load_str("access.yaml", &text).unwrap();
+    assert_eq!(
+        d.roles.keys().collect::<Vec<_>>(),
+        ["German translator", "Legacy"]
+    );
+    assert!(
+        text.contains(
+            "# Role `Reviewer` is not declared: its definitions differ between spaces (blog, marketing / docs)."
+        ),
+        "{text}"
+    );
+    snap(
+        "export__roles",
+        &text.replace(env!("CARGO_PKG_VERSION"), "[version]"),
+    );
+}
+
+/// Exported without docs, Reviewer is one definition (its two spaces differ only in the order
+/// of keys, actions and policies): declared once with `spaces: all`, and still "No changes".
+#[test]
+fn identical_roles_across_spaces_are_declared_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("access.yaml");
+    let file = file.to_str().unwrap();
+    let (code, _, err) = run(&[
+        "export",
+        "--org",
+        "RolesOrg01",
+        "--spaces",
+        "mkt1,blog1",
+        "-o",
+        file,
+        "--sandbox",
+        ROLES_SEED,
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let text = std::fs::read_to_string(file).unwrap();
+    let d = config::load_str("access.yaml", &text).unwrap();
+    let reviewer = &d.roles["Reviewer"];
+    assert!(reviewer.all_spaces, "{text}");
+    assert_eq!(
+        reviewer.spaces.iter().collect::<Vec<_>>(),
+        ["blog", "marketing"]
+    );
+    assert_eq!(text.matches("  Reviewer:\n").count(), 1, "{text}");
+    assert!(!text.contains("is not declared"), "{text}");
+    let (code, out, err) = run(&[
+        "plan",
+        "-c",
+        file,
+        "--detailed-exitcode",
+        "--sandbox",
+        ROLES_SEED,
+    ]);
+    assert_eq!(code, 0, "{out}\n{err}");
+    assert!(out.contains("No changes."), "{out}");
+}
+
+/// Every declared role reads back exactly as Contentful holds it: the same permissions and
+/// policies in the same order, environment-scoped constraints and fields this tool does not know
+/// (`futurePolicyField`, `futureRoleField`) untouched — not merely equal in normal form.
+#[test]
+fn exported_roles_read_back_verbatim() {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        let seed =
+            Seed::from_json(&std::fs::read_to_string(root().join(ROLES_SEED)).unwrap()).unwrap();
+        let server = crate::util::unlimited_sandbox(seed).await;
+        let client = crate::util::fast_client(&server);
+        let spaces = client.list_spaces("RolesOrg01").await.unwrap();
+        let names = export::space_names("RolesOrg01", &spaces, &[]).unwrap();
+        let ids: Vec<String> = names.values().cloned().collect();
+        let live = client.read_live_state("RolesOrg01", &ids).await.unwrap();
+        let text = export::export(&live, &names, "test");
+        let desired = config::load_str("export.yaml", &text).unwrap();
+        let translator = &live.spaces["mkt1"].roles["r-mkt-translator"];
+        assert_eq!(
+            desired.roles["German translator"].definition, translator.definition,
+            "{text}"
+        );
+        assert_eq!(
+            desired.roles["Legacy"].definition,
+            live.spaces["blog1"].roles["r-blog-legacy"].definition
+        );
+        assert_no_changes(&desired, &live);
+        // The library's account of what it left out agrees with the file.
+        let roles = export::exported_roles(&live, &names);
+        assert_eq!(
+            roles.left_out,
+            [export::LeftOutRole {
+                name: "Reviewer".into(),
+                why: export::LeftOutReason::Diverged(vec![
+                    ["blog".to_string(), "marketing".to_string()].into(),
+                    ["docs".to_string()].into(),
+                ]),
+            }]
+        );
+        server.shutdown().await;
+    });
 }

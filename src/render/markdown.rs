@@ -1,6 +1,8 @@
 //! The markdown form of a plan, for pull-request comments: a stable first-line marker (so CI can
 //! find and replace its earlier comment), a summary table, guardrail results, then the full text
-//! plan in a collapsible `diff` block, and pending and unmanaged principals.
+//! plan in a collapsible `diff` block, pending and unmanaged principals, and the custom role
+//! changes in the open (each group of identical changes once, with its spaces, the changed
+//! permissions and policies, and a `diff` block of the normal forms).
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -8,7 +10,7 @@ use std::fmt::Write as _;
 use crate::plan::{Action, Plan, PrincipalKind};
 
 use super::RenderOptions;
-use super::text::{last_line, plan_text_body};
+use super::text::{last_line, plan_text_body, role_groups};
 
 /// The most characters a markdown plan has: GitHub refuses comments over 65,536 characters, so
 /// the detailed plan is cut (with a note saying how much) to stay below that.
@@ -152,6 +154,23 @@ pub fn plan_markdown(plan: &Plan, opts: &RenderOptions) -> String {
         out.push('\n');
     }
 
+    let unmanaged_roles = super::text::unmanaged_roles(plan);
+    if !unmanaged_roles.is_empty() {
+        let _ = writeln!(
+            out,
+            "**Custom roles not declared in `{}`, left unchanged:**",
+            opts.config_display
+        );
+        for (name, spaces) in unmanaged_roles.iter().take(LIST_LIMIT) {
+            let spaces: Vec<String> = spaces.iter().map(|s| code(s)).collect();
+            let _ = writeln!(out, "- role {}: {}", code(name), spaces.join(", "));
+        }
+        more(&mut out, unmanaged_roles.len());
+        out.push('\n');
+    }
+
+    roles(&mut out, plan);
+
     if !plan.operations.is_empty() {
         let text = plan_text_body(
             plan,
@@ -186,6 +205,91 @@ pub fn plan_markdown(plan: &Plan, opts: &RenderOptions) -> String {
         let _ = writeln!(out, "```\n\n</details>");
     }
     out
+}
+
+/// The custom role changes: for each group of identical changes ([`role_groups`]) a heading with
+/// the spaces, the changed permissions and policies as a list, then a `diff` block of the normal
+/// forms (the whole definition for a creation). Groups stop at half the comment size limit (the
+/// detailed plan below and the CI log have them all).
+fn roles(out: &mut String, plan: &Plan) {
+    use crate::plan::OpKind;
+    use crate::plan::role_diff::{pretty, text_diff};
+    let groups = role_groups(plan);
+    if groups.is_empty() {
+        return;
+    }
+    let _ = writeln!(
+        out,
+        "**Custom roles** (compared in normal form: keys sorted, policies in a stable order, so reordering alone is no change):"
+    );
+    out.push('\n');
+    for (i, group) in groups.iter().enumerate() {
+        if out.len() > MAX_CHARS / 2 {
+            let _ = writeln!(
+                out,
+                "… {} more role changes not shown (comment size limit); see the plan below\n",
+                groups.len() - i
+            );
+            break;
+        }
+        let Some(first) = group.ops.first() else {
+            continue;
+        };
+        let spaces: Vec<String> = group.spaces().iter().map(|s| code(s)).collect();
+        let why = match (&first.kind, first.cause) {
+            (OpKind::DeleteRole { .. }, None) => {
+                " (not in the file; `policy.prune_roles` is on)".to_string()
+            }
+            (_, Some(at)) => format!(" (access file line {})", at.line),
+            _ => String::new(),
+        };
+        let _ = writeln!(
+            out,
+            "**`{}` role {}**: {} in {}{why}",
+            first.action.sign(),
+            code(&group.name),
+            group.verb(),
+            spaces.join(", ")
+        );
+        let lines: Vec<String> = match &first.kind {
+            OpKind::UpdateRole {
+                before,
+                after,
+                changes,
+                ..
+            } => {
+                for h in changes.headlines() {
+                    let _ = writeln!(out, "- {}", escape(&h));
+                }
+                text_diff(before, after)
+                    .into_iter()
+                    .map(|(sign, text)| format!("{sign}{text}"))
+                    .collect()
+            }
+            OpKind::CreateRole { definition, .. } => pretty(definition)
+                .lines()
+                .map(|l| format!("+{l}"))
+                .collect(),
+            _ => Vec::new(),
+        };
+        if !lines.is_empty() {
+            let _ = writeln!(out, "\n```diff");
+            for l in lines {
+                let _ = writeln!(out, "{}", l.replace("```", "'''"));
+            }
+            let _ = writeln!(out, "```");
+        }
+        out.push('\n');
+    }
+}
+
+/// `s` as inline code, whatever backticks it holds.
+fn code(s: &str) -> String {
+    if s.contains('`') {
+        format!("`` {} ``", s.replace('\n', " "))
+    } else {
+        format!("`{}`", s.replace('\n', " "))
+    }
 }
 
 /// Pending and unmanaged lists show at most this many entries (the text plan has them all).

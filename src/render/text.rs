@@ -147,6 +147,19 @@ pub(crate) fn plan_text_body(plan: &Plan, opts: &RenderOptions) -> String {
         out.push('\n');
     }
 
+    if !plan.unmanaged_roles.is_empty() {
+        let _ = writeln!(
+            out,
+            "Custom roles not declared in {} and left unchanged:",
+            opts.config_display
+        );
+        for (name, spaces) in unmanaged_roles(plan) {
+            let text = format!("role {name}: {}", spaces.join(", "));
+            let _ = writeln!(out, "{}", wrap(&text, "    ", "      ", width));
+        }
+        out.push('\n');
+    }
+
     if plan.refused {
         let names: Vec<&str> = plan.failed_guardrails().map(|g| g.name.as_str()).collect();
         let _ = writeln!(
@@ -394,11 +407,50 @@ fn operations(out: &mut String, plan: &Plan, p: &Paint) {
     roles(out, plan, p);
 }
 
-/// Role operations, one group per role and identical change: one definition created in (or
-/// one change made to) many spaces shows once with the list of spaces, then the semantic diff
-/// of the normal forms (for a change) or the definition (for a creation).
-fn roles(out: &mut String, plan: &Plan, p: &Paint) {
-    use crate::plan::role_diff::{pretty, text_diff};
+/// The custom roles the plan leaves alone because the file does not declare them there: role
+/// name → the managed spaces (local names) holding it.
+pub(crate) fn unmanaged_roles(plan: &Plan) -> BTreeMap<&str, Vec<&str>> {
+    let mut out: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+    for r in &plan.unmanaged_roles {
+        out.entry(r.name.as_str())
+            .or_default()
+            .push(r.space_name.as_str());
+    }
+    out
+}
+
+/// Role operations that make one identical change to one role, in space order: one definition
+/// created in (or one change made to, or one role deleted from) many spaces.
+pub(crate) struct RoleGroup<'p> {
+    /// The role's name.
+    pub name: String,
+    /// The operations, one per space.
+    pub ops: Vec<&'p Operation>,
+}
+
+impl RoleGroup<'_> {
+    /// The managed spaces (local names) the group's operations are in.
+    pub fn spaces(&self) -> Vec<&str> {
+        self.ops
+            .iter()
+            .filter_map(|o| o.kind.space().map(|(n, _)| n))
+            .collect()
+    }
+
+    /// `create`, `change` or `delete`.
+    pub fn verb(&self) -> &'static str {
+        match self.ops.first().map(|o| &o.kind) {
+            Some(OpKind::CreateRole { .. }) => "create",
+            Some(OpKind::UpdateRole { .. }) => "change",
+            _ => "delete",
+        }
+    }
+}
+
+/// The plan's role operations grouped by role name, kind and content (create, then change, then
+/// delete for each name).
+pub(crate) fn role_groups(plan: &Plan) -> Vec<RoleGroup<'_>> {
+    use crate::plan::role_diff::pretty;
     // (role name, kind, content) → (ops)
     let mut groups: BTreeMap<(String, u8, String), Vec<&Operation>> = BTreeMap::new();
     for op in &plan.operations {
@@ -421,18 +473,25 @@ fn roles(out: &mut String, plan: &Plan, p: &Paint) {
         };
         groups.entry(key).or_default().push(op);
     }
-    for ((name, _, _), ops) in groups {
+    groups
+        .into_iter()
+        .filter(|(_, ops)| !ops.is_empty())
+        .map(|((name, _, _), ops)| RoleGroup { name, ops })
+        .collect()
+}
+
+/// Role operations, one group per role and identical change ([`role_groups`]): shows once with
+/// the list of spaces, then the semantic diff of the normal forms (for a change) or the
+/// definition (for a creation).
+fn roles(out: &mut String, plan: &Plan, p: &Paint) {
+    use crate::plan::role_diff::{pretty, text_diff};
+    for group in role_groups(plan) {
+        let name = &group.name;
+        let ops = &group.ops;
         let Some(first) = ops.first() else { continue };
-        let spaces: Vec<&str> = ops
-            .iter()
-            .filter_map(|o| o.kind.space().map(|(n, _)| n))
-            .collect();
+        let spaces = group.spaces();
         let ids: Vec<&str> = ops.iter().map(|o| o.id.as_str()).collect();
-        let verb = match first.kind {
-            OpKind::CreateRole { .. } => "create",
-            OpKind::UpdateRole { .. } => "change",
-            _ => "delete",
-        };
+        let verb = group.verb();
         let title = format!("{} role {name}", first.action.sign());
         let _ = writeln!(out, "  {}", p.action(first.action, &title));
         let note = match first.cause {

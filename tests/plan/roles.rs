@@ -200,3 +200,152 @@ fn deleting_a_role_someone_unmanaged_still_holds_is_refused() {
         vec![format!("role Editor in space blog: {JANE}")]
     );
 }
+
+/// The custom-roles seed (tests/seeds/roles.json) read through the real client, and
+/// tests/seeds/roles-access.yaml with `rest` appended (a `roles:` section, a policy).
+fn seed_plan(policy: &str, roles_section: &str) -> Plan {
+    let access =
+        std::fs::read_to_string(crate::util::root().join("tests/seeds/roles-access.yaml")).unwrap();
+    let access = access.replacen("\nspaces:\n", &format!("\n{policy}spaces:\n"), 1);
+    let desired = config::load_str("roles-access.yaml", &format!("{access}\n{roles_section}"))
+        .unwrap_or_else(|e| panic!("{e:?}"));
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let live = rt.block_on(async {
+        let seed = contentful_access::sandbox::Seed::from_json(
+            &std::fs::read_to_string(crate::util::root().join("tests/seeds/roles.json")).unwrap(),
+        )
+        .unwrap();
+        let server = crate::util::unlimited_sandbox(seed).await;
+        let live = crate::util::read_live(&crate::util::fast_client(&server), &desired).await;
+        server.shutdown().await;
+        live
+    });
+    plan_of(&desired, &live)
+}
+
+/// Reviewer as docs has it (entries may also be published): blog and marketing change, docs not.
+/// The policies are written in another order than any space holds them.
+const REVIEWER_EDIT: &str = "roles:
+  Reviewer:
+    description: Reviews entries
+    spaces: all
+    permissions:
+      Settings: []
+      ContentDelivery: all
+      ContentModel: [read]
+    policies:
+      - effect: allow
+        actions: [read]
+        constraint: {and: [{equals: [{doc: sys.type}, Asset]}]}
+      - effect: allow
+        actions: [publish, update, read]
+        constraint: {and: [{equals: [{doc: sys.type}, Entry]}]}
+  Proofreader:
+    description: Proofreads docs
+    spaces: [docs]
+    permissions:
+      ContentModel: [read]
+    policies:
+      - effect: allow
+        actions: [read, update]
+        constraint:
+          and:
+            - equals: [{doc: sys.type}, Entry]
+            - paths: [{doc: fields.%.en-US}]
+  German translator:
+    description: Edits German fields in master only
+    spaces: [marketing]
+    permissions: {ContentModel: [read], Settings: [], ContentDelivery: []}
+    policies:
+      - effect: allow
+        actions: [read, update]
+        futurePolicyField: {kept: true}
+        constraint:
+          and:
+            - equals: [{doc: sys.type}, Entry]
+            - in: [{doc: sys.environment.sys.id}, [master]]
+            - paths: [{doc: fields.%.de-DE}]
+    extra:
+      futureRoleField: [kept, 1]
+";
+
+/// A plan on the roles seed that creates (Proofreader in docs), changes (Reviewer: a policy edit,
+/// one group for blog and marketing) and deletes (Legacy, assigned to nobody, with
+/// `prune_roles`) custom roles, in text, markdown and JSON (snapshots, reviewed). German
+/// translator is written in another order than Contentful holds it: no change.
+#[test]
+fn a_role_create_change_and_delete_render_in_text_markdown_and_json() {
+    let p = seed_plan("policy:\n  prune_roles: true\n", REVIEWER_EDIT);
+    let kinds: Vec<(&str, &str)> = p
+        .operations
+        .iter()
+        .filter_map(|o| Some((o.kind.name(), o.kind.role_name()?)))
+        .collect();
+    assert_eq!(kinds.len(), 4, "{kinds:?}");
+    assert!(!p.refused, "{:?}", p.guardrails);
+    let opts = contentful_access::render::RenderOptions {
+        color: false,
+        width: 100,
+        config_display: "roles-access.yaml".into(),
+    };
+    let text = contentful_access::render::plan_text(&p, &opts);
+    assert_eq!(text.matches("~ role Reviewer").count(), 1, "{text}");
+    assert!(text.contains("~ change in blog, marketing"), "{text}");
+    assert!(!text.contains("German translator"), "{text}");
+    let md = contentful_access::render::plan_markdown(&p, &opts);
+    assert!(
+        md.contains("**`~` role `Reviewer`**: change in `blog`, `marketing`"),
+        "{md}"
+    );
+    assert!(md.contains("- policy changed: allow read, update"), "{md}");
+    let json = contentful_access::render::plan_json(&p);
+    let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+    let update = v["operations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|o| o["kind"]["type"] == "update_role")
+        .unwrap_or_else(|| panic!("{json}"));
+    assert_eq!(
+        update["kind"]["changes"]["policies_changed"][0]["after"]["actions"],
+        json!(["publish", "read", "update"]),
+        "{json}"
+    );
+    let dates = [(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", "[date]")];
+    crate::util::snap_with("plan__roles_text", &text, &dates, None);
+    crate::util::snap_with("plan__roles_markdown", &md, &dates, None);
+    crate::util::snap_with("plan__roles_json", &json, &dates, None);
+}
+
+/// Roles written in another order than Contentful holds them (keys, actions, policies) plan to
+/// nothing, and render as "No changes" in every format.
+#[test]
+fn roles_reordered_alone_plan_and_render_as_no_changes() {
+    let p = seed_plan(
+        "",
+        &REVIEWER_EDIT
+            .split("  Reviewer:")
+            .next()
+            .map(|head| {
+                let tail = REVIEWER_EDIT.split("  German translator:").nth(1).unwrap();
+                format!("{head}  German translator:{tail}")
+            })
+            .unwrap(),
+    );
+    assert!(p.operations.is_empty(), "{:#?}", p.operations);
+    let text = contentful_access::render::plan_text(&p, &Default::default());
+    assert!(text.contains("No changes."), "{text}");
+    // Reviewer and Legacy are not declared: listed as left unchanged, once per name.
+    assert!(
+        text.contains(
+            "Custom roles not declared in access.yaml and left unchanged:\n    role Legacy: blog\n    role Reviewer: blog, docs, marketing\n"
+        ),
+        "{text}"
+    );
+    let md = contentful_access::render::plan_markdown(&p, &Default::default());
+    assert!(!md.contains("**Custom roles** ("), "{md}");
+    assert!(
+        md.contains("- role `Reviewer`: `blog`, `docs`, `marketing`"),
+        "{md}"
+    );
+}
