@@ -17,6 +17,7 @@ use proptest::prelude::*;
 use serde_json::json;
 
 use super::fixtures::{BLOG, MARKETING, ORG, Org};
+use super::props::runtime;
 use crate::util::{fast_client, now, run_against, sandbox_writes, text, unlimited_sandbox};
 
 const OWNER: &str = "owner@acme.example";
@@ -780,14 +781,6 @@ fn case() -> impl Strategy<Value = (World, Wanted)> {
         }
         (world, wanted)
     })
-}
-
-fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap()
 }
 
 /// One case of the property tests: plans `wanted` against `world` in a sandbox, checks the
