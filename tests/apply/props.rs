@@ -22,8 +22,8 @@ fn case(live: &OrgSpec, target: &OrgSpec, prune: bool) -> (LiveState, DesiredSta
     (build(live), desired)
 }
 
-/// A runtime for one case (proptest's cases are synchronous).
-fn runtime() -> tokio::runtime::Runtime {
+/// A runtime for one case (proptest's cases are synchronous); the role properties use it too.
+pub(super) fn runtime() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
