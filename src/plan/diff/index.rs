@@ -176,11 +176,14 @@ impl<'a> Index<'a> {
     }
 }
 
+/// A space's role ids by role-name number, sorted by number.
+type RolesByNumber<'l> = Vec<(u32, &'l str)>;
+
 /// Resolves desired grants' role names against the live roles; collects every failure.
 pub(super) struct Resolver<'l> {
     /// Managed spaces that exist, by local name: the live space and its role ids by role name
     /// number (see `role_names`; the first role by id when two share a name), sorted by number.
-    spaces: FxHashMap<&'l str, (&'l LiveSpace, Vec<(u32, &'l str)>)>,
+    spaces: FxHashMap<&'l str, (&'l LiveSpace, RolesByNumber<'l>)>,
     /// Every live role name of the managed spaces, numbered. Spaces mostly share their role
     /// names, so this table is small and stays in cache: a grant's role is found by one lookup
     /// here and a search of its space's few numbers, instead of a hash lookup that compares
