@@ -22,7 +22,7 @@ use contentful_access::config;
 use contentful_access::contentful::{Client, ClientConfig};
 use contentful_access::drift_cache::DriftCache;
 use contentful_access::export;
-use contentful_access::model::{DesiredUser, Email, LiveState, OrgRole, Span};
+use contentful_access::model::{Email, LiveState, OrgRole};
 use contentful_access::plan::PlanOptions;
 use contentful_access::sandbox::{SandboxOptions, Server, SyntheticSpec, synthetic};
 use secrecy::SecretString;
@@ -236,20 +236,9 @@ async fn duplicates(users: usize) -> Result<String, BoxError> {
     let live = c.read_live_state(&org, &ids).await?;
     let mut desired = export::desired_from_live(&live, &names);
     for i in 0..20 {
-        let email = Email::parse(&format!("dup{i:02}@example.com"))?;
-        desired.users.insert(
-            email.clone(),
-            DesiredUser {
-                email,
-                name: None,
-                org_role: OrgRole::Member,
-                org_role_at: Span::default(),
-                teams: Default::default(),
-                spaces: Default::default(),
-                at: Span::default(),
-                expires: None,
-                team_expires: Default::default(),
-            },
+        changes::declare_member(
+            &mut desired,
+            Email::parse(&format!("dup{i:02}@example.com"))?,
         );
     }
     let plan = match apply::plan_checked(

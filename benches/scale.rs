@@ -21,6 +21,7 @@
 #![forbid(unsafe_code)]
 
 #[path = "support/changes.rs"]
+#[allow(dead_code)] // `declare_member` is for issue20 and the count tests
 mod changes;
 #[path = "support/counts.rs"]
 mod counts;

@@ -4,7 +4,9 @@
 
 use std::collections::BTreeSet;
 
-use contentful_access::model::{DesiredGrant, DesiredUser, SpaceAccess, Span};
+use contentful_access::model::{
+    DesiredGrant, DesiredState, DesiredUser, Email, OrgRole, SpaceAccess, Span,
+};
 
 /// Changes the roles of `user`'s first role grant (Translator becomes Editor, anything else
 /// Translator): one space-membership update. False when the user holds no role grant.
@@ -40,4 +42,23 @@ pub fn add_author_grant(user: &mut DesiredUser, spaces: &[String]) -> bool {
         },
     );
     true
+}
+
+/// Declares `email` in the file as a plain organization member with no team or space access:
+/// one invitation when they are not a member yet.
+pub fn declare_member(desired: &mut DesiredState, email: Email) {
+    desired.users.insert(
+        email.clone(),
+        DesiredUser {
+            email,
+            name: None,
+            org_role: OrgRole::Member,
+            org_role_at: Span::default(),
+            teams: Default::default(),
+            spaces: Default::default(),
+            at: Span::default(),
+            expires: None,
+            team_expires: Default::default(),
+        },
+    );
 }
