@@ -165,6 +165,13 @@ impl<'a> Index<'a> {
         self.tsms_by_team.get(team_id).map_or(&[], Vec::as_slice)
     }
 
+    /// The email of a team membership's member.
+    pub(crate) fn member_email(&self, tm: &LiveTeamMembership) -> Option<&'a Email> {
+        self.email_of_membership
+            .get(tm.org_membership_id.as_str())
+            .copied()
+    }
+
     /// Space memberships of a user.
     pub(crate) fn sms_of_user(&self, user_id: &str) -> &[&'a LiveSpaceMembership] {
         self.sms_by_user.get(user_id).map_or(&[], Vec::as_slice)
