@@ -20,6 +20,9 @@
 
 #![forbid(unsafe_code)]
 
+#[path = "support/changes.rs"]
+#[allow(dead_code)] // `declare_member` is for issue20 and the count tests
+mod changes;
 #[path = "support/counts.rs"]
 mod counts;
 
@@ -34,9 +37,9 @@ use contentful_access::config;
 use contentful_access::contentful::{Client, ClientConfig};
 use contentful_access::export::{self, desired_from_live};
 use contentful_access::model::{
-    DesiredGrant, DesiredState, Email, LiveOrgMembership, LiveRole, LiveSpace, LiveSpaceMembership,
-    LiveState, LiveTeam, LiveTeamMembership, LiveTeamSpaceMembership, LiveUser, MaxRemovals,
-    ObjectMeta, OrgRole, SpaceAccess, Span,
+    DesiredState, Email, LiveOrgMembership, LiveRole, LiveSpace, LiveSpaceMembership, LiveState,
+    LiveTeam, LiveTeamMembership, LiveTeamSpaceMembership, LiveUser, MaxRemovals, ObjectMeta,
+    OrgRole,
 };
 use contentful_access::plan::{self, PlanOptions};
 use contentful_access::sandbox::{SandboxOptions, Seed, Server, SyntheticSpec, synthetic};
@@ -394,32 +397,12 @@ fn desired_with_changes(live: &LiveState, target: usize) -> DesiredState {
         let Some(user) = desired.users.get_mut(email) else {
             continue;
         };
-        if pass == 0 && i % 2 == 0 {
-            let roles = user.spaces.values_mut().find_map(|g| match &mut g.access {
-                SpaceAccess::Roles(roles) => Some(roles),
-                SpaceAccess::Admin => None,
-            });
-            if let Some(roles) = roles {
-                let new_role = if roles.contains("Translator") {
-                    "Editor"
-                } else {
-                    "Translator"
-                };
-                *roles = BTreeSet::from([new_role.to_string()]);
-                changed += 1;
-            }
-        } else if let Some(space) = space_names.iter().find(|n| !user.spaces.contains_key(*n)) {
-            user.spaces.insert(
-                space.clone(),
-                DesiredGrant {
-                    access: SpaceAccess::Roles(BTreeSet::from(["Author".to_string()])),
-                    at: Span::default(),
-                    roles_at: Default::default(),
-                    expires: None,
-                },
-            );
-            changed += 1;
-        }
+        let done = if pass == 0 && i % 2 == 0 {
+            changes::change_first_role(user)
+        } else {
+            changes::add_author_grant(user, &space_names)
+        };
+        changed += usize::from(done);
     }
     desired
 }

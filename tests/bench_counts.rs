@@ -7,6 +7,10 @@
 #[allow(dead_code)] // the per-object refresh count is only used by the benchmark
 mod counts;
 
+#[path = "../benches/support/changes.rs"]
+#[allow(dead_code)] // the grant changes are only used by the benchmarks
+mod changes;
+
 use contentful_access::contentful::{Client, ClientConfig};
 use contentful_access::sandbox::{Server, SyntheticSpec, synthetic};
 use secrecy::SecretString;
@@ -78,25 +82,14 @@ async fn synthetic_org(
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn twenty_duplicate_invites_share_one_re_read_of_the_memberships() {
     use contentful_access::apply::{self, ApplyOptions, NoObserver, OpStatus, Planned};
-    use contentful_access::model::{DesiredUser, Email, OrgRole, Span};
+    use contentful_access::model::Email;
     use contentful_access::plan::PlanOptions;
     // issue 20: a 422 on a create re-read the whole organization, once per 422.
     let (server, mut desired, live) = synthetic_org(250).await;
     for i in 0..20 {
-        let email = Email::parse(&format!("dup{i:02}@example.com")).unwrap();
-        desired.users.insert(
-            email.clone(),
-            DesiredUser {
-                email,
-                name: None,
-                org_role: OrgRole::Member,
-                org_role_at: Span::default(),
-                teams: Default::default(),
-                spaces: Default::default(),
-                at: Span::default(),
-                expires: None,
-                team_expires: Default::default(),
-            },
+        changes::declare_member(
+            &mut desired,
+            Email::parse(&format!("dup{i:02}@example.com")).unwrap(),
         );
     }
     let plan = match apply::plan_checked(

@@ -19,9 +19,9 @@
 //!   or an admin team with at least one active member) keeps one; pending invitees do not count,
 //!   as for `org_owner`.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 
-use rustc_hash::FxHashSet;
+use rustc_hash::{FxHashMap, FxHashSet};
 
 use crate::model::{DesiredState, LiveState, MembershipStatus, OrgRole, Principal};
 
@@ -350,18 +350,40 @@ fn org_owner(before: &After<'_>, after: &After<'_>) -> GuardrailResult {
     )
 }
 
-/// Who is admin of each space: emails of direct admins and `team NAME` of admin teams with
-/// members (active organization members only; pending invitees do not count), sorted and deduplicated, by space id. Only admin memberships are looked at closely:
-/// the scans over all memberships test a cheap condition first.
-fn space_admins<'s>(state: &'s After<'_>) -> BTreeMap<&'s str, Vec<String>> {
+/// One holder of a space's admin access: a user (by user id) with a direct admin membership, or
+/// an admin team (by team id).
+#[derive(Clone, Copy)]
+enum Holder<'s> {
+    User(&'s str),
+    Team(&'s str),
+}
+
+/// Who holds admin access in each space that `wanted` selects (by space id): active members with
+/// a direct admin membership and admin teams with at least one active member (pending invitees do
+/// not count, as for `org_owner`), by space id; a space without one is absent. Nobody is named
+/// here: [`admin_names`] names the holders of the few spaces a message needs.
+///
+/// Only admin memberships are looked at closely: the scans over all memberships test a cheap
+/// condition first and stop as soon as every candidate is settled, and each user or team is
+/// checked once, not once per membership (B-tree lookups and an email copy per admin membership,
+/// twice, made this a quarter of planning at 520,000 memberships).
+fn admin_holders<'s>(
+    state: &'s After<'_>,
+    wanted: impl Fn(&str) -> bool + Copy + 's,
+) -> FxHashMap<&'s str, Vec<Holder<'s>>> {
     let admin_tsms: Vec<&crate::model::LiveTeamSpaceMembership> = state
         .team_space_memberships
-        .filter(|t| t.admin)
+        .filter(move |t| t.admin && wanted(&t.space_id))
         .map(|(_, t)| t)
         .collect();
-    let admin_teams: FxHashSet<&str> = admin_tsms.iter().map(|t| t.team_id.as_str()).collect();
+    // Admin teams that exist after the plan.
+    let admin_teams: FxHashSet<&str> = admin_tsms
+        .iter()
+        .map(|t| t.team_id.as_str())
+        .filter(|id| state.teams.contains(id))
+        .collect();
     // Admin teams with at least one member whose user is known; one such member is enough, so a
-    // team's other members are not looked up.
+    // team's other members are not looked up, and the scan ends once every admin team has one.
     let mut staffed: FxHashSet<&str> = FxHashSet::default();
     if !admin_teams.is_empty() {
         for (_, tm) in state
@@ -378,75 +400,92 @@ fn space_admins<'s>(state: &'s After<'_>) -> BTreeMap<&'s str, Vec<String>> {
                     })
             {
                 staffed.insert(team);
+                if staffed.len() == admin_teams.len() {
+                    break;
+                }
             }
         }
     }
     let admin_sms: Vec<&crate::model::LiveSpaceMembership> = state
         .space_memberships
-        .filter(|sm| sm.admin)
+        .filter(move |sm| sm.admin && wanted(&sm.space_id))
         .map(|(_, sm)| sm)
         .collect();
     // A user counts only while they hold an active organization membership: a pending invitee
     // may never accept, so they are nobody's admin yet (as for `org_owner`).
     let admin_users: FxHashSet<&str> = admin_sms.iter().map(|sm| sm.user_id.as_str()).collect();
-    let in_org: FxHashSet<&str> = if admin_users.is_empty() {
-        FxHashSet::default()
-    } else {
-        state
-            .org_memberships
-            .filter(|m| {
-                m.status == MembershipStatus::Active && admin_users.contains(m.user_id.as_str())
-            })
-            .map(|(_, m)| m.user_id.as_str())
-            .collect()
-    };
-    let mut out: BTreeMap<&str, Vec<String>> = BTreeMap::new();
-    for sm in admin_sms {
-        if !in_org.contains(sm.user_id.as_str()) {
-            continue;
+    let mut in_org: FxHashSet<&str> = FxHashSet::default();
+    if !admin_users.is_empty() {
+        for (_, m) in state.org_memberships.filter(|m| {
+            m.status == MembershipStatus::Active && admin_users.contains(m.user_id.as_str())
+        }) {
+            in_org.insert(m.user_id.as_str());
+            if in_org.len() == admin_users.len() {
+                break;
+            }
         }
-        if let Some(u) = state.users.get(&sm.user_id) {
+        // Each admin user once: their user must exist after the plan.
+        in_org.retain(|id| state.users.contains(id));
+    }
+    let mut out: FxHashMap<&str, Vec<Holder<'s>>> = FxHashMap::default();
+    for sm in admin_sms {
+        if in_org.contains(sm.user_id.as_str()) {
             out.entry(sm.space_id.as_str())
                 .or_default()
-                .push(u.email.to_string());
+                .push(Holder::User(sm.user_id.as_str()));
         }
     }
     for tsm in admin_tsms {
-        if !staffed.contains(tsm.team_id.as_str()) {
-            continue;
-        }
-        if let Some(team) = state.teams.get(&tsm.team_id) {
+        if staffed.contains(tsm.team_id.as_str()) {
             out.entry(tsm.space_id.as_str())
                 .or_default()
-                .push(format!("team {}", team.name));
+                .push(Holder::Team(tsm.team_id.as_str()));
         }
     }
-    for admins in out.values_mut() {
-        admins.sort();
-        admins.dedup();
-    }
     out
+}
+
+/// The holders' names: emails of users and `team NAME` of teams, sorted and deduplicated.
+fn admin_names(state: &After<'_>, holders: &[Holder<'_>]) -> Vec<String> {
+    let mut names: Vec<String> = holders
+        .iter()
+        .filter_map(|h| match h {
+            Holder::User(id) => state.users.get(id).map(|u| u.email.to_string()),
+            Holder::Team(id) => state.teams.get(id).map(|t| format!("team {}", t.name)),
+        })
+        .collect();
+    names.sort();
+    names.dedup();
+    names
 }
 
 fn space_admin(desired: &DesiredState, before: &After<'_>, after: &After<'_>) -> GuardrailResult {
     let mut offenders = Vec::new();
     let mut why = Vec::new();
-    let (admins_before, admins_after) = (space_admins(before), space_admins(after));
+    // The state after the plan first: only the managed spaces without an admin after it need a
+    // look at the state before (usually none, so the organization is scanned once, not twice).
+    let admins_after = admin_holders(after, |_| true);
+    let lost: FxHashSet<&str> = desired
+        .spaces
+        .values()
+        .map(|s| s.id.as_str())
+        .filter(|id| !admins_after.contains_key(id))
+        .collect();
+    let admins_before = if lost.is_empty() {
+        FxHashMap::default()
+    } else {
+        admin_holders(before, |id| lost.contains(id))
+    };
     for (name, space) in &desired.spaces {
         let Some(was) = admins_before.get(space.id.as_str()) else {
             continue;
         };
-        if admins_after
-            .get(space.id.as_str())
-            .is_none_or(|now| now.is_empty())
-        {
-            offenders.push(name.clone());
-            why.push(format!(
-                "space {name} ({}) would have no admin (admins now: {})",
-                space.id,
-                was.join(", ")
-            ));
-        }
+        offenders.push(name.clone());
+        why.push(format!(
+            "space {name} ({}) would have no admin (admins now: {})",
+            space.id,
+            admin_names(before, was).join(", ")
+        ));
     }
     result(
         Guardrail::SpaceAdmin,

@@ -119,12 +119,19 @@ pub(crate) fn diff(
         Resolver::new(desired, live, problems),
         now,
     );
+    // Declared users that are members: when that is every member, nobody is undeclared and the
+    // members are neither sorted nor looked up in the file (at 100,000 members that sort and
+    // lookup was a superlinear part of planning).
+    let mut declared_members = 0;
     for user in desired.users.values() {
+        declared_members += usize::from(ix.members.contains_key(&user.email));
         d.user(user);
     }
-    for (email, m) in ix.members_in_order() {
-        if !desired.users.contains_key(email) && !d.user_ignored(email) {
-            d.prune_or_report(Undeclared::User { email, member: m });
+    if declared_members < ix.members.len() {
+        for (email, m) in ix.members_in_order(|e| !desired.users.contains_key(e)) {
+            if !d.user_ignored(email) {
+                d.prune_or_report(Undeclared::User { email, member: m });
+            }
         }
     }
     for team in desired.teams.values() {

@@ -39,11 +39,7 @@ impl<'a> Differ<'a> {
             return;
         }
         let (team_memberships, held) = self.holdings(who);
-        let member_email = |tm: &LiveTeamMembership| {
-            ix.email_of_membership
-                .get(tm.org_membership_id.as_str())
-                .copied()
-        };
+        let member_email = |tm: &LiveTeamMembership| ix.member_email(tm);
         let access = |h: &Held<'_>| live.access_of(h.space_id, h.admin, h.role_ids);
 
         {
@@ -198,11 +194,7 @@ impl<'a> Differ<'a> {
     pub(super) fn remove(&mut self, who: Undeclared<'a>, expired: Option<&Expiry>) {
         let (ix, live, desired) = (self.ix, self.live, self.desired);
         let (team_memberships, held) = self.holdings(who);
-        let member_email = |tm: &LiveTeamMembership| {
-            ix.email_of_membership
-                .get(tm.org_membership_id.as_str())
-                .copied()
-        };
+        let member_email = |tm: &LiveTeamMembership| ix.member_email(tm);
         let access = |h: &Held<'_>| live.access_of(h.space_id, h.admin, h.role_ids);
         let mut cascades = Vec::new();
         let mut touches = vec![match who {
