@@ -219,14 +219,7 @@ async fn ten_changes(c: &Client, org: &str, live: &LiveState) -> Result<(), BoxE
 async fn duplicates(users: usize) -> Result<String, BoxError> {
     let seed = synthetic(&SyntheticSpec::for_users(users));
     let org = seed.organization.id.clone();
-    let server = Server::start(
-        seed,
-        SandboxOptions {
-            rate_limit_per_sec: 0,
-            ..SandboxOptions::default()
-        },
-    )
-    .await?;
+    let server = Server::start(seed, SandboxOptions::unlimited()).await?;
     let mut cfg = ClientConfig::new(&server.base_url(), SecretString::from(server.admin_token()))?;
     cfg.max_rps = 1000;
     let c = Client::new(cfg)?;
@@ -432,15 +425,9 @@ fn seed_live(seed: &contentful_access::sandbox::Seed) -> LiveState {
         .ok();
     rt.and_then(|rt| {
         rt.block_on(async {
-            let server = Server::start(
-                seed.clone(),
-                SandboxOptions {
-                    rate_limit_per_sec: 0,
-                    ..SandboxOptions::default()
-                },
-            )
-            .await
-            .ok()?;
+            let server = Server::start(seed.clone(), SandboxOptions::unlimited())
+                .await
+                .ok()?;
             let mut cfg =
                 ClientConfig::new(&server.base_url(), SecretString::from(server.admin_token()))
                     .ok()?;

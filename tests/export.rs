@@ -11,7 +11,7 @@ use contentful_access::contentful::{Client, ClientConfig};
 use contentful_access::export;
 use contentful_access::model::{DesiredState, LiveState};
 use contentful_access::plan::{self, PlanOptions};
-use contentful_access::sandbox::{SandboxOptions, Seed, Server, SyntheticSpec, synthetic};
+use contentful_access::sandbox::{Seed, Server, SyntheticSpec, synthetic};
 use secrecy::SecretString;
 
 use crate::util::{root, run, snap};
@@ -139,11 +139,7 @@ fn export_quotes_names_yaml_would_misread_and_keeps_slugs_unique() {
 async fn synthetic_10k_read() -> (Server, LiveState, BTreeMap<String, String>) {
     let seed: Seed = synthetic(&SyntheticSpec::for_users(10_000));
     let org = seed.organization.id.clone();
-    let opts = SandboxOptions {
-        rate_limit_per_sec: 0,
-        ..SandboxOptions::default()
-    };
-    let server = Server::start(seed, opts).await.unwrap();
+    let server = crate::util::unlimited_sandbox(seed).await;
     let mut cfg =
         ClientConfig::new(&server.base_url(), SecretString::from(server.admin_token())).unwrap();
     cfg.max_rps = 100_000;
@@ -350,11 +346,7 @@ async fn export_reads_the_spaces_collection_once() {
     // issue 20: export listed the spaces to choose names, then read them again with the org.
     let seed: Seed = synthetic(&SyntheticSpec::for_users(250));
     let org = seed.organization.id.clone();
-    let opts = SandboxOptions {
-        rate_limit_per_sec: 0,
-        ..SandboxOptions::default()
-    };
-    let server = Server::start(seed, opts).await.unwrap();
+    let server = crate::util::unlimited_sandbox(seed).await;
     let mut cfg =
         ClientConfig::new(&server.base_url(), SecretString::from(server.admin_token())).unwrap();
     cfg.max_rps = 100_000;

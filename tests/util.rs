@@ -183,11 +183,9 @@ pub async fn plan_out(server: &Server, config: &Path, out: &Path) -> Output {
 
 /// A sandbox serving `seed` without a rate limit (request counts and behaviour, not pacing).
 pub async fn unlimited_sandbox(seed: contentful_access::sandbox::Seed) -> Server {
-    let opts = SandboxOptions {
-        rate_limit_per_sec: 0,
-        ..SandboxOptions::default()
-    };
-    Server::start(seed, opts).await.unwrap()
+    Server::start(seed, SandboxOptions::unlimited())
+        .await
+        .unwrap()
 }
 
 /// Every file below `dir`, in sorted order (what a recording or an export wrote).

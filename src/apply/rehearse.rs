@@ -44,14 +44,7 @@ pub async fn rehearse(
         .map(|u| u.email.clone())
         .unwrap_or_else(|| Email::new("rehearsal@invalid.example"));
     let seed = Seed::from_live_state(live, &admin);
-    let server = Server::start(
-        seed,
-        SandboxOptions {
-            rate_limit_per_sec: 0,
-            ..SandboxOptions::default()
-        },
-    )
-    .await?;
+    let server = Server::start(seed, SandboxOptions::unlimited()).await?;
     let result = async {
         let mut cfg =
             ClientConfig::new(&server.base_url(), SecretString::from(server.admin_token()))?;

@@ -187,6 +187,17 @@ impl Default for SandboxOptions {
     }
 }
 
+impl SandboxOptions {
+    /// The defaults without a rate limit: for a rehearsal, benchmarks and tests that count
+    /// requests rather than pace them.
+    pub fn unlimited() -> Self {
+        SandboxOptions {
+            rate_limit_per_sec: 0,
+            ..SandboxOptions::default()
+        }
+    }
+}
+
 /// One handled request.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct JournalEntry {
