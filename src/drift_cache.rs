@@ -11,6 +11,7 @@
 //! was made for other managed spaces is not used: the run reads everything and writes a new one.
 //! Losing the cache costs one full read, nothing worse.
 
+use std::collections::BTreeSet;
 use std::path::Path;
 
 use chrono::{DateTime, Duration, Utc};
@@ -20,7 +21,8 @@ use crate::model::LiveState;
 
 /// The cache format this build reads and writes.
 // 2: roles carry their version, who/when and definition (issue 15).
-pub const FORMAT_VERSION: u32 = 2;
+// 3: every role's version (`org_role_versions`) and the routes refusing the newest-first page.
+pub const FORMAT_VERSION: u32 = 3;
 
 /// How long before the newest change in a snapshot's read `since` is placed, beyond the read's
 /// own duration: covers clocks of the API's servers that disagree by up to this much.
@@ -42,6 +44,10 @@ pub struct DriftCache {
     pub since: DateTime<Utc>,
     /// The organization as read (no access tokens).
     pub live: LiveState,
+    /// The routes whose newest-first page the server refused or did not answer in that order
+    /// ([`crate::contentful::IncrementalStats::newest_first_refused`]): not asked again.
+    #[serde(default)]
+    pub newest_first_refused: BTreeSet<String>,
 }
 
 /// Why a cache file was not used (the run then reads everything and writes a new one).
@@ -109,7 +115,14 @@ impl DriftCache {
             managed_spaces: sorted(managed_spaces),
             since,
             live,
+            newest_first_refused: BTreeSet::new(),
         }
+    }
+
+    /// The snapshot remembering `routes` as refusing the newest-first page.
+    pub fn with_newest_first_refused(mut self, routes: BTreeSet<String>) -> Self {
+        self.newest_first_refused = routes;
+        self
     }
 
     /// Reads the cache at `path` for organization `org` and `managed_spaces`, or why it cannot be
@@ -172,7 +185,15 @@ fn newest_change(live: &LiveState) -> Option<DateTime<Utc>> {
         .chain(live.team_memberships.values().map(|m| &m.meta))
         .chain(live.team_space_memberships.values().map(|m| &m.meta))
         .chain(live.space_memberships.values().map(|m| &m.meta));
-    metas.filter_map(|m| m.updated_at.or(m.created_at)).max()
+    let roles = live
+        .spaces
+        .values()
+        .flat_map(|s| s.roles.values())
+        .filter_map(|r| r.updated_at);
+    metas
+        .filter_map(|m| m.updated_at.or(m.created_at))
+        .chain(roles)
+        .max()
 }
 
 #[cfg(test)]

@@ -730,6 +730,12 @@ pub struct LiveState {
     pub space_memberships: BTreeMap<String, LiveSpaceMembership>,
     /// Personal access tokens of the org's members (admin view), when read.
     pub access_tokens: Vec<LiveAccessToken>,
+    /// The `sys.version` of every role of the organization by role id, the spaces the access
+    /// file does not manage included (their roles are not kept in [`LiveState::spaces`]), when
+    /// roles were read: what the incremental read (`drift --cache`) counts to notice a role
+    /// created or deleted anywhere.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub org_role_versions: BTreeMap<String, u64>,
 }
 
 /// A user of the organization.

@@ -250,7 +250,13 @@ impl Session {
             Ok(previous) => {
                 let (live, stats) = self
                     .client
-                    .read_incremental(org, &spaces, &previous.live, previous.since)
+                    .read_incremental(
+                        org,
+                        &spaces,
+                        &previous.live,
+                        previous.since,
+                        &previous.newest_first_refused,
+                    )
                     .await
                     .map_err(|source| OpsError::Read {
                         org: org.to_string(),
@@ -260,7 +266,12 @@ impl Session {
             }
             Err(why) => (self.read(org, &spaces).await?, CacheUse::Rebuilt(why)),
         };
+        let refused = match &used {
+            CacheUse::Incremental(stats) => stats.newest_first_refused.clone(),
+            CacheUse::Rebuilt(_) => Default::default(),
+        };
         DriftCache::new(&live, &spaces, started.elapsed())
+            .with_newest_first_refused(refused)
             .save(cache)
             .map_err(|e| OpsError::Cache(Box::new(e)))?;
         Ok((live, used))

@@ -14,10 +14,28 @@ use proptest::prelude::*;
 use crate::util::fast_client as client;
 
 async fn start(users: usize) -> (Server, String) {
-    let seed = synthetic(&SyntheticSpec::for_users(users));
+    start_with(SyntheticSpec::for_users(users), false).await
+}
+
+/// A sandbox organization of `spec`; `documented_orders_only`: a server that refuses every
+/// ordering Contentful does not document (so the newest-first page only works for team and team
+/// space memberships).
+async fn start_with(spec: SyntheticSpec, documented_orders_only: bool) -> (Server, String) {
+    let mut seed = synthetic(&spec);
+    seed.variants.documented_orders_only = documented_orders_only;
     let org = seed.organization.id.clone();
     let server = crate::util::unlimited_sandbox(seed).await;
     (server, org)
+}
+
+/// Every space of the organization, so a read for them has every role to pick edits from.
+async fn all_spaces(c: &Client, org: &str) -> Vec<String> {
+    c.list_spaces(org)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|s| s.id)
+        .collect()
 }
 
 /// The managed spaces: the first few of the organization.
@@ -45,6 +63,9 @@ enum Edit {
     AddTeamMember,
     RemoveTeamMember,
     RenameTeam,
+    CreateRole,
+    EditRole,
+    DeleteRole,
 }
 
 fn change() -> impl Strategy<Value = (Edit, usize)> {
@@ -59,6 +80,9 @@ fn change() -> impl Strategy<Value = (Edit, usize)> {
             Edit::AddTeamMember,
             Edit::RemoveTeamMember,
             Edit::RenameTeam,
+            Edit::CreateRole,
+            Edit::EditRole,
+            Edit::DeleteRole,
         ]),
         0usize..10_000,
     )
@@ -86,6 +110,11 @@ async fn apply_change(
         .spaces
         .values()
         .filter(|s| !s.roles.is_empty())
+        .collect();
+    // Roles of every space `live` was read for, with their space.
+    let roles: Vec<_> = spaces
+        .iter()
+        .flat_map(|s| s.roles.values().map(move |r| (s.id.as_str(), r)))
         .collect();
     let _ = match kind {
         Edit::Invite => c
@@ -159,6 +188,25 @@ async fn apply_change(
             let m = tms[nth(tms.len())];
             c.delete_team_membership(org, &m.team_id, &m.meta.id).await
         }
+        Edit::CreateRole => {
+            let s = spaces[nth(spaces.len())];
+            let (_, like) = roles[nth(roles.len())];
+            c.create_role(&s.id, &format!("Custom {n}"), &like.definition)
+                .await
+                .map(|_| ())
+        }
+        Edit::EditRole => {
+            let (space, r) = roles[nth(roles.len())];
+            let mut definition = r.definition.clone();
+            definition.description = format!("edited {n}");
+            c.update_role(space, &r.id, r.version, &r.name, &definition)
+                .await
+                .map(|_| ())
+        }
+        Edit::DeleteRole => {
+            let (space, r) = roles[nth(roles.len())];
+            c.delete_role(space, &r.id, r.version).await
+        }
         Edit::RenameTeam => {
             let t = teams[nth(teams.len())];
             c.update_team(
@@ -174,92 +222,190 @@ async fn apply_change(
     };
 }
 
+/// The synthetic organization of `users` users, with `spaces` spaces (four roles each).
+fn spec(users: usize, spaces: usize) -> SyntheticSpec {
+    SyntheticSpec {
+        spaces,
+        ..SyntheticSpec::for_users(users)
+    }
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(12))]
 
-    /// Random changes between runs, three runs in a row: every incremental read equals a full
-    /// read of the same organization, object for object.
+    /// Random changes between runs (memberships, teams, roles of managed and other spaces),
+    /// three runs in a row, against a server that answers the newest-first page and one that
+    /// refuses every ordering Contentful does not document: every incremental read equals a full
+    /// read of the same organization, object for object and role for role.
     #[test]
     fn an_incremental_read_equals_a_full_read_whatever_changed(
         rounds in prop::collection::vec(prop::collection::vec(change(), 0..8), 3),
+        documented_orders_only in any::<bool>(),
     ) {
         let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
         rt.block_on(async {
-            // 250 users: three pages of members and eight of space memberships, so the
-            // incremental path (not the small-collection full read) is what is tested.
-            let (server, org) = start(250).await;
+            // 250 users: three pages of members and eight of space memberships; 30 spaces: 120
+            // roles, two pages. So the incremental path (not the small-collection full read) is
+            // what is tested.
+            let (server, org) = start_with(spec(250, 30), documented_orders_only).await;
             let c = client(&server);
             let spaces = managed(&c, &org).await;
+            let every_space = all_spaces(&c, &org).await;
             let started = std::time::Instant::now();
-            let mut live = c.read_live_state(&org, &spaces).await.unwrap();
+            let live = c.read_live_state(&org, &spaces).await.unwrap();
             let mut cache = DriftCache::new(&live, &spaces, started.elapsed());
             let mut changes = 0;
             for round in rounds {
+                // What to pick edits from: every space's roles.
+                let everything = c.read_live_state(&org, &every_space).await.unwrap();
                 for ch in round {
                     changes += 1;
-                    apply_change(&c, &org, &live, ch, changes).await;
+                    apply_change(&c, &org, &everything, ch, changes).await;
                 }
                 let started = std::time::Instant::now();
                 let (incremental, stats) = c
-                    .read_incremental(&org, &spaces, &cache.live, cache.since)
+                    .read_incremental(
+                        &org,
+                        &spaces,
+                        &cache.live,
+                        cache.since,
+                        &cache.newest_first_refused,
+                    )
                     .await
                     .unwrap();
                 let took = started.elapsed();
                 let full = c.read_live_state(&org, &spaces).await.unwrap();
                 assert_eq!(incremental, full, "{stats:?}");
-                // The incremental read checked something: the org is non-trivial.
+                // The incremental read checked something: the org is non-trivial, and every
+                // role is counted.
                 assert!(full.space_memberships.len() > 200);
-                cache = DriftCache::new(&incremental, &spaces, took);
-                live = full;
+                assert!(full.org_role_versions.len() > 100);
+                if documented_orders_only {
+                    // Refused where it was asked for and is not documented (the teams and team
+                    // space memberships, one page each, are read in full without asking).
+                    let refused: Vec<&str> =
+                        stats.newest_first_refused.iter().map(String::as_str).collect();
+                    assert_eq!(
+                        refused,
+                        [
+                            "GET /organizations/{org}/organization_memberships",
+                            "GET /organizations/{org}/roles",
+                            "GET /organizations/{org}/space_memberships",
+                        ]
+                    );
+                } else {
+                    assert!(stats.newest_first_refused.is_empty(), "{stats:?}");
+                }
+                cache = DriftCache::new(&incremental, &spaces, took)
+                    .with_newest_first_refused(stats.newest_first_refused);
             }
             server.shutdown().await;
         });
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn ten_changes_in_a_large_org_cost_a_few_requests_not_a_full_read() {
-    let (server, org) = start(2_000).await;
-    let c = client(&server);
-    let spaces = managed(&c, &org).await;
+/// Ten changes (four invites, three org role changes, two space-membership changes, a removed
+/// space membership) and a role edited in the web app, between a full read and an incremental
+/// one of `users` users; (the incremental read's requests by route and in all, the full read's).
+async fn ten_changes(
+    server: &Server,
+    org: &str,
+    round: usize,
+    refused: &std::collections::BTreeSet<String>,
+) -> (Cost, usize, contentful_access::contentful::IncrementalStats) {
+    let c = client(server);
+    let spaces = managed(&c, org).await;
+    server.clear_journal();
     let started = std::time::Instant::now();
-    let live = c.read_live_state(&org, &spaces).await.unwrap();
+    let live = c.read_live_state(org, &spaces).await.unwrap();
     let full_cost = server.journal_counts().total;
     let cache = DriftCache::new(&live, &spaces, started.elapsed());
-    // Ten changes: four invites, three role changes, two space-membership changes, a delete.
+    // Edits are picked among every space's memberships and roles.
+    let live = c
+        .read_live_state(org, &all_spaces(&c, org).await)
+        .await
+        .unwrap();
+    let n = 100 * round;
     for i in 0..4 {
-        apply_change(&c, &org, &live, (Edit::Invite, i), i).await;
+        apply_change(&c, org, &live, (Edit::Invite, i), n + i).await;
     }
     for i in 0..3 {
-        apply_change(&c, &org, &live, (Edit::ChangeRole, 7 * i + 1), i).await;
+        apply_change(&c, org, &live, (Edit::ChangeRole, 7 * i + 1), n + i).await;
     }
     for i in 0..2 {
         apply_change(
             &c,
-            &org,
+            org,
             &live,
             (Edit::ChangeSpaceMembership, 11 * i + 3),
-            i,
+            n + i,
         )
         .await;
     }
-    apply_change(&c, &org, &live, (Edit::RemoveSpaceMembership, 1234), 0).await;
+    apply_change(&c, org, &live, (Edit::RemoveSpaceMembership, 1234), n).await;
+    apply_change(&c, org, &live, (Edit::EditRole, 2), n).await;
     server.clear_journal();
     let (incremental, stats) = c
-        .read_incremental(&org, &spaces, &cache.live, cache.since)
+        .read_incremental(org, &spaces, &cache.live, cache.since, refused)
         .await
         .unwrap();
     let cost = server.journal_counts();
-    assert_eq!((stats.changed, stats.deleted), (9, 1), "{stats:?}");
-    assert!(stats.full_reads.iter().all(|r| *r == "teams"), "{stats:?}");
-    assert!(
-        cost.total <= 30,
-        "{} requests (a full read: {full_cost}): {:#?}",
-        cost.total,
-        cost.by_route
-    );
-    let full = c.read_live_state(&org, &spaces).await.unwrap();
+    let refusals = server.journal().iter().filter(|e| e.status == 400).count();
+    assert_eq!((stats.changed, stats.deleted), (10, 1), "{stats:?}");
+    let full = c.read_live_state(org, &spaces).await.unwrap();
     assert_eq!(incremental, full);
+    let cost = Cost(cost.total, format!("{:?}", cost.by_route), refusals);
+    (cost, full_cost, stats)
+}
+
+/// Requests an incremental read cost: the total, by route (for the failure message), and how
+/// many were refused with a 400.
+struct Cost(usize, String, usize);
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ten_changes_in_a_large_org_cost_a_few_requests_not_a_full_read() {
+    // 2,000 users: 40 spaces (160 roles, two pages), 6,000 space memberships (60 pages).
+    let (server, org) = start(2_000).await;
+    let (cost, full_cost, stats) = ten_changes(&server, &org, 0, &Default::default()).await;
+    // 100 teams: one page, read in full.
+    assert_eq!(stats.full_reads, ["teams"], "{stats:?}");
+    // One newest-first page per other collection (5), the teams, the spaces, /users/me, and
+    // the deleted space membership found by halving 60 pages (8 counts and a page).
+    assert_eq!(cost.0, 17, "{} (a full read: {full_cost})", cost.1);
+    assert!(full_cost > 7 * cost.0, "{} against {full_cost}", cost.0);
+    assert_eq!(cost.2, 0, "nothing refused: {}", cost.1);
+    server.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_server_refusing_undocumented_orderings_costs_one_probe_per_route_once() {
+    let (server, org) = start_with(SyntheticSpec::for_users(2_000), true).await;
+    // First incremental read: the newest-first page is asked for everywhere, refused for
+    // organization memberships, teams, space memberships and roles, which are then read with
+    // the `sys.updatedAt` filter and a count (teams and roles, refused and small, in full).
+    let (first, full_cost, stats) = ten_changes(&server, &org, 0, &Default::default()).await;
+    let refused: Vec<&str> = stats
+        .newest_first_refused
+        .iter()
+        .map(String::as_str)
+        .collect();
+    // (The teams, one page, are read in full without asking.)
+    assert_eq!(
+        refused,
+        [
+            "GET /organizations/{org}/organization_memberships",
+            "GET /organizations/{org}/roles",
+            "GET /organizations/{org}/space_memberships",
+        ]
+    );
+    assert_eq!(first.2, 3, "one refused probe per route: {}", first.1);
+    // The next read remembers: no probe is sent again.
+    let (second, _, again) = ten_changes(&server, &org, 1, &stats.newest_first_refused).await;
+    assert_eq!(again.newest_first_refused, stats.newest_first_refused);
+    assert_eq!(second.2, 0, "nothing refused asked again: {}", second.1);
+    // Still a fraction of a full read: the filtered reads and counts where Contentful does not
+    // document the newest-first order, and the roles in full (two pages).
+    assert!(full_cost > 4 * second.0, "{} against {full_cost}", second.1);
     server.shutdown().await;
 }
 

@@ -119,11 +119,11 @@ impl Tracker {
         }
     }
 
-    fn announce(&self, pages: u64) {
+    pub(super) fn announce(&self, pages: u64) {
         self.total.fetch_add(pages, Ordering::SeqCst);
     }
 
-    fn page_done(&self) {
+    pub(super) fn page_done(&self) {
         let done = self.done.fetch_add(1, Ordering::SeqCst) + 1;
         if let Some(hook) = &self.hook {
             hook(Progress {
@@ -212,17 +212,26 @@ pub(super) fn attach_roles(
     roles: Vec<wire::Role>,
 ) {
     for r in roles {
-        let Some(space_id) = r.space_id() else {
-            tracing::warn!(role = %r.sys.id, "role without a space link; skipped");
-            continue;
-        };
-        if !managed.contains(&space_id) {
-            continue;
-        }
-        if let Some(space) = state.spaces.get_mut(&space_id) {
-            let r = r.into_live();
-            space.roles.insert(r.id.clone(), r);
-        }
+        attach_role(state, managed, r);
+    }
+}
+
+/// Adds one role of the organization-wide roles read to `state`: its version to
+/// [`LiveState::org_role_versions`], and the role to its space when the space is managed.
+pub(super) fn attach_role(state: &mut LiveState, managed: &BTreeSet<&String>, r: wire::Role) {
+    let Some(space_id) = r.space_id() else {
+        tracing::warn!(role = %r.sys.id, "role without a space link; skipped");
+        return;
+    };
+    state
+        .org_role_versions
+        .insert(r.sys.id.clone(), r.sys.version.unwrap_or(0));
+    if !managed.contains(&space_id) {
+        return;
+    }
+    if let Some(space) = state.spaces.get_mut(&space_id) {
+        let r = r.into_live();
+        space.roles.insert(r.id.clone(), r);
     }
 }
 

@@ -2,21 +2,26 @@
 //! (a [`LiveState`]) and a time `since` before which nothing it holds can have changed unseen, read
 //! only what changed since, and give exactly the state a full read would give.
 //!
-//! Per collection (organization memberships with their users, team memberships, team space
-//! memberships, space memberships; teams and spaces too when they are more than two pages):
-//! - one request for what changed: `sys.updatedAt[gte]=since` (every page of it, in the
-//!   documented `sys.createdAt` order);
-//! - one request for the total (`limit=0`); deletions are inferred from the totals
-//!   (`previous + created - now`), and when there are any, found by halving the collection by
-//!   `sys.createdAt` with `limit=0` counts (about `log2(pages)` requests per deletion) and reading
-//!   only the one page that holds the deleted object;
+//! Per collection (organization memberships with their users, teams, team memberships, team space
+//! memberships, space memberships, and the organization-wide roles):
+//! - one newest-first page (`order=-sys.updatedAt`, 100 objects): it holds every object changed
+//!   since `since` when its oldest object is older than that, and its `total` is the collection's;
+//!   one request for what changed and for the total. The page is used only when it really is in
+//!   newest-first order (a server that ignored the order is noticed, not believed);
+//! - where that page cannot be used (the server refuses the ordering, which Contentful documents
+//!   only for team and team space memberships; or more objects changed than one page holds):
+//!   `sys.updatedAt[gte]=since` (every page of it, in the documented `sys.createdAt` order) and
+//!   `limit=0` for the total. A route whose ordering was refused is remembered (in the drift
+//!   cache, through [`IncrementalStats::newest_first_refused`]) and not asked again;
+//! - deletions are inferred from the totals (`previous + created - now`), and when there are any,
+//!   found by halving the collection by `sys.createdAt` with `limit=0` counts (about
+//!   `log2(pages)` requests per deletion) and reading only the one page that holds the deleted
+//!   object; a deleted role makes the roles read in full instead (roles are few);
 //! - a full read of that collection instead whenever that is no more requests (small
 //!   collections), or when the server refuses one of these queries (a 400: a filter the endpoint
 //!   does not support) or the counts do not add up (the organization changed during the read).
 //!
-//! Roles are read afresh with the organization-wide roles read (one request per 100 roles; the
-//! endpoint documents no filter for what changed), so a role edited since the cache is seen;
-//! `/users/me` is always read.
+//! Spaces are read in full (a page or two); `/users/me` is always read.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -38,6 +43,66 @@ pub struct IncrementalStats {
     pub deleted: usize,
     /// Collections read in full (small, or the incremental queries could not be used).
     pub full_reads: Vec<&'static str>,
+    /// The routes whose newest-first page cannot be used (refused, or not answered in that
+    /// order): those given to this read and those it found. Keep them for the next read.
+    pub newest_first_refused: BTreeSet<String>,
+}
+
+/// The routes whose newest-first page cannot be used, shared by the concurrent collection reads.
+#[derive(Debug, Default)]
+struct Refusals(std::sync::Mutex<BTreeSet<String>>);
+
+impl Refusals {
+    fn has(&self, route: &str) -> bool {
+        self.0.lock().is_ok_and(|r| r.contains(route))
+    }
+
+    fn add(&self, route: &str) {
+        tracing::debug!(route, "newest-first page not usable; not asked again");
+        if let Ok(mut r) = self.0.lock() {
+            r.insert(route.to_string());
+        }
+    }
+
+    fn into_set(self) -> BTreeSet<String> {
+        self.0.into_inner().unwrap_or_default()
+    }
+}
+
+/// What a newest-first page says.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Newest {
+    /// Every object changed since `since` is on the page (with unchanged ones).
+    Complete,
+    /// More objects changed than the page holds.
+    Partial,
+    /// The page is not in newest-first order (or an object has no `sys.updatedAt`): the server
+    /// did not honour the ordering.
+    Unordered,
+}
+
+/// Judges a newest-first page from its objects' `sys.updatedAt`, in the order served, and the
+/// collection's `total`.
+fn judge(updated: &[Option<DateTime<Utc>>], total: u64, since: DateTime<Utc>) -> Newest {
+    let Some(dates) = updated.iter().copied().collect::<Option<Vec<_>>>() else {
+        return Newest::Unordered;
+    };
+    if dates.windows(2).any(|w| w[0] < w[1]) {
+        return Newest::Unordered;
+    }
+    match dates.last() {
+        _ if dates.len() as u64 >= total => Newest::Complete,
+        Some(oldest) if *oldest < since => Newest::Complete,
+        _ => Newest::Partial,
+    }
+}
+
+/// The first newest-first page of a collection request.
+fn newest_first(base: &Request) -> Request {
+    let mut r = bare(base);
+    r.query.retain(|(k, _)| *k != "order");
+    let r = with(r, "order", "-sys.updatedAt".into());
+    with(with(r, "limit", PAGE_SIZE.to_string()), "skip", "0".into())
 }
 
 /// An id, its `sys.createdAt` (at the API's millisecond precision) and whether it is still there.
@@ -79,16 +144,22 @@ fn refused(e: &ContentfulError) -> bool {
 impl Client {
     /// Reads organization `org` incrementally from `previous` (read with the same
     /// `managed_space_ids`); nothing in `previous` changed before `since` without being in it.
-    /// Gives the same state a full [`Client::read_live_state`] would.
+    /// `newest_first_refused` are the routes a previous read found refusing the newest-first
+    /// page ([`IncrementalStats::newest_first_refused`]). Gives the same state a full
+    /// [`Client::read_live_state`] would.
     pub async fn read_incremental(
         &self,
         org: &str,
         managed_space_ids: &[String],
         previous: &LiveState,
         since: DateTime<Utc>,
+        newest_first_refused: &BTreeSet<String>,
     ) -> Result<(LiveState, IncrementalStats), ContentfulError> {
         let tracker = Tracker::new(None);
         let tracker = &tracker;
+        let found_refusals = Refusals(std::sync::Mutex::new(newest_first_refused.clone()));
+        let refusals = &found_refusals;
+        let managed: BTreeSet<&String> = managed_space_ids.iter().collect();
         let mut stats = IncrementalStats::default();
         let om_req = request::org_memberships(org);
         let tm_req = request::team_memberships(org);
@@ -106,6 +177,7 @@ impl Client {
                 since,
                 |w: wire::OrgMembership| w.into_live(),
                 tracker,
+                refusals,
             ),
             self.refresh(
                 &team_req,
@@ -116,6 +188,7 @@ impl Client {
                 since,
                 |w: wire::Team| Ok(w.into_live()),
                 tracker,
+                refusals,
             ),
             self.refresh(
                 &tm_req,
@@ -126,6 +199,7 @@ impl Client {
                 since,
                 |w: wire::TeamMembership| w.into_live(),
                 tracker,
+                refusals,
             ),
             self.refresh(
                 &tsm_req,
@@ -136,6 +210,7 @@ impl Client {
                 since,
                 |w: wire::TeamSpaceMembership| w.into_live(),
                 tracker,
+                refusals,
             ),
             self.refresh(
                 &sm_req,
@@ -146,17 +221,11 @@ impl Client {
                 since,
                 |w: wire::SpaceMembership| w.into_live(None),
                 tracker,
+                refusals,
             ),
             // Spaces are few and carry no version to compare: read them.
             self.get_all::<wire::Space>(request::spaces(org), tracker),
-            // Roles: one or a few pages for the whole organization, read in full.
-            async {
-                if managed_space_ids.is_empty() {
-                    return Ok((Vec::new(), Vec::new()));
-                }
-                self.get_all::<wire::Role>(request::org_roles(org), tracker)
-                    .await
-            },
+            self.refresh_roles(org, managed.is_empty(), previous, since, tracker, refusals),
         )?;
         let mut state = LiveState {
             organization: org.to_string(),
@@ -200,8 +269,32 @@ impl Client {
             let s = s.into_live();
             state.spaces.insert(s.id.clone(), s);
         }
-        let managed: BTreeSet<&String> = managed_space_ids.iter().collect();
-        super::client::attach_roles(&mut state, &managed, roles.0);
+        match roles {
+            RolesNow::None => {}
+            RolesNow::All(all) => {
+                stats.full_reads.push("roles");
+                super::client::attach_roles(&mut state, &managed, all);
+                let (before, now) = (&previous.org_role_versions, &state.org_role_versions);
+                stats.changed += now
+                    .iter()
+                    .filter(|(id, v)| before.get(*id) != Some(v))
+                    .count();
+                stats.deleted += before.keys().filter(|id| !now.contains_key(*id)).count();
+            }
+            RolesNow::Changed { page, changed } => {
+                stats.changed += changed;
+                state.org_role_versions = previous.org_role_versions.clone();
+                for (id, space) in &mut state.spaces {
+                    if let Some(before) = previous.spaces.get(id).filter(|_| managed.contains(id)) {
+                        space.roles = before.roles.clone();
+                    }
+                }
+                for r in page {
+                    super::client::attach_role(&mut state, &managed, r);
+                }
+            }
+        }
+        stats.newest_first_refused = found_refusals.into_set();
         Ok((state, stats))
     }
 
@@ -213,6 +306,7 @@ impl Client {
         since: DateTime<Utc>,
         convert: impl Fn(W) -> Result<X, String> + Copy,
         tracker: &Tracker,
+        refusals: &Refusals,
     ) -> Result<Refreshed<X>, ContentfulError> {
         let full = async || {
             let (items, users) = self.get_all::<W>(base.clone(), tracker).await?;
@@ -228,12 +322,14 @@ impl Client {
             };
             Ok::<_, ContentfulError>((out, users, part))
         };
-        // A collection of at most two pages costs no more read in full.
-        if request::page_count(previous.items.len() as u64) <= 2 {
+        // A collection of one page costs no more read in full; one of two pages too, unless the
+        // newest-first page can be asked for (one request).
+        let pages = request::page_count(previous.items.len() as u64);
+        if pages <= 1 || (pages <= 2 && refusals.has(base.route)) {
             return full().await;
         }
         match self
-            .incremental(base, &previous, since, convert, tracker)
+            .incremental(base, &previous, since, convert, tracker, refusals)
             .await
         {
             Ok(Some(done)) => Ok(done),
@@ -246,6 +342,57 @@ impl Client {
         }
     }
 
+    /// The newest-first page of `base`, when the server answers it in that order: its objects
+    /// (converted), the users included with them, the collection's total and whether it holds
+    /// every object changed since `since`. `None` (and the route remembered in `refusals`) when
+    /// the server refuses the ordering or does not honour it.
+    async fn newest_page<W: DeserializeOwned, X>(
+        &self,
+        base: &Request,
+        since: DateTime<Utc>,
+        convert: impl Fn(W) -> Result<X, String>,
+        updated_at: impl Fn(&X) -> Option<DateTime<Utc>>,
+        tracker: &Tracker,
+        refusals: &Refusals,
+    ) -> Result<Option<NewestPage<X>>, ContentfulError> {
+        if refusals.has(base.route) {
+            return Ok(None);
+        }
+        let req = newest_first(base);
+        tracker.announce(1);
+        let page = match self.get_json::<wire::Collection<W>>(&req).await {
+            Ok(page) => page,
+            Err(e) if refused(&e) => {
+                refusals.add(base.route);
+                return Ok(None);
+            }
+            Err(e) => return Err(e),
+        };
+        tracker.page_done();
+        let Some(total) = page.total else {
+            return Ok(None);
+        };
+        let mut items = Vec::with_capacity(page.items.len());
+        for w in page.items {
+            items.push(convert(w).map_err(|e| super::client::invalid(&req, e))?);
+        }
+        let updated: Vec<_> = items.iter().map(&updated_at).collect();
+        let complete = match judge(&updated, total, since) {
+            Newest::Complete => true,
+            Newest::Partial => false,
+            Newest::Unordered => {
+                refusals.add(base.route);
+                return Ok(None);
+            }
+        };
+        Ok(Some(NewestPage {
+            items,
+            users: page.includes.user,
+            total,
+            complete,
+        }))
+    }
+
     /// The incremental read of one collection, or `None` when a full read is needed instead.
     async fn incremental<W: DeserializeOwned, X: Clone>(
         &self,
@@ -254,10 +401,10 @@ impl Client {
         since: DateTime<Utc>,
         convert: impl Fn(W) -> Result<X, String> + Copy,
         tracker: &Tracker,
+        refusals: &Refusals,
     ) -> Result<Option<Refreshed<X>>, ContentfulError> {
         // Every page of the changed objects is read, so the documented `sys.createdAt` order
-        // serves (Contentful documents `order=sys.updatedAt` for team and team space
-        // memberships only).
+        // serves.
         let changed_req = with(
             with(bare(base), "sys.updatedAt[gte]", stamp(since)),
             "limit",
@@ -265,19 +412,46 @@ impl Client {
         );
         let changed_req = with(changed_req, "skip", "0".into());
         let count_req = with(bare(base), "limit", "0".into());
-        let (changed, now_total) = tokio::try_join!(
-            self.get_all::<W>(changed_req.clone(), tracker),
-            self.get_json::<wire::Collection<serde_json::Value>>(&count_req),
-        )?;
-        let Some(now_total) = now_total.total else {
-            return Ok(None);
+        let meta = previous.meta;
+        let converted = async |req: &Request| {
+            let (items, users) = self.get_all::<W>(req.clone(), tracker).await?;
+            let mut out = Vec::with_capacity(items.len());
+            for w in items {
+                out.push(convert(w).map_err(|e| super::client::invalid(req, e))?);
+            }
+            Ok::<_, ContentfulError>((out, users))
         };
-        let (changed, users) = changed;
+        let newest = self
+            .newest_page(
+                base,
+                since,
+                convert,
+                |x: &X| meta(x).updated_at,
+                tracker,
+                refusals,
+            )
+            .await?;
+        let (changed, users, now_total) = match newest {
+            Some(p) if p.complete => (p.items, p.users, p.total),
+            Some(p) => {
+                let (items, users) = converted(&changed_req).await?;
+                (items, users, p.total)
+            }
+            None => {
+                let (changed, counted) = tokio::try_join!(
+                    converted(&changed_req),
+                    self.get_json::<wire::Collection<serde_json::Value>>(&count_req),
+                )?;
+                let Some(total) = counted.total else {
+                    return Ok(None);
+                };
+                (changed.0, changed.1, total)
+            }
+        };
         let mut items: BTreeMap<String, X> = previous.items.clone();
         let mut created = 0usize;
         let mut changed_count = 0usize;
-        for w in changed {
-            let x = convert(w).map_err(|e| super::client::invalid(&changed_req, e))?;
+        for x in changed {
             let meta = (previous.meta)(&x);
             match previous.items.get(&meta.id) {
                 Some(old) if (previous.meta)(old).version == meta.version => {}
@@ -335,6 +509,64 @@ impl Client {
             full: false,
         };
         Ok(Some((items, users, part)))
+    }
+
+    /// The organization's roles now: nothing when no space is managed (a full read reads none);
+    /// the roles changed since `since` when the newest-first page holds them all and the total
+    /// adds up; every role otherwise (a role deleted, the ordering refused, or more than a page
+    /// changed).
+    async fn refresh_roles(
+        &self,
+        org: &str,
+        no_managed_space: bool,
+        previous: &LiveState,
+        since: DateTime<Utc>,
+        tracker: &Tracker,
+        refusals: &Refusals,
+    ) -> Result<RolesNow, ContentfulError> {
+        if no_managed_space {
+            return Ok(RolesNow::None);
+        }
+        let base = request::org_roles(org);
+        let all = async || {
+            let (roles, _) = self.get_all::<wire::Role>(base.clone(), tracker).await?;
+            Ok(RolesNow::All(roles))
+        };
+        let known = &previous.org_role_versions;
+        if request::page_count(known.len() as u64) <= 1 {
+            return all().await;
+        }
+        let page = self
+            .newest_page(
+                &base,
+                since,
+                |r: wire::Role| Ok(r),
+                |r: &wire::Role| r.sys.meta().updated_at,
+                tracker,
+                refusals,
+            )
+            .await?;
+        let Some(page) = page.filter(|p| p.complete) else {
+            return all().await;
+        };
+        let created = page
+            .items
+            .iter()
+            .filter(|r| !known.contains_key(&r.sys.id))
+            .count();
+        if (known.len() + created) as u64 != page.total {
+            // A role deleted (or one created during this read): find out by reading them all.
+            return all().await;
+        }
+        let changed = page
+            .items
+            .iter()
+            .filter(|r| known.get(&r.sys.id) != Some(&r.sys.version.unwrap_or(0)))
+            .count();
+        Ok(RolesNow::Changed {
+            page: page.items,
+            changed,
+        })
     }
 
     /// Finds the `missing` ids of `keyed` (sorted by `sys.createdAt`, id) that no longer exist,
@@ -418,6 +650,29 @@ impl Client {
     }
 }
 
+/// A newest-first page ([`Client::newest_page`]).
+struct NewestPage<X> {
+    items: Vec<X>,
+    users: Vec<wire::User>,
+    total: u64,
+    /// Whether it holds every object changed since the read's `since`.
+    complete: bool,
+}
+
+/// The organization's roles as [`Client::refresh_roles`] found them.
+enum RolesNow {
+    /// No space is managed: roles are not read.
+    None,
+    /// Every role of the organization.
+    All(Vec<wire::Role>),
+    /// A newest-first page holding every role changed since the previous read (and the number
+    /// of those that changed); the other roles are as before.
+    Changed {
+        page: Vec<wire::Role>,
+        changed: usize,
+    },
+}
+
 /// How a collection was refreshed.
 #[derive(Debug, Clone, Copy)]
 struct Part {
@@ -433,4 +688,66 @@ fn convert_id<W, X>(
 ) -> impl Fn(W) -> Option<String> + Copy {
     let meta = previous.meta;
     move |w| convert(w).ok().map(|x| meta(&x).id.clone())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(minute: u32) -> Option<DateTime<Utc>> {
+        DateTime::parse_from_rfc3339(&format!("2026-12-01T10:{minute:02}:00Z"))
+            .ok()
+            .map(|d| d.with_timezone(&Utc))
+    }
+
+    #[test]
+    fn a_newest_first_page_is_believed_only_in_that_order_and_when_it_reaches_back() {
+        let since = at(30).unwrap_or_default();
+        // Newest first, reaching back before `since`: every change is on it.
+        assert_eq!(
+            judge(&[at(50), at(40), at(10)], 500, since),
+            Newest::Complete
+        );
+        // Ties are newest-first too.
+        assert_eq!(
+            judge(&[at(50), at(50), at(10)], 500, since),
+            Newest::Complete
+        );
+        // Everything changed since: more may be on the next pages.
+        assert_eq!(
+            judge(&[at(50), at(40), at(35)], 500, since),
+            Newest::Partial
+        );
+        // The whole collection on the page.
+        assert_eq!(judge(&[at(50), at(40), at(35)], 3, since), Newest::Complete);
+        // A server that ignored the ordering (oldest first), or a date missing: not believed.
+        assert_eq!(
+            judge(&[at(10), at(40), at(50)], 500, since),
+            Newest::Unordered
+        );
+        assert_eq!(
+            judge(&[at(10), at(40), at(50)], 3, since),
+            Newest::Unordered
+        );
+        assert_eq!(
+            judge(&[at(50), None, at(10)], 500, since),
+            Newest::Unordered
+        );
+        assert_eq!(judge(&[], 0, since), Newest::Complete);
+    }
+
+    #[test]
+    fn the_newest_first_request_keeps_includes_and_replaces_the_order_and_paging() {
+        let r = newest_first(&request::org_memberships("o1"));
+        let q: Vec<(&str, &str)> = r.query.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        assert_eq!(
+            q,
+            [
+                ("include", "sys.user"),
+                ("order", "-sys.updatedAt"),
+                ("limit", "100"),
+                ("skip", "0"),
+            ]
+        );
+    }
 }

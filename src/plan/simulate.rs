@@ -173,6 +173,7 @@ impl<'a> After<'a> {
             team_space_memberships: self.team_space_memberships.into_map(),
             space_memberships: self.space_memberships.into_map(),
             access_tokens: self.live.access_tokens.clone(),
+            org_role_versions: self.live.org_role_versions.clone(),
         }
     }
 }

@@ -19,4 +19,7 @@ pub use seed::{
     SeedTeam, SeedTeamMembership, SeedTeamSpaceMembership, SeedUser, SeedVariants, SyntheticSpec,
     demo_seed, synthetic,
 };
-pub use world::{ApiError, ApiRequest, ApiResponse, ObjectKind, ROUTES, Route, World, match_route};
+pub use world::{
+    ApiError, ApiRequest, ApiResponse, ObjectKind, ROUTES, Route, World, documented_orders,
+    match_route,
+};

@@ -60,6 +60,12 @@ pub struct SeedVariants {
     /// (`GET …/teams/{id}`) still has it.
     #[serde(default)]
     pub team_list_without_version: bool,
+    /// Collections accept `order` only on the attributes Contentful documents for them
+    /// ([`crate::sandbox::documented_orders`]): no `sys.updatedAt` ordering of organization or
+    /// space memberships, no ordering of teams, spaces or roles. Off, the sandbox also accepts
+    /// ordering by `sys.createdAt`/`sys.updatedAt` on those (which Contentful may or may not).
+    #[serde(default)]
+    pub documented_orders_only: bool,
 }
 
 impl SeedVariants {

@@ -12,7 +12,7 @@ use serde_json::{Value, json};
 
 use super::World;
 use super::error::{ApiError, R};
-use super::query::{ListQuery, list_of};
+use super::query::{ListQuery, dated, list_of, sort_generic, sys_key};
 use super::routes::{Call, Reply, ok};
 use super::store::created_at;
 use super::views::{link, role_json, ts};
@@ -30,10 +30,15 @@ struct Member {
 }
 
 /// `GET /organizations/:org/roles`: the roles of every space, in the stable order (`include=sys.space`
-/// is accepted and ignored, as for the other collections' includes).
+/// is accepted and ignored, as for the other collections' includes). Contentful documents only
+/// `skip`, `limit` and `include` here; the sandbox also accepts `order` and the date filters on
+/// `sys.createdAt`/`sys.updatedAt`, as on the other collections, so the incremental read's
+/// newest-first page can be tried (a server that refuses them is the `documentedOrdersOnly`
+/// variant).
 pub(super) fn list_org_roles(w: &mut World, c: &Call) -> R<Reply> {
-    let lq = ListQuery::parse(&c.req.query, &[], &[])?;
+    let lq = ListQuery::parse(&c.req.query, &[], &["sys.createdAt", "sys.updatedAt"])?;
     let roles: Vec<&crate::sandbox::seed::SeedRole> = w.roles.in_order().collect();
+    let roles = sort_generic(dated(roles, &lq), &lq.order, |r, k| sys_key(&r.sys, k));
     ok(list_of(roles, &lq, role_json))
 }
 

@@ -528,6 +528,9 @@ impl World {
             ));
         };
         let caller = self.authenticate(req)?;
+        if self.variants.documented_orders_only && req.method == "GET" {
+            refuse_undocumented_order(route.path, &req.query)?;
+        }
         let call = Call {
             req,
             params,
@@ -542,4 +545,48 @@ impl World {
         }
         (route.handler)(self, &call)
     }
+}
+
+/// The `order` attributes Contentful documents for a collection (by the sandbox's route path);
+/// an empty list for the collections that document no `order` parameter.
+pub fn documented_orders(route: &str) -> &'static [&'static str] {
+    match route {
+        "/organizations/:org/organization_memberships" => &[
+            "role",
+            "sys.createdAt",
+            "sys.lastActiveAt",
+            "sys.user.firstName",
+            "sys.user.lastName",
+            "sys.user.email",
+        ],
+        "/organizations/:org/space_memberships" => &[
+            "sys.createdAt",
+            "sys.user.firstName",
+            "sys.user.lastName",
+            "sys.user.email",
+        ],
+        "/organizations/:org/team_memberships"
+        | "/organizations/:org/teams/:team/team_memberships"
+        | "/organizations/:org/team_space_memberships"
+        | "/spaces/:space/team_space_memberships" => &["sys.createdAt", "sys.updatedAt"],
+        _ => &[],
+    }
+}
+
+/// The [`crate::sandbox::SeedVariants::documented_orders_only`] check: an `order` on an attribute the route does
+/// not document is an `InvalidQuery`, as Contentful answers an ordering it does not support.
+fn refuse_undocumented_order(route: &str, query: &[(String, String)]) -> R<()> {
+    let documented = documented_orders(route);
+    for (_, v) in query.iter().filter(|(k, _)| k == "order") {
+        for part in v.split(',').filter(|p| !p.is_empty()) {
+            let key = part.trim_start_matches('-');
+            if !documented.contains(&key) {
+                return Err(ApiError::invalid_query(
+                    key,
+                    &format!("Ordering by {key:?} is not supported"),
+                ));
+            }
+        }
+    }
+    Ok(())
 }
