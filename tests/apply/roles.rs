@@ -587,7 +587,7 @@ async fn three_spaces_planned() -> (Server, Client, DesiredState, VerifiedPlan, 
             roles: (0..120)
                 .map(|i| {
                     let id = format!("r-archive-{i:03}");
-                    let role = LiveRole::named(&id, &format!("Archived {i:03}"));
+                    let role = LiveRole::named(&id, format!("Archived {i:03}"));
                     (id, role)
                 })
                 .collect(),
