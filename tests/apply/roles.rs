@@ -9,14 +9,15 @@ use contentful_access::apply::{self, ApplyOptions, NoObserver, OpStatus, Planned
 use contentful_access::config;
 use contentful_access::contentful::Client;
 use contentful_access::model::{
-    DesiredState, Email, LiveRole, LiveState, MaxRemovals, OrgRole, RoleDefinition, SpaceAccess,
+    DesiredState, Email, LiveRole, LiveSpace, LiveState, MaxRemovals, OrgRole, RoleDefinition,
+    SpaceAccess,
 };
 use contentful_access::plan::{self, OpKind, Plan, PlanOptions, created_role_op};
 use contentful_access::sandbox::{FaultConfig, FaultKind, Seed, Server};
 use proptest::prelude::*;
 use serde_json::json;
 
-use super::fixtures::{BLOG, MARKETING, ORG, Org};
+use super::fixtures::{BLOG, LEGACY, MARKETING, ORG, Org};
 use super::props::runtime;
 use crate::util::{fast_client, now, run_against, sandbox_writes, text, unlimited_sandbox};
 
@@ -551,6 +552,215 @@ async fn a_role_edited_during_apply_is_not_overwritten() {
             .definition
             .same_as(&definition(2))
     );
+    server.shutdown().await;
+}
+
+// --- duplicate creates in several spaces ------------------------------------------------------
+
+/// Requests a paged collection of `n` items costs (100 a page; an empty one still costs one).
+fn pages(n: usize) -> usize {
+    n.div_ceil(100).max(1)
+}
+
+/// The managed spaces of the three-space cases, as (local name, id).
+const THREE_SPACES: [(&str, &str); 3] =
+    [("blog", BLOG), ("marketing", MARKETING), ("legacy", LEGACY)];
+
+/// The owner and ann in the fixture organization, plus an unmanaged archive space whose 120
+/// roles make the organization's roles two pages (so one read and three differ by more than a
+/// request or two); the file declares Publisher (definition 2) in [`THREE_SPACES`] and grants it
+/// to ann in each. Returns the sandbox, its client, the file, its plan (three role creates, then
+/// three grants) and how many roles the organization holds.
+async fn three_spaces_planned() -> (Server, Client, DesiredState, VerifiedPlan, usize) {
+    const ARCHIVE: &str = "0archive0space";
+    let mut live = Org::new()
+        .user(OWNER, OrgRole::Owner)
+        .me(OWNER)
+        .user(USERS[0], OrgRole::Member)
+        .sm(OWNER, BLOG, SpaceAccess::Admin)
+        .build();
+    live.spaces.insert(
+        ARCHIVE.to_string(),
+        LiveSpace {
+            id: ARCHIVE.to_string(),
+            name: "Archive".to_string(),
+            roles: (0..120)
+                .map(|i| {
+                    let id = format!("r-archive-{i:03}");
+                    let role = LiveRole::named(&id, format!("Archived {i:03}"));
+                    (id, role)
+                })
+                .collect(),
+        },
+    );
+    let org_roles: usize = live.spaces.values().map(|s| s.roles.len()).sum();
+    let names: Vec<&str> = THREE_SPACES.iter().map(|(name, _)| *name).collect();
+    let mut y = format!("version: 1\norganization: {ORG}\nspaces:\n");
+    for (name, id) in THREE_SPACES {
+        y += &format!("  {name}: {id}\n");
+    }
+    y += &format!("roles:\n  Publisher:\n    spaces: [{}]\n", names.join(", "));
+    y += &definition_yaml(2);
+    y += &format!("users:\n  {OWNER}:\n    org_role: owner\n    spaces: {{blog: admin}}\n");
+    let grants: Vec<String> = names.iter().map(|n| format!("{n}: [Publisher]")).collect();
+    y += &format!(
+        "  {}:\n    org_role: member\n    spaces: {{{}}}\n",
+        USERS[0],
+        grants.join(", ")
+    );
+    let d = config::load_str("access.yaml", &y).unwrap_or_else(|e| panic!("{e:?}\n{y}"));
+    let (server, c) = serve(&live).await;
+    let p = checked(&c, &d).await.expect("not refused");
+    assert_eq!(
+        kinds(&p),
+        [
+            "create_role",
+            "create_role",
+            "create_role",
+            "create_space_membership",
+            "create_space_membership",
+            "create_space_membership"
+        ],
+        "{:#?}",
+        p.operations
+    );
+    (server, c, d, p, org_roles)
+}
+
+/// Issue 20: the 422s of one level share one re-read. Role creates answering 422 in three spaces
+/// read the organization's roles once (its pages), not once per space (three times its pages).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn duplicate_role_creates_in_three_spaces_share_one_read_of_the_organizations_roles() {
+    let spaces = THREE_SPACES;
+    let (server, c, d, p, org_roles_before) = three_spaces_planned().await;
+    // After the plan, someone creates Publisher by hand in every space, with the same
+    // definition: every create of the plan answers 422.
+    let mut by_hand = std::collections::BTreeMap::new();
+    for (_, space_id) in spaces {
+        let meta = c
+            .create_role(space_id, "Publisher", &definition(2))
+            .await
+            .unwrap();
+        by_hand.insert(space_id.to_string(), meta.id);
+    }
+    server.clear_journal();
+    let report = apply::apply(&c, &p, &ApplyOptions::default(), &mut NoObserver).await;
+    assert!(report.succeeded(), "{report:#?}");
+    // The three 422s shared one read of the organization's roles (its pages, not three times
+    // its pages), and nothing else was read or written but the creates and the grants.
+    let journal = server.journal_counts();
+    let org_roles = org_roles_before + spaces.len();
+    assert_eq!(pages(org_roles), 2);
+    assert_eq!(
+        journal.count("GET", "/organizations/:org/roles"),
+        pages(org_roles),
+        "{:#?}",
+        journal.by_route
+    );
+    assert_eq!(journal.count("POST", "/spaces/:space/roles"), 3);
+    assert_eq!(
+        journal.total,
+        pages(org_roles) + 6,
+        "{:#?}",
+        journal.by_route
+    );
+    // Every create is recognised as already done, with the id of the role made by hand.
+    for op in &p.plan().operations {
+        let OpKind::CreateRole { space_id, .. } = &op.kind else {
+            continue;
+        };
+        let outcome = report.outcomes.iter().find(|o| o.id == op.id).unwrap();
+        assert_eq!(
+            outcome.status,
+            OpStatus::Applied {
+                already_done: true,
+                object_id: Some(by_hand[space_id].clone()),
+                confirmed_after_lost_response: false,
+            },
+            "{report:#?}"
+        );
+    }
+    // ann's grants name those ids, and planning again finds nothing to do.
+    let after = read(&c, &d).await;
+    let ann = after.membership_by_email(&Email::new(USERS[0])).unwrap().0;
+    for (space_id, role_id) in &by_hand {
+        assert!(
+            after.space_memberships.values().any(|m| m.user_id == ann.id
+                && &m.space_id == space_id
+                && m.role_ids == [role_id.clone()].into()),
+            "{space_id}: {:#?}",
+            after.space_memberships
+        );
+    }
+    assert!(replan(&c, &d).await.is_empty());
+    server.shutdown().await;
+}
+
+/// The shared read still tells the spaces apart: where the role made by hand has another
+/// definition, that space's create fails (not overwritten) and its grant is skipped; the other
+/// spaces' creates are already done; the organization's roles are still read once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_shared_roles_re_read_fails_only_the_space_whose_same_named_role_differs() {
+    let (server, c, _, p, org_roles_before) = three_spaces_planned().await;
+    let mut by_hand = std::collections::BTreeMap::new();
+    for (name, space_id) in THREE_SPACES {
+        let k = if name == "legacy" { 0 } else { 2 };
+        let meta = c
+            .create_role(space_id, "Publisher", &definition(k))
+            .await
+            .unwrap();
+        by_hand.insert(space_id.to_string(), meta.id);
+    }
+    server.clear_journal();
+    let report = apply::apply(&c, &p, &ApplyOptions::default(), &mut NoObserver).await;
+    let journal = server.journal_counts();
+    assert_eq!(
+        journal.count("GET", "/organizations/:org/roles"),
+        pages(org_roles_before + THREE_SPACES.len()),
+        "{:#?}",
+        journal.by_route
+    );
+    for op in &p.plan().operations {
+        let outcome = report.outcomes.iter().find(|o| o.id == op.id).unwrap();
+        match &op.kind {
+            OpKind::CreateRole { space_id, .. } if space_id == LEGACY => {
+                let OpStatus::Failed(f) = &outcome.status else {
+                    panic!("{report:#?}")
+                };
+                let why = format!(
+                    "a role named Publisher already exists in space legacy ({}) with another definition; not overwritten, plan again",
+                    by_hand[LEGACY]
+                );
+                assert!(f.message.contains(&why), "{}", f.message);
+            }
+            OpKind::CreateRole { space_id, .. } => assert_eq!(
+                outcome.status,
+                OpStatus::Applied {
+                    already_done: true,
+                    object_id: Some(by_hand[space_id].clone()),
+                    confirmed_after_lost_response: false,
+                },
+                "{report:#?}"
+            ),
+            OpKind::CreateSpaceMembership { space_id, .. } if space_id == LEGACY => assert!(
+                matches!(outcome.status, OpStatus::Skipped { .. }),
+                "{report:#?}"
+            ),
+            _ => assert!(
+                matches!(
+                    outcome.status,
+                    OpStatus::Applied {
+                        already_done: false,
+                        ..
+                    }
+                ),
+                "{report:#?}"
+            ),
+        }
+    }
+    // The differing role is left as it was made.
+    let legacy = c.get_role(LEGACY, &by_hand[LEGACY]).await.unwrap();
+    assert!(legacy.definition.same_as(&definition(0)));
     server.shutdown().await;
 }
 

@@ -13,8 +13,9 @@ use crate::plan::OpId;
 /// POST; on a 422 duplicate or a lost answer, look for the object by its natural key in the
 /// collection (`scope`) read again. A lost answer whose object is not there is sent again (the
 /// check comes first, so a retry never creates a duplicate of a create that landed). The 422s of
-/// one level share one re-read per scope ([`Ctx::shared_reread`]); a lost answer reads afresh,
-/// since it must see its own resend.
+/// one level share one re-read per scope, the role creates' of every space one read of the
+/// organization's roles ([`Ctx::shared_reread`]); a lost answer reads afresh (its own space's
+/// roles), since it must see its own resend.
 pub(super) async fn create(
     ctx: &Ctx<'_>,
     op: &OpId,

@@ -121,6 +121,7 @@ pub async fn apply(
         } else {
             read_before_deletes(client, &plan.organization, &runnable).await
         };
+        let role_create_spaces = role_create_spaces(&runnable);
         let (tx, mut rx) = mpsc::unbounded_channel();
         let ctx = Ctx {
             client,
@@ -129,6 +130,7 @@ pub async fn apply(
             journal: tx,
             names: &opts.user_names,
             rereads: SharedRereads::default(),
+            role_create_spaces,
             before_delete,
         };
         let mut running = futures::stream::iter(runnable.into_iter().map(|op| {
@@ -246,6 +248,9 @@ struct Ctx<'a> {
     /// This level's re-reads after a 422, one per scope, shared by every 422 of the level:
     /// twenty duplicate invites read the memberships once, not twenty times (issue 20).
     rereads: SharedRereads,
+    /// The spaces this level creates roles in: a role create's 422 re-reads the roles of all of
+    /// them (one organization-wide roles read), shared by the role creates of every space.
+    role_create_spaces: BTreeSet<String>,
     /// The collections this level's deletes are checked in instead of one `GET` each, when that
     /// is fewer requests ([`read_before_deletes`]).
     before_delete: Option<(BTreeSet<ObjectKind>, LiveState)>,
@@ -253,18 +258,46 @@ struct Ctx<'a> {
 
 /// A re-read shared by the operations of a level, or why it failed.
 type Reread = Result<Arc<LiveState>, Arc<ContentfulError>>;
-/// The level's re-reads by what they cover: collections, and the space whose roles are read.
+/// The level's re-reads by what they cover: collections, and the spaces whose roles are read
+/// (none: no roles).
 type SharedRereads =
-    tokio::sync::Mutex<BTreeMap<(ReadScope, Option<String>), Arc<tokio::sync::OnceCell<Reread>>>>;
+    tokio::sync::Mutex<BTreeMap<(ReadScope, BTreeSet<String>), Arc<tokio::sync::OnceCell<Reread>>>>;
+
+/// The spaces `ops` create roles in.
+fn role_create_spaces(ops: &[&Operation]) -> BTreeSet<String> {
+    ops.iter()
+        .filter_map(|op| match &op.kind {
+            OpKind::CreateRole { space_id, .. } => Some(space_id.clone()),
+            _ => None,
+        })
+        .collect()
+}
 
 impl Ctx<'_> {
-    /// The level's re-read of `scope` (and of the roles of space `roles_of`): the first caller
-    /// reads, the others wait for its answer.
+    /// The level's re-read of `scope` (and, when `roles_of` names a space, of the roles of every
+    /// space this level creates roles in): the first caller reads, the others wait for its
+    /// answer. Role creates answering 422 in twenty spaces read the organization's roles once,
+    /// not twenty times (issue 20); each looks up its own space in the shared state.
     async fn shared_reread(&self, scope: ReadScope, roles_of: Option<&str>) -> Reread {
-        let key = (scope, roles_of.map(str::to_string));
-        let cell = self.rereads.lock().await.entry(key).or_default().clone();
+        let spaces = match roles_of {
+            None => BTreeSet::new(),
+            Some(space) if self.role_create_spaces.contains(space) => {
+                self.role_create_spaces.clone()
+            }
+            // Not one of the level's role creates (no operation kind does this today): its
+            // space alone, never a read that leaves it out.
+            Some(space) => BTreeSet::from([space.to_string()]),
+        };
+        let key = (scope, spaces);
+        let cell = self
+            .rereads
+            .lock()
+            .await
+            .entry(key.clone())
+            .or_default()
+            .clone();
         cell.get_or_init(|| async {
-            self.reread(scope, roles_of)
+            self.read_now(scope, &key.1)
                 .await
                 .map(Arc::new)
                 .map_err(Arc::new)
@@ -273,23 +306,38 @@ impl Ctx<'_> {
         .clone()
     }
 
-    /// Reads `scope` now, and the roles of space `roles_of` (through the organization-wide
-    /// roles read, kept for that space only).
+    /// Reads `scope` now, and the roles of space `roles_of`, for one operation (after a lost
+    /// answer, which must see its own resend).
     async fn reread(
         &self,
         scope: ReadScope,
         roles_of: Option<&str>,
     ) -> Result<LiveState, ContentfulError> {
-        let Some(space) = roles_of else {
+        let spaces: BTreeSet<String> = roles_of.map(str::to_string).into_iter().collect();
+        self.read_now(scope, &spaces).await
+    }
+
+    /// Reads `scope` now, and the roles of the spaces `roles_of` (through one organization-wide
+    /// roles read, kept for those spaces only; no roles read when it is empty).
+    async fn read_now(
+        &self,
+        scope: ReadScope,
+        roles_of: &BTreeSet<String>,
+    ) -> Result<LiveState, ContentfulError> {
+        if roles_of.is_empty() {
             return self.client.read_scoped(self.org, &[], scope, None).await;
-        };
-        let known = vec![LiveSpace {
-            id: space.to_string(),
-            name: String::new(),
-            roles: BTreeMap::new(),
-        }];
+        }
+        let ids: Vec<String> = roles_of.iter().cloned().collect();
+        let known = ids
+            .iter()
+            .map(|id| LiveSpace {
+                id: id.clone(),
+                name: String::new(),
+                roles: BTreeMap::new(),
+            })
+            .collect();
         self.client
-            .read_scoped(self.org, &[space.to_string()], scope, Some(known))
+            .read_scoped(self.org, &ids, scope, Some(known))
             .await
     }
 }

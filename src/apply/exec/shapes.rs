@@ -181,7 +181,8 @@ pub(super) enum Shape<'a> {
     /// POST a new object. Contentful has no idempotency keys, so after a lost answer (or a 422
     /// duplicate) the object is looked for by its natural key with `find`.
     /// `scope` is what a re-read covers: only the collection(s) `find` looks in, plus the roles
-    /// of the space `roles_of` (a role is recognised by its name in its space). `conflict`
+    /// of the space `roles_of` (a role is recognised by its name in its space; a 422's shared
+    /// re-read holds the roles of every space the level creates roles in). `conflict`
     /// explains an object of the same natural key that is not this operation's.
     Create {
         request: Request,
