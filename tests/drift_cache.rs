@@ -64,7 +64,7 @@ enum Edit {
     RemoveTeamMember,
     RenameTeam,
     CreateRole,
-    EditRole,
+    ChangeRoleDefinition,
     DeleteRole,
 }
 
@@ -81,7 +81,7 @@ fn change() -> impl Strategy<Value = (Edit, usize)> {
             Edit::RemoveTeamMember,
             Edit::RenameTeam,
             Edit::CreateRole,
-            Edit::EditRole,
+            Edit::ChangeRoleDefinition,
             Edit::DeleteRole,
         ]),
         0usize..10_000,
@@ -195,7 +195,7 @@ async fn apply_change(
                 .await
                 .map(|_| ())
         }
-        Edit::EditRole => {
+        Edit::ChangeRoleDefinition => {
             let (space, r) = roles[nth(roles.len())];
             let mut definition = r.definition.clone();
             definition.description = format!("edited {n}");
@@ -343,7 +343,7 @@ async fn ten_changes(
         .await;
     }
     apply_change(&c, org, &live, (Edit::RemoveSpaceMembership, 1234), n).await;
-    apply_change(&c, org, &live, (Edit::EditRole, 2), n).await;
+    apply_change(&c, org, &live, (Edit::ChangeRoleDefinition, 2), n).await;
     server.clear_journal();
     let (incremental, stats) = c
         .read_incremental(org, &spaces, &cache.live, cache.since, refused)
