@@ -57,6 +57,7 @@ pub fn run(global: &Global, args: Args) -> anyhow::Result<Exit> {
                         changed = stats.changed,
                         deleted = stats.deleted,
                         full_reads = ?stats.full_reads,
+                        newest_first_refused = ?stats.newest_first_refused,
                         "drift cache used: read only what changed"
                     ),
                     ops::CacheUse::Rebuilt(why) => {
