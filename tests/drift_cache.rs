@@ -204,7 +204,16 @@ async fn apply_change(
                 .map(|_| ())
         }
         Edit::DeleteRole => {
-            let (space, r) = roles[nth(roles.len())];
+            // Roles created by the test first: no membership holds them, so the delete is not
+            // refused (a role that is some membership's only role cannot be deleted).
+            let custom: Vec<_> = roles
+                .iter()
+                .filter(|(_, r)| r.name.starts_with("Custom"))
+                .collect();
+            let (space, r) = match custom.len() {
+                0 => roles[nth(roles.len())],
+                len => *custom[nth(len)],
+            };
             c.delete_role(space, &r.id, r.version).await
         }
         Edit::RenameTeam => {
@@ -220,6 +229,58 @@ async fn apply_change(
             .map(|_| ())
         }
     };
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_role_created_and_another_deleted_since_are_both_seen() {
+    // 30 spaces: 120 roles, two pages, so the roles' newest-first page is what is used.
+    let (server, org) = start_with(spec(250, 30), false).await;
+    let c = client(&server);
+    let spaces = managed(&c, &org).await;
+    let every_space = all_spaces(&c, &org).await;
+    let everything = c.read_live_state(&org, &every_space).await.unwrap();
+    // A role created by hand in a space the file does not manage, before the snapshot.
+    let other_space = every_space.last().unwrap();
+    assert!(!spaces.contains(other_space));
+    let definition = everything.spaces[other_space]
+        .roles
+        .values()
+        .next()
+        .unwrap()
+        .definition
+        .clone();
+    let doomed = c
+        .create_role(other_space, "Custom doomed", &definition)
+        .await
+        .unwrap();
+    let started = std::time::Instant::now();
+    let live = c.read_live_state(&org, &spaces).await.unwrap();
+    let cache = DriftCache::new(&live, &spaces, started.elapsed());
+    // Since the snapshot: one role created in a managed space, the other one deleted. The
+    // organization's role count is unchanged; only the versions kept for every role tell.
+    c.create_role(&spaces[0], "Custom new", &definition)
+        .await
+        .unwrap();
+    c.delete_role(other_space, &doomed.id, doomed.version)
+        .await
+        .unwrap();
+    let (incremental, stats) = c
+        .read_incremental(&org, &spaces, &cache.live, cache.since, &Default::default())
+        .await
+        .unwrap();
+    let full = c.read_live_state(&org, &spaces).await.unwrap();
+    assert_eq!(incremental, full, "{stats:?}");
+    assert!(!incremental.org_role_versions.contains_key(&doomed.id));
+    assert!(
+        incremental.spaces[&spaces[0]]
+            .roles
+            .values()
+            .any(|r| r.name == "Custom new")
+    );
+    // The deletion made the roles be read in full (found by the total, not guessed).
+    assert!(stats.full_reads.contains(&"roles"), "{stats:?}");
+    assert_eq!(stats.deleted, 1, "{stats:?}");
+    server.shutdown().await;
 }
 
 /// The synthetic organization of `users` users, with `spaces` spaces (four roles each).
