@@ -298,6 +298,17 @@ impl Client {
         Ok((state, stats))
     }
 
+    /// Every page of `req`, each item converted, and the users included with them.
+    async fn get_all_as<W: DeserializeOwned, X>(
+        &self,
+        req: &Request,
+        convert: impl Fn(W) -> Result<X, String>,
+        tracker: &Tracker,
+    ) -> Result<(Vec<X>, Vec<wire::User>), ContentfulError> {
+        let (items, users) = self.get_all::<W>(req.clone(), tracker).await?;
+        Ok((convert_items(req, items, convert)?, users))
+    }
+
     /// One collection as it is now, from `previous` and what changed since `since`.
     async fn refresh<W: DeserializeOwned, X: Clone>(
         &self,
@@ -309,12 +320,11 @@ impl Client {
         refusals: &Refusals,
     ) -> Result<Refreshed<X>, ContentfulError> {
         let full = async || {
-            let (items, users) = self.get_all::<W>(base.clone(), tracker).await?;
-            let mut out = BTreeMap::new();
-            for w in items {
-                let x = convert(w).map_err(|e| super::client::invalid(base, e))?;
-                out.insert((previous.meta)(&x).id.clone(), x);
-            }
+            let (items, users) = self.get_all_as(base, convert, tracker).await?;
+            let out: BTreeMap<String, X> = items
+                .into_iter()
+                .map(|x| ((previous.meta)(&x).id.clone(), x))
+                .collect();
             let part = Part {
                 changed: 0,
                 deleted: 0,
@@ -372,10 +382,7 @@ impl Client {
         let Some(total) = page.total else {
             return Ok(None);
         };
-        let mut items = Vec::with_capacity(page.items.len());
-        for w in page.items {
-            items.push(convert(w).map_err(|e| super::client::invalid(&req, e))?);
-        }
+        let items = convert_items(&req, page.items, convert)?;
         let updated: Vec<_> = items.iter().map(&updated_at).collect();
         let complete = match judge(&updated, total, since) {
             Newest::Complete => true,
@@ -413,14 +420,6 @@ impl Client {
         let changed_req = with(changed_req, "skip", "0".into());
         let count_req = with(bare(base), "limit", "0".into());
         let meta = previous.meta;
-        let converted = async |req: &Request| {
-            let (items, users) = self.get_all::<W>(req.clone(), tracker).await?;
-            let mut out = Vec::with_capacity(items.len());
-            for w in items {
-                out.push(convert(w).map_err(|e| super::client::invalid(req, e))?);
-            }
-            Ok::<_, ContentfulError>((out, users))
-        };
         let newest = self
             .newest_page(
                 base,
@@ -434,12 +433,12 @@ impl Client {
         let (changed, users, now_total) = match newest {
             Some(p) if p.complete => (p.items, p.users, p.total),
             Some(p) => {
-                let (items, users) = converted(&changed_req).await?;
+                let (items, users) = self.get_all_as(&changed_req, convert, tracker).await?;
                 (items, users, p.total)
             }
             None => {
                 let (changed, counted) = tokio::try_join!(
-                    converted(&changed_req),
+                    self.get_all_as(&changed_req, convert, tracker),
                     self.get_json::<wire::Collection<serde_json::Value>>(&count_req),
                 )?;
                 let Some(total) = counted.total else {
@@ -679,6 +678,19 @@ struct Part {
     changed: usize,
     deleted: usize,
     full: bool,
+}
+
+/// The items of an answer to `req`, converted; one that does not convert is a decode error
+/// naming the request.
+fn convert_items<W, X>(
+    req: &Request,
+    items: Vec<W>,
+    convert: impl Fn(W) -> Result<X, String>,
+) -> Result<Vec<X>, ContentfulError> {
+    items
+        .into_iter()
+        .map(|w| convert(w).map_err(|e| super::client::invalid(req, e)))
+        .collect()
 }
 
 /// The id of a wire item, through the collection's conversion.
